@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/* iovbench: the subcommand table, in the style of git and perf. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "iovb/summary.h"
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct cmd cmds[] = {
+	{ "run", cmd_run, "copy over each emulated datapath while measuring; write a record" },
+	{ "report", cmd_report, "summarise a record: throughput, CPU per byte per role and device" },
+	{ "topo", cmd_topo, "bring the emulated topology up or down, remove leftovers of killed runs" },
+	{ "serve", cmd_serve, "run the SMB2-framed file server alone" },
+	{ "load", cmd_load, "run the copy client alone against a server" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: iovbench [--version] [--help] COMMAND [ARGS]\n\n"
+		   "What does a VM's network datapath cost in CPU, and where does that CPU go?\n"
+		   "iovbench copies files SMB2-style over a paravirtual path and an SR-IOV-like path\n"
+		   "and charges kernel CPU time to roles (server, host, guest-N, nic) and devices.\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f, "\n'iovbench help COMMAND' or 'iovbench COMMAND --help' explains one command.\n"
+		   "Start with: sudo iovbench run --report\n");
+}
+
+static const struct cmd *find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2) {
+		fprintf(stderr, "iovbench: no command given (see 'iovbench --help')\n");
+		return IOVB_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("iovbench %s (rev %s)\n", IOVB_VERSION, IOVB_GIT_REV);
+		return IOVB_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return IOVB_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "help")) {
+		char *hargv[] = { NULL, "--help", NULL };
+
+		if (argc < 3) {
+			usage(stdout);
+			return IOVB_EXIT_OK;
+		}
+		c = find(argv[2]);
+		if (!c) {
+			fprintf(stderr, "iovbench: no command '%s' (see 'iovbench --help')\n", argv[2]);
+			return IOVB_EXIT_USAGE;
+		}
+		hargv[0] = argv[2];
+		return c->fn(2, hargv);
+	}
+	c = find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "iovbench: '%s' is not a command (see 'iovbench --help')\n", argv[1]);
+		return IOVB_EXIT_USAGE;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * SMB2 wire format (MS-SMB2), just what the bench engine speaks: the Direct TCP transport header
+ * (MS-SMB2 2.1), the 64-byte sync header (2.2.1.2), NEGOTIATE (2.2.3, 2.2.4) and READ (2.2.19,
+ * 2.2.20). Pure functions over caller buffers: no allocation, no I/O, no printing.
+ *
+ * Fields are little-endian on the wire except the transport length (24-bit big-endian).
+ * Encoders write a whole transport frame (4-byte transport header included) so a message can go
+ * to the socket as is; decoders take the SMB2 message (starting at ProtocolId, transport header
+ * stripped) and its length from the transport header.
+ *
+ * Errors, the same everywhere so a caller can tell what was wrong:
+ *   -EAGAIN      not enough bytes yet (smb2__frame_peek only)
+ *   -EPROTO      not an SMB2 message of this kind: transport type, ProtocolId, header
+ *                StructureSize, wrong direction, wrong command
+ *   -EBADMSG     body malformed: StructureSize, truncated, offsets or counts out of bounds
+ *   -EMSGSIZE    a length beyond the negotiated (or transport) maximum
+ *   -ERANGE      CreditCharge does not cover the payload (MS-SMB2 3.3.5.2.5)
+ *   -EOPNOTSUPP  a command or option this engine does not implement: an undefined command
+ *                code, async or compounded headers, RDMA channels
+ *   -ENOBUFS     the caller's buffer is too small (encoders)
+ */
+#ifndef IOVB_SMB2_H
+#define IOVB_SMB2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SMB2_NB_LEN 4		/* Direct TCP transport header: zero byte + 24-bit length */
+#define SMB2_NB_MAX 0x00ffffffu /* largest SMB2 message the transport can frame */
+#define SMB2_HDR_LEN 64		/* sync header */
+#define SMB2_CREDIT_UNIT 65536u /* payload bytes one credit pays for (3.1.5.2) */
+
+/* Command codes (2.2.1.2). Only NEGOTIATE and READ have encoders and decoders here. */
+#define SMB2_NEGOTIATE 0x0000
+#define SMB2_SESSION_SETUP 0x0001
+#define SMB2_TREE_CONNECT 0x0003
+#define SMB2_CREATE 0x0005
+#define SMB2_CLOSE 0x0006
+#define SMB2_READ 0x0008
+#define SMB2_WRITE 0x0009
+#define SMB2_OPLOCK_BREAK 0x0012 /* highest command code defined */
+
+/* Header Flags. */
+#define SMB2_FLAGS_SERVER_TO_REDIR 0x00000001u
+#define SMB2_FLAGS_ASYNC_COMMAND 0x00000002u
+#define SMB2_FLAGS_RELATED_OPERATIONS 0x00000004u
+#define SMB2_FLAGS_SIGNED 0x00000008u
+
+#define SMB2_STATUS_SUCCESS 0x00000000u
+
+/*
+ * SMB 2.1: the first dialect with multi-credit (large MTU) requests and no negotiate contexts,
+ * so a one-dialect NEGOTIATE is complete without the 3.1.1 preauth machinery.
+ */
+#define SMB2_DIALECT_0210 0x0210
+#define SMB2_NEGOTIATE_SIGNING_ENABLED 0x0001
+#define SMB2_GLOBAL_CAP_LARGE_MTU 0x00000004u
+#define SMB2_CHANNEL_NONE 0x00000000u
+
+/* Fixed body sizes as StructureSize declares them (they count one byte of Buffer). */
+#define SMB2_NEGOTIATE_REQ_SIZE 36
+#define SMB2_NEGOTIATE_RSP_SIZE 65
+#define SMB2_READ_REQ_SIZE 49
+#define SMB2_READ_RSP_SIZE 17
+#define SMB2_READ_RSP_DATA_OFFSET (SMB2_HDR_LEN + 16) /* 0x50: header + fixed READ response */
+
+#define SMB2_MAX_DIALECTS 16 /* dialects a decoded NEGOTIATE request keeps */
+
+/* Whole frames (transport header included) the encoders produce. */
+#define SMB2_READ_REQ_FRAME (SMB2_NB_LEN + SMB2_HDR_LEN + SMB2_READ_REQ_SIZE)
+/* A READ response frame up to its data: 4 + 64 + 16 = 84 bytes. */
+#define SMB2_READ_RSP_HEAD (SMB2_NB_LEN + SMB2_READ_RSP_DATA_OFFSET)
+#define SMB2_NEGOTIATE_RSP_FRAME (SMB2_NB_LEN + SMB2_HDR_LEN + SMB2_NEGOTIATE_RSP_SIZE)
+
+/* The sync header, host order. Request and response share it; `credits` is CreditRequest in a
+ * request, CreditResponse in a response. Status is ChannelSequence/Reserved in 3.x requests. */
+struct smb2_hdr {
+	uint16_t credit_charge;
+	uint32_t status;
+	uint16_t command;
+	uint16_t credits;
+	uint32_t flags;
+	uint32_t next_command;
+	uint64_t message_id;
+	uint32_t process_id; /* Reserved in SMB 2.1+ sync headers; clients send 0xFEFF */
+	uint32_t tree_id;
+	uint64_t session_id;
+	uint8_t signature[16];
+};
+
+struct smb2_negotiate_req {
+	uint16_t security_mode;
+	uint32_t capabilities;
+	uint8_t client_guid[16];
+	uint64_t client_start_time;	      /* 0 in 2.x; NegotiateContext fields in 3.1.1 */
+	uint16_t dialect_count;		      /* as on the wire */
+	uint16_t dialects[SMB2_MAX_DIALECTS]; /* the first min(dialect_count, SMB2_MAX_DIALECTS) */
+};
+
+struct smb2_negotiate_rsp {
+	uint16_t security_mode;
+	uint16_t dialect;
+	uint8_t server_guid[16];
+	uint32_t capabilities;
+	uint32_t max_transact_size;
+	uint32_t max_read_size;
+	uint32_t max_write_size;
+	uint64_t system_time; /* FILETIME: 100 ns units since 1601-01-01 */
+	uint64_t server_start_time;
+};
+
+struct smb2_read_req {
+	uint8_t padding; /* where the client wants the data: 0x50 */
+	uint8_t flags;
+	uint32_t length;
+	uint64_t offset;
+	uint64_t file_id_persistent;
+	uint64_t file_id_volatile;
+	uint32_t minimum_count;
+	uint32_t channel;
+	uint32_t remaining_bytes;
+	uint16_t read_channel_info_offset;
+	uint16_t read_channel_info_length;
+};
+
+struct smb2_read_rsp {
+	uint8_t data_offset; /* from the start of the SMB2 header */
+	uint32_t data_length;
+	uint32_t data_remaining;
+	uint32_t flags; /* Reserved2 before 3.1.1 */
+};
+
+/* CreditCharge for a payload (3.1.5.2): ceil(payload / 64 KiB), at least 1. */
+uint16_t smb2__credit_charge(uint64_t payload);
+
+/* Write the 4-byte transport header for an SMB2 message of msg_len bytes (<= SMB2_NB_MAX). */
+void smb2__nb_encode(void *buf, uint32_t msg_len);
+
+/*
+ * Look at the start of a byte stream: if a whole transport header is there, store the length of
+ * the SMB2 message that follows it in *msg_len (which may not have fully arrived yet). Messages
+ * shorter than a header (-EBADMSG) or longer than max_msg (-EMSGSIZE) are rejected here, before
+ * anyone waits for their bytes. -EAGAIN if fewer than 4 bytes are available.
+ */
+int smb2__frame_peek(const void *buf, size_t len, uint32_t max_msg, uint32_t *msg_len);
+
+/* Header alone: 64 bytes at buf. */
+int smb2__hdr_encode(const struct smb2_hdr *h, void *buf, size_t len);
+/*
+ * Decode and check the header at the start of an SMB2 message: ProtocolId, StructureSize, a sync
+ * (not async) header, no compounding (NextCommand 0, which this engine does not implement) and a
+ * defined command code. Direction and per-command checks belong to the body decoders.
+ */
+int smb2__hdr_decode(const void *msg, size_t len, struct smb2_hdr *h);
+
+/*
+ * Encoders: header + body into buf (with the transport header), total frame length in *len.
+ * They set Command and, for responses, SERVER_TO_REDIR in the header copy they write.
+ */
+int smb2__negotiate_req_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			       const struct smb2_negotiate_req *req, size_t *len);
+int smb2__negotiate_rsp_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			       const struct smb2_negotiate_rsp *rsp, size_t *len);
+int smb2__read_req_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			  const struct smb2_read_req *req, size_t *len);
+/*
+ * A READ response up to its data (SMB2_READ_RSP_HEAD bytes, *len set to that): the transport
+ * length covers rsp->data_length bytes of data the caller sends right after, so data never has
+ * to be copied next to the header.
+ */
+int smb2__read_rsp_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			  const struct smb2_read_rsp *rsp, size_t *len);
+
+/*
+ * Decoders: msg is an SMB2 message of len bytes (as smb2__frame_peek said); they check the
+ * header too (direction and command) and fill *h if h is not NULL.
+ */
+int smb2__negotiate_req_decode(const void *msg, size_t len, struct smb2_hdr *h,
+			       struct smb2_negotiate_req *req);
+int smb2__negotiate_rsp_decode(const void *msg, size_t len, struct smb2_hdr *h,
+			       struct smb2_negotiate_rsp *rsp);
+/* max_read: the MaxReadSize the server announced; Length above it is -EMSGSIZE. */
+int smb2__read_req_decode(const void *msg, size_t len, uint32_t max_read, struct smb2_hdr *h,
+			  struct smb2_read_req *req);
+/*
+ * A READ response whose first `avail` bytes are at msg (at least SMB2_READ_RSP_DATA_OFFSET) out
+ * of msg_len in all, so the data can stream past without being buffered. Checks that the data
+ * lies within msg_len and that DataLength <= max_read. A non-success Status is -EREMOTEIO
+ * (h->status says which); its body is then an error response, not a READ response.
+ */
+int smb2__read_rsp_decode(const void *msg, size_t avail, size_t msg_len, uint32_t max_read,
+			  struct smb2_hdr *h, struct smb2_read_rsp *rsp);
+
+#endif

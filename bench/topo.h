@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Emulated topology: network namespaces standing for machines, links, and the paravirtual
+ * path's backend relay. See docs/paths.md for what each piece stands for.
+ */
+#ifndef IOVB_TOPO_H
+#define IOVB_TOPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TOPO_PREFIX "iovb" /* every netns and link this tool creates starts with it */
+
+enum topo_path { TOPO_PV = 0, TOPO_VF = 1, TOPO_NPATH };
+extern const char *const topo_path_names[TOPO_NPATH]; /* "pv", "vf" */
+
+struct topo_conf {
+	const char *run_id;   /* short unique id, e.g. "a1b2c3": names are iovb-<run_id>-<what> */
+	bool path[TOPO_NPATH]; /* which guests to create */
+	uint64_t link_rate_bps; /* shape the physical link (tbf); 0 = unshaped */
+	uint32_t mtu;         /* 0 = 1500 */
+};
+
+/* A namespace standing for a machine. */
+struct topo_ns {
+	char name[64];  /* under /run/netns */
+	char role[16];  /* "server", "host", "nic", "guest-1"... */
+	uint64_t ino;   /* netns inode: what the bpf collector reports */
+};
+
+/* A device the topology created, with its settings as configured. */
+struct topo_dev {
+	char name[16];
+	char netns[64];
+	char role[16];
+	char kind[16];      /* veth, bridge, tun, macvlan */
+	char stands_for[48]; /* e.g. "physical link (server side)", "guest vNIC (virtio-net)" */
+	uint32_t ifindex;
+	uint64_t netns_ino;
+};
+
+struct topo;
+
+/*
+ * Create everything; on failure remove what was made and return NULL with errno set and a
+ * one-line reason in err. Requires root (CAP_NET_ADMIN, CAP_SYS_ADMIN).
+ */
+struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen);
+/* Stop the relay (by pid), delete every namespace and link. Returns 0 or the first -errno. NULL-safe. */
+int topo__down(struct topo *t);
+/* Remove leftovers of killed runs: every netns named iovb-*, and relay processes recorded in them. */
+int topo__down_all(char *err, size_t errlen);
+
+size_t topo__nns(const struct topo *t);
+const struct topo_ns *topo__ns(const struct topo *t, size_t i);
+size_t topo__ndevs(const struct topo *t);
+const struct topo_dev *topo__dev(const struct topo *t, size_t i);
+/* Role charged for work on (netns inode, ifindex); "other" when outside the topology. */
+const char *topo__role_of(const struct topo *t, uint64_t netns_ino);
+
+/* netns name of the file server and of the guest on `path`; the server's address. */
+const char *topo__server_ns(const struct topo *t);
+const char *topo__server_addr(const struct topo *t);
+const char *topo__guest_ns(const struct topo *t, enum topo_path path);
+const char *topo__guest_role(const struct topo *t, enum topo_path path);
+/* Offload settings of device i as "tso=on gso=on gro=off ..." (ethtool -k). 0 or -errno. */
+int topo__dev_offloads(const struct topo *t, size_t i, char *buf, size_t len);
+
+/* The backend relay process (host role), 0 if none. */
+pid_t topo__relay_pid(const struct topo *t);
+
+/* Run fn(arg) in a forked child inside netns `ns`; returns the child's pid or -errno. */
+pid_t topo__spawn_in(const char *ns, int (*fn)(void *arg), void *arg);
+/* Enter netns `ns` in the calling thread. 0 or -errno. */
+int topo__enter(const char *ns);
+
+/*
+ * Added for `iovbench topo` and the record (docs/paths.md, "Offloads"):
+ *
+ * Offload settings of device i as they are now, read in its namespace with the ethtool
+ * ioctls, e.g. "sg=on tso=on gso=on gro=on lro=off rx-csum=on tx-csum=on". 0 or -errno
+ * (-EINVAL: i out of range, -ENOSPC: buf too small).
+ */
+int topo__dev_offloads(const struct topo *t, size_t i, char *buf, size_t len);
+/*
+ * Leave the topology up after this process exits (`iovbench topo up`): the relay stops
+ * watching its parent and t is freed; nothing is removed. Remove it later with
+ * topo__down_run() or topo__down_all(). On failure t is unchanged and still the caller's.
+ */
+int topo__detach(struct topo *t);
+/*
+ * As topo__down_all(), for the namespaces iovb-<run_id>-* and the relay of that run only.
+ * Both return the number of namespaces removed, or -errno with a one-line reason in err
+ * (-EBUSY: processes iovbench did not start are still inside; their namespaces outlive the
+ * names until they exit).
+ */
+int topo__down_run(const char *run_id, char *err, size_t errlen);
+
+#endif

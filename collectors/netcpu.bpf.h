@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* netcpu collector: BPF-only state and helpers (never seen by user space). */
+#ifndef IOVB_COLLECTORS_NETCPU_BPF_H
+#define IOVB_COLLECTORS_NETCPU_BPF_H
+
+struct nc_slot {
+	struct nc_dev_key key;
+	__u64 ns;
+};
+
+/*
+ * Per-CPU tracking state. Softirqs do not nest on one CPU and cannot be preempted on a non-RT
+ * kernel, and hardirq handlers run with interrupts off, so one entry per CPU is enough.
+ */
+struct nc_cpu {
+	__u64 si_start; /* softirq_entry time, 0 when no softirq is running */
+	__u64 hi_start; /* irq_handler_entry time, 0 when no handler is running */
+	__u32 si_vec;
+	__u32 hi_irq;
+	/* NET_RX chain: time since mark belongs to cur (or to "pending" when there is none) */
+	__u32 in_rx;
+	__u32 cur_valid;
+	__u32 cur_slot; /* NC_SLOTS when cur's time could not get a slot (charged directly) */
+	__u32 nslots;
+	__u64 mark;
+	__u64 pending; /* time before the first device of the current poll was known */
+	struct nc_dev_key cur;
+	struct nc_slot slots[NC_SLOTS]; /* per-poll charges, slot 0 is the poll's first device */
+};
+
+static __always_inline int nc_key_eq(const struct nc_dev_key *a, const struct nc_dev_key *b)
+{
+	return a->netns_ino == b->netns_ino && a->ifindex == b->ifindex;
+}
+
+#endif

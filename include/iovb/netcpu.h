@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * bpf collector ("netcpu"): where softirq and hardirq CPU time goes, from kernel tracepoints
+ * (tp_btf, raw_tp fallback): per softirq vector, per hardirq handler, NET_RX time per device,
+ * and the interrupt time that ran on top of each task (so per-thread CPU can be taken net of it).
+ * Library code: never prints; errors come back as -errno plus a message in the caller's buffer.
+ */
+#ifndef IOVB_NETCPU_H
+#define IOVB_NETCPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NETCPU_NR_VEC 10 /* HI TIMER NET_TX NET_RX BLOCK IRQ_POLL TASKLET SCHED HRTIMER RCU */
+extern const char *const netcpu_vec_names[NETCPU_NR_VEC];
+
+/* One device that NET_RX time was charged to, over the window. */
+struct netcpu_dev {
+	uint64_t netns_ino;  /* inode of the device's netns (as stat(/run/netns/X).st_ino) */
+	uint32_t ifindex;
+	char name[16];       /* dev->name at the time of the last event */
+	char kind[16];       /* rtnl_link_ops->kind ("veth", "bridge", "tun", "macvlan") or parent driver */
+	char poll_fn[64];    /* napi->poll symbol for NAPI work of this device, "" if none seen */
+	uint64_t ns;         /* NET_RX time charged to the device */
+	uint64_t polls;      /* napi_poll events of this device's own NAPI */
+	uint64_t packets;    /* skbs entering the stack on it (netif_receive_skb) */
+	uint64_t backlog_ns; /* part of ns spent inside process_backlog, split per skb */
+};
+
+struct netcpu_irq {
+	uint32_t irq;
+	char name[32]; /* irqaction->name */
+	uint64_t ns;
+	uint64_t count;
+};
+
+struct netcpu_task {
+	uint32_t tid;
+	uint64_t irq_ns; /* softirq + hardirq time (not double counted) that ran while tid was current */
+};
+
+struct netcpu_stats {
+	unsigned ncpu;
+	char attach[8];                          /* "tp_btf" or "raw_tp" */
+	uint64_t *vec_count;                     /* [NETCPU_NR_VEC * ncpu], index vec * ncpu + cpu */
+	uint64_t *vec_ns;                        /* same layout */
+	uint64_t net_rx_ns;                      /* all NET_RX time (sum of vec_ns for NET_RX) */
+	uint64_t net_rx_attributed_ns;           /* part charged to a named device */
+	struct netcpu_dev *devs;
+	size_t ndevs;
+	struct netcpu_irq *irqs;
+	size_t nirqs;
+	struct netcpu_task *tasks;
+	size_t ntasks;
+	uint64_t prog_run_ns;                    /* BPF programs' own run time (kernel.bpf_stats), 0 if off */
+	uint64_t prog_run_cnt;
+};
+
+struct netcpu;
+
+/* Open, load and attach every program. NULL with errno set, and a one-line reason in err. */
+struct netcpu *netcpu__open(char *err, size_t errlen);
+/* Start the measured window (snapshot the running counters). 0 or -errno. */
+int netcpu__start(struct netcpu *nc);
+/* End the window: fill *out with the deltas since netcpu__start. 0 or -errno. */
+int netcpu__stop(struct netcpu *nc, struct netcpu_stats *out);
+/* Free what netcpu__stop allocated inside *st (not st itself). NULL-safe. */
+void netcpu_stats__free(struct netcpu_stats *st);
+/* Detach and free. NULL-safe. */
+void netcpu__close(struct netcpu *nc);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The run record: one versioned JSON document (docs/record.md), gzip-compressed, written
+ * atomically. This is its one writer and reader; collectors fill structs and the functions
+ * here turn them into JSON, so every figure carries its unit and "source".
+ */
+#ifndef IOVB_RECORD_H
+#define IOVB_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "iovb/hist.h"
+#include "iovb/netcpu.h"
+#include "iovb/procfs.h"
+
+#define IOVB_RECORD_SCHEMA 1
+
+/* Maps a device's netns inode to its role name; must return a non-NULL static string. */
+typedef const char *(*record_role_fn)(void *arg, uint64_t netns_ino);
+
+/*
+ * Write rec to path atomically: a temp file beside it, fsync, rename. On failure nothing is
+ * left at path or beside it. 0 or -errno, with a one-line reason in err.
+ */
+int record__write(const json_t *rec, const char *path, char *err, size_t errlen);
+
+/*
+ * Read a record (gzip or plain JSON). NULL with a one-line reason in err when the file is
+ * missing, truncated, not JSON, or of another schema version.
+ */
+json_t *record__read(const char *path, char *err, size_t errlen);
+
+/* A JSON number, or null for NaN/inf (JSON has neither). */
+json_t *record__real(double v);
+
+/* The procfs collector's window deltas; clk_tck converts /proc/stat ticks to ns. */
+json_t *record__procfs(const struct procfs_snap *delta, long clk_tck);
+
+/* The bpf collector's window deltas, devices tagged with role_of(netns inode). */
+json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, void *arg);
+
+/* A latency histogram in µs: count, min/max/mean, p50/p90/p99/p99.9 and the non-empty slots. */
+json_t *record__hist_us(const struct iovb_hist *h);
+
+/* Free-form text of a whole file ("" when unreadable), trailing newline cut: for metadata. */
+void record__read_line(const char *path, char *buf, size_t len);
+
+#endif

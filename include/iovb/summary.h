@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Summaries of a record: per path the throughput and, per role, CPU ns per byte split by
+ * softirq vector and by device, with spread over repetitions and the cross-checks.
+ */
+#ifndef IOVB_SUMMARY_H
+#define IOVB_SUMMARY_H
+
+#include <stdio.h>
+#include <jansson.h>
+
+/*
+ * Build the summary document (the shape `iovbench report --json` prints, see docs/record.md).
+ * NULL with a one-line reason in err when the record lacks what a summary needs.
+ */
+json_t *summary__build(const json_t *rec, char *err, size_t errlen);
+
+/* Print the summary as text. */
+void summary__print(FILE *f, const json_t *sum);
+
+/* Build and print; 0, or -EINVAL after printing the reason to stderr. */
+int summary__print_record(FILE *f, const json_t *rec);
+
+/* `iovbench report [--json] RECORD`. Returns the exit status. */
+int cmd_report(int argc, char **argv);
+
+#endif

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The record's one writer and reader. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "iovb/record.h"
+
+/* A record larger than this is not one we wrote: refuse rather than exhaust memory. */
+#define RECORD_MAX_BYTES (1ULL << 30)
+
+static int dump_cb(const char *buf, size_t size, void *data)
+{
+	gzFile gz = data;
+
+	/* gzwrite takes unsigned; jansson hands us small chunks. */
+	return gzwrite(gz, buf, (unsigned)size) == (int)size ? 0 : -1;
+}
+
+int record__write(const json_t *rec, const char *path, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	gzFile gz = NULL;
+	int fd = -1, err_ = 0, n;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		err_ = -ENAMETOOLONG;
+		snprintf(err, errlen, "record path too long: %s", path);
+		goto cleanup;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err_ = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		goto cleanup;
+	}
+	fchmod(fd, 0644);
+	gz = gzdopen(dup(fd), "wb6");
+	if (!gz) {
+		err_ = -ENOMEM;
+		snprintf(err, errlen, "zlib: cannot open %s", tmp);
+		goto cleanup;
+	}
+	if (json_dump_callback(rec, dump_cb, gz, JSON_INDENT(1) | JSON_PRESERVE_ORDER) < 0) {
+		err_ = -EIO;
+		snprintf(err, errlen, "writing %s failed", tmp);
+		goto cleanup;
+	}
+	n = gzclose(gz);
+	gz = NULL;
+	if (n != Z_OK) {
+		err_ = -EIO;
+		snprintf(err, errlen, "writing %s failed (zlib error %d)", tmp, n);
+		goto cleanup;
+	}
+	if (fsync(fd) < 0) {
+		err_ = -errno;
+		snprintf(err, errlen, "fsync %s: %s", tmp, strerror(errno));
+		goto cleanup;
+	}
+	if (rename(tmp, path) < 0) {
+		err_ = -errno;
+		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		goto cleanup;
+	}
+	tmp[0] = '\0';
+cleanup:
+	if (gz)
+		gzclose(gz);
+	if (fd >= 0)
+		close(fd);
+	if (err_ && tmp[0] && fd >= 0)
+		unlink(tmp);
+	return err_;
+}
+
+json_t *record__read(const char *path, char *err, size_t errlen)
+{
+	json_t *rec = NULL, *schema;
+	json_error_t jerr;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	gzFile gz = NULL;
+	const char *zmsg;
+	int zerr, n;
+
+	gz = gzopen(path, "rb");
+	if (!gz) {
+		snprintf(err, errlen, "cannot open record %s: %s", path,
+			 errno ? strerror(errno) : "out of memory");
+		goto cleanup;
+	}
+	for (;;) {
+		if (cap - len < 65536) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 1 << 20;
+			if (cap > RECORD_MAX_BYTES) {
+				snprintf(err, errlen, "record %s: larger than 1 GiB, refused", path);
+				goto cleanup;
+			}
+			nb = realloc(buf, cap);
+			if (!nb) {
+				snprintf(err, errlen, "record %s: out of memory", path);
+				goto cleanup;
+			}
+			buf = nb;
+		}
+		n = gzread(gz, buf + len, (unsigned)(cap - len));
+		if (n < 0)
+			break;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	zmsg = gzerror(gz, &zerr);
+	if (zerr != Z_OK) {
+		snprintf(err, errlen, "record %s is corrupt or truncated: %s", path,
+			 zerr == Z_ERRNO ? strerror(errno) : zmsg);
+		goto cleanup;
+	}
+	rec = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!rec) {
+		snprintf(err, errlen, "record %s is not valid JSON (line %d: %s)", path, jerr.line,
+			 jerr.text);
+		goto cleanup;
+	}
+	schema = json_object_get(rec, "schema");
+	if (!json_is_object(rec) || !json_is_integer(schema)) {
+		snprintf(err, errlen, "%s is not an iovbench record (no \"schema\")", path);
+		json_decref(rec);
+		rec = NULL;
+		goto cleanup;
+	}
+	if (json_integer_value(schema) != IOVB_RECORD_SCHEMA) {
+		snprintf(err, errlen,
+			 "record %s has schema %lld; this iovbench reads schema %d (see docs/record.md)",
+			 path, (long long)json_integer_value(schema), IOVB_RECORD_SCHEMA);
+		json_decref(rec);
+		rec = NULL;
+		goto cleanup;
+	}
+cleanup:
+	if (gz)
+		gzclose(gz);
+	free(buf);
+	return rec;
+}
+
+json_t *record__real(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+void record__read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f)) {
+		n = strlen(buf);
+		while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+			buf[--n] = '\0';
+	}
+	fclose(f);
+}
+
+static json_t *u64_array(const uint64_t *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)v[i]));
+	return a;
+}
+
+json_t *record__procfs(const struct procfs_snap *d, long clk_tck)
+{
+	json_t *o = json_object(), *cpus = json_array(), *sirq = json_object(), *irqs = json_array();
+	json_t *nets = json_array();
+	double tick_ns = 1e9 / (double)clk_tck;
+
+	json_object_set_new(o, "source", json_string("procfs"));
+	json_object_set_new(o, "unit", json_string("ticks (USER_HZ) for cpus; events for counts"));
+	json_object_set_new(o, "tick_ns", json_real(tick_ns));
+	for (unsigned c = 0; c < d->ncpu; c++) {
+		const struct procfs_cpu *p = &d->cpu[c];
+
+		json_array_append_new(cpus,
+			json_pack("{sI sI sI sI sI sI sI sI sI}", "cpu", (json_int_t)c,
+				  "user", (json_int_t)p->user, "nice", (json_int_t)p->nice,
+				  "system", (json_int_t)p->system, "idle", (json_int_t)p->idle,
+				  "iowait", (json_int_t)p->iowait, "irq", (json_int_t)p->irq,
+				  "softirq", (json_int_t)p->softirq, "steal", (json_int_t)p->steal));
+	}
+	json_object_set_new(o, "cpus", cpus);
+	for (unsigned v = 0; v < PROCFS_NR_SOFTIRQ; v++)
+		json_object_set_new(sirq, procfs_softirq_names[v],
+				    u64_array(&d->softirq[(size_t)v * d->ncpu], d->ncpu));
+	json_object_set_new(o, "softirqs", sirq);
+	for (size_t i = 0; i < d->nirqs; i++) {
+		if (!d->irqs[i].total)
+			continue;
+		json_array_append_new(irqs, json_pack("{ss ss sI so}", "id", d->irqs[i].id,
+						      "desc", d->irqs[i].desc,
+						      "total", (json_int_t)d->irqs[i].total,
+						      "per_cpu", u64_array(d->irqs[i].per_cpu, d->ncpu)));
+	}
+	json_object_set_new(o, "interrupts", irqs);
+	for (size_t i = 0; i < d->nnetdevs; i++) {
+		const struct procfs_netdev *n = &d->netdevs[i];
+
+		json_array_append_new(nets,
+			json_pack("{ss ss sI sI sI sI sI sI sI sI}", "netns", n->netns, "name", n->name,
+				  "rx_bytes", (json_int_t)n->rx_bytes,
+				  "rx_packets", (json_int_t)n->rx_packets,
+				  "rx_errs", (json_int_t)n->rx_errs, "rx_drop", (json_int_t)n->rx_drop,
+				  "tx_bytes", (json_int_t)n->tx_bytes,
+				  "tx_packets", (json_int_t)n->tx_packets,
+				  "tx_errs", (json_int_t)n->tx_errs, "tx_drop", (json_int_t)n->tx_drop));
+	}
+	json_object_set_new(o, "netdev", nets);
+	return o;
+}
+
+json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, void *arg)
+{
+	json_t *o = json_object(), *vec = json_object(), *devs = json_array(), *irqs = json_array();
+	json_t *tasks = json_array();
+
+	json_object_set_new(o, "source", json_string("bpf"));
+	json_object_set_new(o, "unit", json_string("ns (CLOCK_MONOTONIC in BPF) and events"));
+	json_object_set_new(o, "attach", json_string(st->attach));
+	for (unsigned v = 0; v < NETCPU_NR_VEC; v++)
+		json_object_set_new(vec, netcpu_vec_names[v],
+				    json_pack("{so so}", "count",
+					      u64_array(&st->vec_count[(size_t)v * st->ncpu], st->ncpu),
+					      "ns", u64_array(&st->vec_ns[(size_t)v * st->ncpu], st->ncpu)));
+	json_object_set_new(o, "softirq", vec);
+	json_object_set_new(o, "net_rx_ns", json_integer((json_int_t)st->net_rx_ns));
+	json_object_set_new(o, "net_rx_attributed_ns",
+			    json_integer((json_int_t)st->net_rx_attributed_ns));
+	for (size_t i = 0; i < st->ndevs; i++) {
+		const struct netcpu_dev *d = &st->devs[i];
+
+		json_array_append_new(devs,
+			json_pack("{ss ss ss ss sI sI sI sI sI sI}", "name", d->name,
+				  "role", role_of(arg, d->netns_ino), "kind", d->kind,
+				  "poll_fn", d->poll_fn, "netns_ino", (json_int_t)d->netns_ino,
+				  "ifindex", (json_int_t)d->ifindex, "ns", (json_int_t)d->ns,
+				  "backlog_ns", (json_int_t)d->backlog_ns,
+				  "polls", (json_int_t)d->polls, "packets", (json_int_t)d->packets));
+	}
+	json_object_set_new(o, "net_rx_devices", devs);
+	for (size_t i = 0; i < st->nirqs; i++)
+		json_array_append_new(irqs, json_pack("{sI ss sI sI}", "irq",
+						      (json_int_t)st->irqs[i].irq, "name",
+						      st->irqs[i].name, "ns", (json_int_t)st->irqs[i].ns,
+						      "count", (json_int_t)st->irqs[i].count));
+	json_object_set_new(o, "hardirqs", irqs);
+	for (size_t i = 0; i < st->ntasks; i++)
+		json_array_append_new(tasks, json_pack("{sI sI}", "tid", (json_int_t)st->tasks[i].tid,
+						       "irq_ns", (json_int_t)st->tasks[i].irq_ns));
+	json_object_set_new(o, "task_irq", tasks);
+	json_object_set_new(o, "overhead",
+			    json_pack("{ss sI sI}", "source", "bpf_stats (run_time_ns of our programs)",
+				      "prog_run_ns", (json_int_t)st->prog_run_ns, "prog_run_cnt",
+				      (json_int_t)st->prog_run_cnt));
+	return o;
+}
+
+json_t *record__hist_us(const struct iovb_hist *h)
+{
+	json_t *o = json_object(), *slots = json_array();
+
+	json_object_set_new(o, "unit", json_string("us"));
+	json_object_set_new(o, "count", json_integer((json_int_t)h->count));
+	if (h->count) {
+		json_object_set_new(o, "min", json_real((double)h->min / 1e3));
+		json_object_set_new(o, "max", json_real((double)h->max / 1e3));
+		json_object_set_new(o, "mean", json_real((double)h->sum / (double)h->count / 1e3));
+		json_object_set_new(o, "p50", json_real((double)iovb_hist__quantile(h, 0.50) / 1e3));
+		json_object_set_new(o, "p90", json_real((double)iovb_hist__quantile(h, 0.90) / 1e3));
+		json_object_set_new(o, "p99", json_real((double)iovb_hist__quantile(h, 0.99) / 1e3));
+		json_object_set_new(o, "p99_9",
+				    json_real((double)iovb_hist__quantile(h, 0.999) / 1e3));
+	}
+	/* Non-empty slots as [lower bound ns, count] so the histogram can be redrawn. */
+	for (unsigned i = 0; i < IOVB_HIST_SLOTS; i++)
+		if (h->slot[i])
+			json_array_append_new(slots, json_pack("[II]",
+						(json_int_t)iovb_hist__slot_low(i), (json_int_t)h->slot[i]));
+	json_object_set_new(o, "slots_ns", slots);
+	return o;
+}

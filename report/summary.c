@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Record -> summary: throughput and per-role CPU per byte, with spread over repetitions. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iovb/record.h"
+#include "iovb/summary.h"
+
+/* Below this many events per vector, a relative difference says nothing; it is not checked. */
+#define CHECK_MIN_EVENTS 200
+
+static const char *const path_desc[][2] = {
+	{ "pv", "paravirtual: guest TAP -> host backend relay -> bridge -> adapter" },
+	{ "vf", "SR-IOV-like: guest macvlan VF straight on the adapter" },
+};
+
+struct stat3 {
+	double med, min, max;
+	size_t n;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median, min and max of the finite values in v (NaN marks "not measured"). */
+static struct stat3 stat3_of(double *v, size_t n)
+{
+	struct stat3 s = { NAN, NAN, NAN, 0 };
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			v[k++] = v[i];
+	if (!k)
+		return s;
+	qsort(v, k, sizeof(*v), cmp_double);
+	s.n = k;
+	s.min = v[0];
+	s.max = v[k - 1];
+	s.med = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+	return s;
+}
+
+static json_t *stat3_json(struct stat3 s)
+{
+	return json_pack("{so so so sI}", "median", record__real(s.med), "min", record__real(s.min),
+			 "max", record__real(s.max), "n", (json_int_t)s.n);
+}
+
+static double num(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static double sum_array(const json_t *a)
+{
+	double s = 0;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		s += json_number_value(v);
+	return s;
+}
+
+/* Interrupt time bpf saw on top of a thread, to take out of its schedstat time. */
+static double task_irq_ns(const json_t *bpf, json_int_t tid)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(json_object_get(bpf, "task_irq"), i, t)
+		if (json_integer_value(json_object_get(t, "tid")) == tid)
+			return num(t, "irq_ns");
+	return 0;
+}
+
+/* Per-run figures of one role, added into `roles` (role -> object of sums). */
+static void role_add(json_t *roles, const char *role, const char *key, double v)
+{
+	json_t *r = json_object_get(roles, role), *old;
+
+	if (!r) {
+		r = json_object();
+		json_object_set_new(roles, role, r);
+	}
+	old = json_object_get(r, key);
+	json_object_set_new(r, key, json_real((old ? json_number_value(old) : 0) + v));
+}
+
+/* One run's per-role sums: softirq NET_RX ns (bpf), process ns (threads net of irq), devices. */
+static json_t *run_roles(const json_t *run, bool *have_bpf)
+{
+	const json_t *bpf = json_object_get(json_object_get(run, "collectors"), "bpf");
+	json_t *roles = json_object(), *d;
+	size_t i;
+
+	*have_bpf = bpf != NULL;
+	json_array_foreach(json_object_get(bpf, "net_rx_devices"), i, d) {
+		const char *role = json_string_value(json_object_get(d, "role"));
+		char key[96];
+
+		role_add(roles, role, "softirq_NET_RX_ns", num(d, "ns"));
+		snprintf(key, sizeof(key), "dev:%s (%s)", json_string_value(json_object_get(d, "name")),
+			 json_string_value(json_object_get(d, "kind")));
+		role_add(roles, role, key, num(d, "ns"));
+	}
+	json_array_foreach(json_object_get(json_object_get(run, "threads"), "list"), i, d) {
+		const char *role = json_string_value(json_object_get(d, "role"));
+		double cpu = num(d, "cpu_ns");
+		double irq = bpf ? task_irq_ns(bpf, json_integer_value(json_object_get(d, "tid"))) : 0;
+		char key[64];
+
+		/* bpf measured the interrupt part; without bpf the process time stays gross. */
+		cpu = cpu > irq ? cpu - irq : 0;
+		role_add(roles, role, "process_ns", cpu);
+		snprintf(key, sizeof(key), "thread:%s", json_string_value(json_object_get(d, "comm")));
+		role_add(roles, role, key, cpu);
+	}
+	return roles;
+}
+
+/* Largest relative difference between bpf and /proc/softirqs counts per vector, over runs. */
+static json_t *softirq_check(const json_t *runs, double *worst)
+{
+	json_t *per_vec = json_object(), *run;
+	size_t i;
+
+	*worst = NAN;
+	json_array_foreach(runs, i, run) {
+		const json_t *coll = json_object_get(run, "collectors");
+		const json_t *bv = json_object_get(json_object_get(coll, "bpf"), "softirq");
+		const json_t *pv = json_object_get(json_object_get(coll, "procfs"), "softirqs");
+		const char *vec;
+		json_t *b;
+
+		if (!bv || !pv)
+			continue;
+		json_object_foreach((json_t *)bv, vec, b) {
+			double bc = sum_array(json_object_get(b, "count"));
+			double pc = sum_array(json_object_get(pv, vec));
+			double rel, prev;
+
+			if (pc < CHECK_MIN_EVENTS)
+				continue;
+			rel = fabs(bc - pc) / pc;
+			prev = num(per_vec, vec);
+			if (!isfinite(prev) || rel > prev)
+				json_object_set_new(per_vec, vec, json_real(rel));
+			if (!isfinite(*worst) || rel > *worst)
+				*worst = rel;
+		}
+	}
+	return per_vec;
+}
+
+static json_t *path_summary(const json_t *rec, const char *path)
+{
+	json_t *out = json_object(), *runs = json_object_get(rec, "runs"), *run, *role_runs;
+	json_t *roles = json_object(), *vec_tot = json_object();
+	size_t nr = json_array_size(runs), k = 0, i;
+	double *tp = calloc(nr + 1, sizeof(double)), *attr = calloc(nr + 1, sizeof(double));
+	double *bytes = calloc(nr + 1, sizeof(double));
+	bool bpf_all = true;
+	const char *role;
+	json_t *tmp;
+
+	role_runs = json_array();
+	json_array_foreach(runs, i, run) {
+		const json_t *eng = json_object_get(run, "engine");
+		const json_t *bpf = json_object_get(json_object_get(run, "collectors"), "bpf");
+		bool have_bpf;
+		json_t *rr;
+
+		if (strcmp(json_string_value(json_object_get(run, "path")) ?: "", path) ||
+		    strcmp(json_string_value(json_object_get(run, "status")) ?: "", "ok"))
+			continue;
+		tp[k] = num(eng, "throughput_bps");
+		bytes[k] = num(eng, "bytes");
+		attr[k] = bpf ? num(bpf, "net_rx_attributed_ns") / num(bpf, "net_rx_ns") : NAN;
+		rr = run_roles(run, &have_bpf);
+		bpf_all &= have_bpf;
+		json_object_set_new(rr, "_bytes", json_real(bytes[k]));
+		json_array_append_new(role_runs, rr);
+		if (bpf) {
+			const char *vec;
+			json_t *b;
+
+			json_object_foreach(json_object_get(bpf, "softirq"), vec, b) {
+				json_t *a = json_object_get(vec_tot, vec);
+
+				if (!a) {
+					a = json_array();
+					json_object_set_new(vec_tot, vec, a);
+				}
+				json_array_append_new(a, json_real(sum_array(json_object_get(b, "ns")) /
+								   bytes[k]));
+			}
+		}
+		k++;
+	}
+	json_object_set_new(out, "repetitions", json_integer((json_int_t)k));
+	json_object_set_new(out, "throughput_bps", record__real(stat3_of(tp, k).med));
+	json_object_set_new(out, "throughput_bps_spread", stat3_json(stat3_of(tp, k)));
+	json_object_set_new(out, "bytes_per_rep", record__real(stat3_of(bytes, k).med));
+	json_object_set_new(out, "net_rx_attributed", record__real(stat3_of(attr, k).med));
+	json_object_set_new(out, "net_rx_attributed_spread", stat3_json(stat3_of(attr, k)));
+	for (size_t j = 0; j < sizeof(path_desc) / sizeof(path_desc[0]); j++)
+		if (!strcmp(path_desc[j][0], path))
+			json_object_set_new(out, "stands_for", json_string(path_desc[j][1]));
+
+	/* Every role seen in any run; each key's per-byte value, median over the repetitions. */
+	json_array_foreach(role_runs, i, tmp) {
+		json_t *v;
+
+		json_object_foreach(tmp, role, v)
+			if (role[0] != '_' && !json_object_get(roles, role))
+				json_object_set_new(roles, role, json_object());
+	}
+	json_object_foreach(roles, role, tmp) {
+		double *cpu = calloc(k + 1, sizeof(double)), *sirq = calloc(k + 1, sizeof(double));
+		double *proc = calloc(k + 1, sizeof(double));
+		json_t *keys = json_object(), *rr, *v, *softirq_ns = json_object();
+		const char *key;
+
+		json_array_foreach(role_runs, i, rr) {
+			const json_t *r = json_object_get(rr, role);
+			double b = num(rr, "_bytes");
+
+			sirq[i] = bpf_all ? (r ? num(r, "softirq_NET_RX_ns") : 0) : NAN;
+			if (!isfinite(num(r, "softirq_NET_RX_ns")) && bpf_all)
+				sirq[i] = 0;
+			proc[i] = r && isfinite(num(r, "process_ns")) ? num(r, "process_ns") : 0;
+			cpu[i] = (sirq[i] + proc[i]) / b;
+			json_object_foreach((json_t *)r, key, v)
+				if (!strncmp(key, "dev:", 4) || !strncmp(key, "thread:", 7))
+					json_object_set_new(keys, key, json_true());
+		}
+		{
+			double *sc = calloc(k + 1, sizeof(double)), *pc = calloc(k + 1, sizeof(double));
+
+			for (size_t j = 0; j < k; j++) {
+				double b = num(json_array_get(role_runs, j), "_bytes");
+
+				sc[j] = sirq[j] / b;
+				pc[j] = proc[j] / b;
+			}
+			json_object_set_new(tmp, "cpu_ns_per_byte", record__real(stat3_of(cpu, k).med));
+			json_object_set_new(tmp, "cpu_ns_per_byte_spread", stat3_json(stat3_of(cpu, k)));
+			json_object_set_new(tmp, "softirq_ns_per_byte", record__real(stat3_of(sc, k).med));
+			json_object_set_new(tmp, "process_ns_per_byte", record__real(stat3_of(pc, k).med));
+			free(sc);
+			free(pc);
+		}
+		json_object_set_new(softirq_ns, "NET_RX", record__real(stat3_of(sirq, k).med));
+		json_object_set_new(tmp, "softirq_ns", softirq_ns);
+		json_object_set_new(tmp, "process_ns", record__real(stat3_of(proc, k).med));
+		{
+			json_t *where = json_object();
+
+			json_object_foreach(keys, key, v) {
+				double *x = calloc(k + 1, sizeof(double));
+
+				json_array_foreach(role_runs, i, rr) {
+					const json_t *r = json_object_get(rr, role);
+					double val = r ? num(r, key) : NAN;
+
+					x[i] = (isfinite(val) ? val : 0) / num(rr, "_bytes");
+				}
+				json_object_set_new(where, key, record__real(stat3_of(x, k).med));
+				free(x);
+			}
+			json_object_set_new(tmp, "ns_per_byte_by", where);
+		}
+		json_object_set_new(tmp, "source", json_string(bpf_all ?
+			"bpf NET_RX per device + schedstat per thread net of bpf task_irq" :
+			"schedstat per thread only (bpf unavailable: softirq not measured)"));
+		json_decref(keys);
+		free(cpu);
+		free(sirq);
+		free(proc);
+	}
+	json_object_set_new(out, "roles", roles);
+	{
+		json_t *vs = json_object(), *a;
+		const char *vec;
+
+		json_object_foreach(vec_tot, vec, a) {
+			double *x = calloc(json_array_size(a) + 1, sizeof(double));
+			json_t *v;
+
+			json_array_foreach(a, i, v)
+				x[i] = json_number_value(v);
+			json_object_set_new(vs, vec, record__real(stat3_of(x, json_array_size(a)).med));
+			free(x);
+		}
+		json_object_set_new(out, "softirq_ns_per_byte_all_roles", vs);
+	}
+	json_decref(vec_tot);
+	json_decref(role_runs);
+	free(tp);
+	free(attr);
+	free(bytes);
+	return out;
+}
+
+json_t *summary__build(const json_t *rec, char *err, size_t errlen)
+{
+	json_t *sum, *paths, *runs = json_object_get(rec, "runs"), *run, *meta, *checks, *hp[2];
+	double worst;
+	size_t i;
+
+	if (!json_is_array(runs) || !json_array_size(runs)) {
+		snprintf(err, errlen, "the record has no runs (status: %s)",
+			 json_string_value(json_object_get(rec, "status")) ?: "unknown");
+		return NULL;
+	}
+	sum = json_object();
+	paths = json_object();
+	meta = json_object_get(rec, "meta");
+	json_object_set_new(sum, "tool", json_deep_copy(json_object_get(meta, "tool")));
+	json_object_set_new(sum, "started", json_deep_copy(json_object_get(meta, "started")));
+	json_object_set_new(sum, "workload", json_deep_copy(json_object_get(rec, "workload")));
+	json_object_set_new(sum, "collectors", json_deep_copy(json_object_get(rec, "collectors")));
+	json_object_set_new(sum, "status", json_deep_copy(json_object_get(rec, "status")));
+	json_array_foreach(runs, i, run) {
+		const char *p = json_string_value(json_object_get(run, "path"));
+
+		if (p && !json_object_get(paths, p))
+			json_object_set_new(paths, p, path_summary(rec, p));
+	}
+	json_object_set_new(sum, "paths", paths);
+	checks = json_object();
+	json_object_set_new(checks, "softirq_count_rel_err_by_vector", softirq_check(runs, &worst));
+	json_object_set_new(checks, "softirq_count_rel_err", record__real(worst));
+	json_object_set_new(checks, "softirq_count_min_events", json_integer(CHECK_MIN_EVENTS));
+	/* The study's central figure: host CPU per byte, paravirtual over VF. */
+	hp[0] = json_object_get(json_object_get(json_object_get(json_object_get(paths, "pv"),
+				"roles"), "host"), "cpu_ns_per_byte");
+	hp[1] = json_object_get(json_object_get(json_object_get(json_object_get(paths, "vf"),
+				"roles"), "host"), "cpu_ns_per_byte");
+	json_object_set_new(checks, "host_cpu_per_byte_pv_over_vf",
+			    hp[0] && hp[1] && json_number_value(hp[1]) > 0 ?
+			    record__real(json_number_value(hp[0]) / json_number_value(hp[1])) :
+			    json_null());
+	json_object_set_new(sum, "checks", checks);
+	return sum;
+}
+
+static void print_nsb(FILE *f, const json_t *v)
+{
+	if (json_is_number(v))
+		fprintf(f, "%10.4f", json_number_value(v));
+	else
+		fprintf(f, "%10s", "-");
+}
+
+void summary__print(FILE *f, const json_t *sum)
+{
+	const json_t *paths = json_object_get(sum, "paths"), *wl = json_object_get(sum, "workload");
+	const json_t *p, *checks = json_object_get(sum, "checks"), *c;
+	const char *name;
+	size_t i;
+
+	fprintf(f, "iovbench %s (rev %s), run started %s, status %s\n",
+		json_string_value(json_object_get(json_object_get(sum, "tool"), "version")) ?: "?",
+		json_string_value(json_object_get(json_object_get(sum, "tool"), "git_rev")) ?: "?",
+		json_string_value(json_object_get(sum, "started")) ?: "?",
+		json_string_value(json_object_get(sum, "status")) ?: "?");
+	fprintf(f, "workload: %s copy of %.2f GiB per repetition, %lld-byte READs, %lld in flight\n",
+		json_string_value(json_object_get(wl, "kind")) ?: "?",
+		num(wl, "bytes") / (1 << 30), (long long)num(wl, "io_size"),
+		(long long)num(wl, "depth"));
+	fprintf(f, "collectors:");
+	json_array_foreach(json_object_get(sum, "collectors"), i, c)
+		fprintf(f, " %s=%s", json_string_value(json_object_get(c, "name")),
+			json_string_value(json_object_get(c, "status")));
+	fprintf(f, "\n");
+	json_object_foreach((json_t *)paths, name, p) {
+		const json_t *ts = json_object_get(p, "throughput_bps_spread"), *r;
+		const json_t *vs = json_object_get(p, "softirq_ns_per_byte_all_roles");
+		const char *role, *key;
+		json_t *v;
+
+		fprintf(f, "\npath %s (%s)\n", name,
+			json_string_value(json_object_get(p, "stands_for")) ?: "");
+		fprintf(f, "  throughput %.3f Gbit/s (median of %lld; min %.3f, max %.3f)\n",
+			num(ts, "median") / 1e9, (long long)num(ts, "n"), num(ts, "min") / 1e9,
+			num(ts, "max") / 1e9);
+		fprintf(f, "  NET_RX time attributed to a named device: %.1f%%\n",
+			num(p, "net_rx_attributed") * 100);
+		fprintf(f, "  %-10s %10s %10s %10s   CPU ns/byte (median; softirq = bpf NET_RX "
+			   "per device, process = threads net of interrupts)\n",
+			"role", "total", "softirq", "process");
+		json_object_foreach((json_t *)json_object_get(p, "roles"), role, r) {
+			fprintf(f, "  %-10s ", role);
+			print_nsb(f, json_object_get(r, "cpu_ns_per_byte"));
+			fputc(' ', f);
+			print_nsb(f, json_object_get(r, "softirq_ns_per_byte"));
+			fputc(' ', f);
+			print_nsb(f, json_object_get(r, "process_ns_per_byte"));
+			fputc('\n', f);
+			json_object_foreach((json_t *)json_object_get(r, "ns_per_byte_by"), key, v)
+				if (json_number_value(v) > 0)
+					fprintf(f, "  %12s %-34s %10.4f\n", "", key,
+						json_number_value(v));
+		}
+		fprintf(f, "  softirq ns/byte by vector, all roles (bpf):");
+		json_object_foreach((json_t *)vs, key, v)
+			if (json_number_value(v) > 0.00005)
+				fprintf(f, " %s %.4f", key, json_number_value(v));
+		fprintf(f, "\n");
+	}
+	fprintf(f, "\nchecks:\n");
+	c = json_object_get(checks, "softirq_count_rel_err");
+	if (json_is_number(c))
+		fprintf(f, "  bpf vs /proc/softirqs counts: largest relative difference %.3f%% "
+			   "(vectors with >= %d events)\n", json_number_value(c) * 100,
+			CHECK_MIN_EVENTS);
+	else
+		fprintf(f, "  bpf vs /proc/softirqs counts: not checked (bpf or procfs missing)\n");
+	c = json_object_get(checks, "host_cpu_per_byte_pv_over_vf");
+	if (json_is_number(c))
+		fprintf(f, "  host CPU per byte, pv / vf: %.1fx\n", json_number_value(c));
+}
+
+int summary__print_record(FILE *f, const json_t *rec)
+{
+	char err[256];
+	json_t *sum = summary__build(rec, err, sizeof(err));
+
+	if (!sum) {
+		fprintf(stderr, "iovbench report: %s\n", err);
+		return -EINVAL;
+	}
+	summary__print(f, sum);
+	json_decref(sum);
+	return 0;
+}
+
+static const char *const report_usage =
+	"usage: iovbench report [--json] RECORD\n"
+	"\n"
+	"Summarise a run record (results/*.json.gz): per path the throughput and, per role, CPU\n"
+	"ns per byte split into softirq (bpf NET_RX per device) and process time (threads, net\n"
+	"of interrupts), the devices and threads it went to, and the cross-checks.\n"
+	"\n"
+	"  --json       print the summary as one JSON document on stdout\n"
+	"  -h, --help   this text\n";
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char err[512];
+	bool json = false;
+	json_t *rec = NULL, *sum = NULL;
+	int ch, ret = 2;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(report_usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "iovbench report: unknown option '%s' (see 'iovbench report "
+					"--help')\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "iovbench report: expects one RECORD (see 'iovbench report --help')\n");
+		return 2;
+	}
+	rec = record__read(argv[optind], err, sizeof(err));
+	if (!rec) {
+		fprintf(stderr, "iovbench report: %s\n", err);
+		goto cleanup;
+	}
+	sum = summary__build(rec, err, sizeof(err));
+	if (!sum) {
+		fprintf(stderr, "iovbench report: %s: %s\n", argv[optind], err);
+		goto cleanup;
+	}
+	if (json) {
+		json_dumpf(sum, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	} else {
+		summary__print(stdout, sum);
+	}
+	ret = 0;
+cleanup:
+	json_decref(sum);
+	json_decref(rec);
+	return ret;
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The command line as a user meets it, no root needed: help, version, and bad input giving one
+# clear line on stderr and a non-zero status, never a crash or a half-written file.
+set -euo pipefail
+bin=$(realpath "${1:-build/iovbench}")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+# expect STATUS CMD...: the exit status, stderr exactly one line when STATUS is 2.
+expect() {
+	local want=$1 rc lines
+	shift
+	rc=0
+	"$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	lines=$(wc -l <"$tmp/err")
+	if [ "$rc" -ne "$want" ] || { [ "$want" -eq 2 ] && [ "$lines" -ne 1 ]; } ||
+		grep -q -E 'AddressSanitizer|runtime error' "$tmp/err"; then
+		echo "FAIL: '$*' exit $rc (want $want), stderr $lines line(s):"
+		sed 's/^/  | /' "$tmp/err"
+		fails=$((fails + 1))
+	fi
+}
+
+expect 0 "$bin" --version
+grep -q '^iovbench [0-9]' "$tmp/out" || { echo "FAIL: --version prints no version"; fails=$((fails + 1)); }
+expect 0 "$bin" --help
+expect 0 "$bin" help run
+grep -q 'usage: iovbench run' "$tmp/out" || { echo "FAIL: help run shows no usage"; fails=$((fails + 1)); }
+expect 0 "$bin" run --help
+expect 0 "$bin" report --help
+expect 2 "$bin"
+expect 2 "$bin" nosuchcommand
+expect 2 "$bin" help nosuchcommand
+expect 2 "$bin" run --bogus
+expect 2 "$bin" run --bytes 12Q
+expect 2 "$bin" run --bytes
+expect 2 "$bin" run --reps 0
+expect 2 "$bin" run --depth 999
+expect 2 "$bin" run --paths pv,xx
+expect 2 "$bin" run --link-rate fast
+expect 2 "$bin" run extra-arg
+expect 2 "$bin" report
+expect 2 "$bin" report --bogus x
+expect 2 "$bin" report "$tmp/missing.json.gz"
+head -c 3000 /dev/urandom >"$tmp/random.json.gz"
+expect 2 "$bin" report "$tmp/random.json.gz"
+printf '{"schema": 1, "runs": [' | gzip -c >"$tmp/trunc-json.json.gz"
+expect 2 "$bin" report "$tmp/trunc-json.json.gz"
+printf '{"schema": 1, "runs": []}' | gzip -c | head -c 20 >"$tmp/trunc-gz.json.gz"
+expect 2 "$bin" report "$tmp/trunc-gz.json.gz"
+printf '{"schema": 2, "runs": []}' | gzip -c >"$tmp/schema2.json.gz"
+expect 2 "$bin" report "$tmp/schema2.json.gz"
+grep -q 'schema 2' "$tmp/err" || { echo "FAIL: schema mismatch not named"; fails=$((fails + 1)); }
+printf '[1, 2]' >"$tmp/notrec.json"
+expect 2 "$bin" report "$tmp/notrec.json"
+printf '{"schema": 1, "runs": []}' | gzip -c >"$tmp/empty.json.gz"
+expect 2 "$bin" report "$tmp/empty.json.gz"
+expect 2 "$bin" topo --bogus
+expect 2 "$bin" load --bogus
+expect 2 "$bin" serve --bogus
+
+if [ $fails -eq 0 ]; then
+	echo "cli: all checks passed"
+fi
+[ $fails -eq 0 ]

@@ -1,0 +1,666 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The bench engine over loopback: a server thread per test, clients copying exact byte counts,
+ * hostile peers dropped without hurting others, the server dying mid-copy, and the `load`
+ * subcommand's exit statuses.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../bench/cmds.h"
+#include "../../bench/engine.h"
+#include "../../bench/smb2.h"
+
+#define MiB (1u << 20)
+
+struct srv {
+	struct engine_server_conf conf;
+	uint16_t port;
+	pthread_t tid;
+	volatile sig_atomic_t stop;
+	int err;
+};
+
+static void *srv__thread(void *arg)
+{
+	struct srv *s = arg;
+
+	s->err = engine__serve(&s->conf, &s->stop);
+	return NULL;
+}
+
+static struct srv *srv__start(const char *addr, uint32_t max_io)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct srv *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	s->conf.listen_fd = engine__listen(addr, 0);
+	if (s->conf.listen_fd < 0) {
+		free(s);
+		return NULL;
+	}
+	s->conf.max_io_size = max_io;
+	assert_int_equal(getsockname(s->conf.listen_fd, (struct sockaddr *)&ss, &len), 0);
+	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						 : ((struct sockaddr_in *)&ss)->sin_port);
+	assert_int_equal(pthread_create(&s->tid, NULL, srv__thread, s), 0);
+	return s;
+}
+
+/* Stop, join, and check the server never hit a fatal error. */
+static void srv__stop(struct srv *s)
+{
+	s->stop = 1;
+	assert_int_equal(pthread_join(s->tid, NULL), 0);
+	close(s->conf.listen_fd);
+	assert_int_equal(s->err, 0);
+	free(s);
+}
+
+static int setup(void **state)
+{
+	*state = srv__start("127.0.0.1", 0);
+	return *state ? 0 : -1;
+}
+
+/* A server granting at most 1 MiB per READ. */
+static int setup_1m(void **state)
+{
+	*state = srv__start("127.0.0.1", MiB);
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	srv__stop(*state);
+	return 0;
+}
+
+static struct engine_client_conf client_conf(const char *addr, uint16_t port, uint32_t io_size,
+					     uint32_t depth, uint64_t bytes)
+{
+	struct engine_client_conf c = {
+		.workload = ENGINE_READ,
+		.io_size = io_size,
+		.depth = depth,
+		.bytes = bytes,
+		.timeout_ns = 60ull * 1000000000ull, /* a hung test fails instead of hanging */
+	};
+
+	assert_int_equal(engine__addr(addr, port, &c.server, &c.server_len), 0);
+	return c;
+}
+
+/* The copy came out exact: payload, READ count, one latency sample each, framing on the wire. */
+static void assert_exact(const struct engine_result *r, const struct engine_client_conf *c)
+{
+	uint64_t ios = c->bytes / c->io_size + !!(c->bytes % c->io_size);
+
+	if (r->status)
+		fail_msg("status %d: %s", r->status, r->error);
+	assert_true(r->bytes == c->bytes);
+	assert_true(r->ios == ios);
+	assert_true(r->latency_ns.count == ios);
+	assert_true(r->wire_bytes ==
+		    c->bytes + ios * SMB2_READ_RSP_HEAD + SMB2_NEGOTIATE_RSP_FRAME);
+	if (ios) {
+		assert_true(r->end_ns > r->start_ns);
+		assert_true(r->latency_ns.min > 0);
+		assert_true(r->latency_ns.max <= r->end_ns - r->start_ns);
+	}
+}
+
+static void test_copy_exact(void **state)
+{
+	static const struct {
+		uint32_t io_size, depth;
+		uint64_t bytes;
+	} cases[] = {
+		{ 4096, 1, 64 * MiB },
+		{ 4096, 8, 64 * MiB },
+		{ MiB, 1, 64 * MiB },
+		{ MiB, 8, 64 * MiB },
+		{ 3000, 1, 64 * MiB }, /* not a power of two; 64 MiB is not a multiple of it */
+		{ 3000, 8, 64 * MiB },
+		{ MiB, 8, 64 * MiB + 777 }, /* the last READ is short */
+		{ 8 * MiB, 4, 64 * MiB + 1 },
+		{ 65536 + 1, 256, 16 * MiB }, /* 2 credits per READ */
+		{ 4096, 256, 16 * MiB },
+		{ MiB, 8, 100 }, /* less than one READ */
+		{ MiB, 8, 0 },	 /* nothing: NEGOTIATE only */
+	};
+	struct srv *s = *state;
+	struct engine_result *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct engine_client_conf c = client_conf("127.0.0.1", s->port, cases[i].io_size,
+							  cases[i].depth, cases[i].bytes);
+
+		assert_int_equal(engine__client(&c, r), 0);
+		assert_exact(r, &c);
+	}
+	free(r);
+}
+
+struct client_run {
+	struct engine_client_conf conf;
+	struct engine_result res;
+	pthread_t tid;
+	struct srv *stop_srv; /* set its stop flag once progress reports some bytes */
+	uint64_t stop_after;
+	unsigned progress_calls;
+};
+
+static void on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct client_run *cr = arg;
+
+	cr->progress_calls++;
+	assert_true(done <= total);
+	if (cr->stop_srv && done >= cr->stop_after)
+		cr->stop_srv->stop = 1;
+}
+
+static void *client__thread(void *arg)
+{
+	struct client_run *cr = arg;
+
+	engine__client(&cr->conf, &cr->res);
+	return NULL;
+}
+
+/* Connect a raw socket to the server, with a receive timeout so a test cannot hang. */
+static int raw_connect(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct timeval tv = { .tv_sec = 5 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	return fd;
+}
+
+/* The server must close on us: EOF or RST, not silence (the 5 s timeout) and not an answer. */
+static void assert_dropped(int fd)
+{
+	char b[256];
+	ssize_t n = recv(fd, b, sizeof(b), 0);
+
+	if (n > 0)
+		fail_msg("the server answered garbage with %zd bytes", n);
+	if (n < 0)
+		assert_int_equal(errno, ECONNRESET);
+	close(fd);
+}
+
+static void send_all(int fd, const void *buf, size_t len)
+{
+	assert_int_equal(send(fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static void recv_all(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = recv(fd, (char *)buf + got, len - got, 0);
+
+		if (n <= 0)
+			fail_msg("recv after %zu of %zu bytes: %zd (%s)", got, len, n,
+				 n ? strerror(errno) : "EOF");
+		got += n;
+	}
+}
+
+/* NEGOTIATE over a raw socket asking for `credits`; returns what the server granted. */
+static uint16_t raw_negotiate(int fd, uint16_t credits)
+{
+	struct smb2_negotiate_req req = { .dialect_count = 1, .dialects = { SMB2_DIALECT_0210 } };
+	struct smb2_negotiate_rsp rsp;
+	struct smb2_hdr h = { .credits = credits };
+	uint8_t buf[SMB2_NEGOTIATE_RSP_FRAME];
+	size_t n;
+
+	assert_int_equal(smb2__negotiate_req_encode(buf, sizeof(buf), &h, &req, &n), 0);
+	send_all(fd, buf, n);
+	recv_all(fd, buf, SMB2_NEGOTIATE_RSP_FRAME);
+	assert_int_equal(smb2__negotiate_rsp_decode(buf + 4, sizeof(buf) - 4, &h, &rsp), 0);
+	assert_int_equal(rsp.dialect, SMB2_DIALECT_0210);
+	return h.credits;
+}
+
+/* A READ request frame as the engine's own client writes it (its fixed handles). */
+static void raw_read_req(uint8_t *buf, uint64_t msg_id, uint32_t len, uint16_t charge)
+{
+	struct smb2_hdr h = {
+		.credit_charge = charge,
+		.credits = charge,
+		.message_id = msg_id,
+		.tree_id = 0x00000001u,
+		.session_id = 0x0000400000000001ull,
+	};
+	struct smb2_read_req req = {
+		.padding = 0x50,
+		.length = len,
+		.file_id_persistent = 1,
+		.file_id_volatile = 0x00000000ffffffffull,
+	};
+	size_t n;
+
+	assert_int_equal(smb2__read_req_encode(buf, SMB2_READ_REQ_FRAME, &h, &req, &n), 0);
+}
+
+static void test_garbage_dropped(void **state)
+{
+	static const char http[] = "GET / HTTP/1.0\r\n\r\n";
+	static const uint8_t huge[] = { 0x00, 0xff, 0xff, 0xff }; /* a 16 MiB request */
+	static const uint8_t smb1[] = { 0x00, 0x00, 0x00, 0x40, 0xff, 'S', 'M', 'B' };
+	struct srv *s = *state;
+	struct client_run *cr = calloc(1, sizeof(*cr));
+	uint8_t buf[SMB2_READ_REQ_FRAME + 64];
+	int fd;
+
+	assert_non_null(cr);
+	/* A proper copy runs the whole time; it must not notice the others being dropped. */
+	cr->conf = client_conf("127.0.0.1", s->port, MiB, 8, 2048ull * MiB);
+	assert_int_equal(pthread_create(&cr->tid, NULL, client__thread, cr), 0);
+
+	fd = raw_connect(s->port);
+	send_all(fd, http, sizeof(http) - 1);
+	assert_dropped(fd);
+
+	fd = raw_connect(s->port);
+	send_all(fd, huge, sizeof(huge));
+	assert_dropped(fd);
+
+	fd = raw_connect(s->port);
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, smb1, sizeof(smb1));
+	send_all(fd, buf, 4 + 64);
+	assert_dropped(fd);
+
+	/* A well-formed READ, but before NEGOTIATE. */
+	fd = raw_connect(s->port);
+	raw_read_req(buf, 0, 4096, 1);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	assert_dropped(fd);
+
+	/* After NEGOTIATE: a READ whose CreditCharge does not cover its length. */
+	fd = raw_connect(s->port);
+	assert_true(raw_negotiate(fd, 64) >= 16);
+	raw_read_req(buf, 1, MiB, 1);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	assert_dropped(fd);
+
+	/* A MessageId reused (replay): outside the credit window. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	raw_read_req(buf, 0, 4096, 1);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	assert_dropped(fd);
+
+	/* More credits spent than granted. */
+	fd = raw_connect(s->port);
+	assert_int_equal(raw_negotiate(fd, 1), 1);
+	raw_read_req(buf, 1, 2 * 65536, 2);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	assert_dropped(fd);
+
+	/* A second NEGOTIATE. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 8);
+	{
+		struct smb2_negotiate_req req = { .dialect_count = 1,
+						  .dialects = { SMB2_DIALECT_0210 } };
+		struct smb2_hdr h = { .message_id = 1 };
+		size_t n;
+
+		assert_int_equal(smb2__negotiate_req_encode(buf, sizeof(buf), &h, &req, &n), 0);
+		send_all(fd, buf, n);
+	}
+	assert_dropped(fd);
+
+	/*
+	 * Garbage right behind a valid request: the connection goes; whether the answer to the
+	 * valid one got out first is not promised, but nothing else may come.
+	 */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 8);
+	raw_read_req(buf, 1, 100, 1);
+	memset(buf + SMB2_READ_REQ_FRAME, 0xee, 64);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME + 64);
+	{
+		size_t got = 0;
+		ssize_t n;
+
+		while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+			got += n;
+		assert_true(n == 0 || errno == ECONNRESET);
+		assert_true(got == 0 || got == SMB2_READ_RSP_HEAD + 100);
+		close(fd);
+	}
+
+	assert_int_equal(pthread_join(cr->tid, NULL), 0);
+	assert_exact(&cr->res, &cr->conf);
+	free(cr);
+}
+
+/* A peer that asks a lot and reads nothing: the server stops reading it and memory stays bounded;
+ * when the peer finally reads, every answer arrives, in order. */
+static void test_slow_reader(void **state)
+{
+	/* 3000 x 64 KiB: far more than socket buffers hold, so the server's queue fills. */
+	enum { NREQ = 3000, LEN = 65536 };
+	struct srv *s = *state;
+	uint8_t *reqs = malloc((size_t)NREQ * SMB2_READ_REQ_FRAME);
+	uint8_t head[SMB2_READ_RSP_HEAD], *data = malloc(LEN);
+	struct smb2_read_rsp rsp;
+	struct smb2_hdr h;
+	int fd;
+
+	assert_non_null(reqs);
+	assert_non_null(data);
+	fd = raw_connect(s->port);
+	assert_true(raw_negotiate(fd, NREQ) >= NREQ);
+	for (int i = 0; i < NREQ; i++)
+		raw_read_req(reqs + (size_t)i * SMB2_READ_REQ_FRAME, 1 + i, LEN, 1);
+	send_all(fd, reqs, (size_t)NREQ * SMB2_READ_REQ_FRAME);
+	usleep(200 * 1000);
+	for (int i = 0; i < NREQ; i++) {
+		recv_all(fd, head, sizeof(head));
+		assert_int_equal(smb2__read_rsp_decode(head + 4, 80, 80 + LEN, LEN, &h, &rsp), 0);
+		assert_true(h.message_id == (uint64_t)1 + i);
+		assert_int_equal(rsp.data_length, LEN);
+		recv_all(fd, data, LEN);
+	}
+	close(fd);
+	free(data);
+	free(reqs);
+}
+
+static void test_server_dies_midcopy(void **state)
+{
+	struct srv *s = *state;
+	struct client_run *cr = calloc(1, sizeof(*cr));
+	const uint64_t want = 1ull << 40;
+
+	assert_non_null(cr);
+	cr->conf = client_conf("127.0.0.1", s->port, MiB, 8, want);
+	cr->conf.progress = on_progress;
+	cr->conf.progress_arg = cr;
+	cr->stop_srv = s;
+	cr->stop_after = 1;
+	assert_int_equal(pthread_create(&cr->tid, NULL, client__thread, cr), 0);
+	assert_int_equal(pthread_join(cr->tid, NULL), 0);
+
+	assert_int_equal(cr->res.status, -ECONNRESET);
+	assert_true(cr->res.bytes > 0 && cr->res.bytes < want);
+	assert_true(cr->res.ios > 0 && cr->res.latency_ns.count == cr->res.ios);
+	assert_true(cr->res.end_ns > cr->res.start_ns);
+	assert_non_null(strstr(cr->res.error, "server closed the connection after "));
+	assert_non_null(strstr(cr->res.error, " of 1099511627776 bytes"));
+	assert_true(cr->progress_calls >= 1);
+	free(cr);
+}
+
+static void test_timeout(void **state)
+{
+	struct srv *s = *state;
+	struct client_run *cr = calloc(1, sizeof(*cr));
+
+	assert_non_null(cr);
+	cr->conf = client_conf("127.0.0.1", s->port, MiB, 8, 1ull << 40);
+	cr->conf.timeout_ns = 300 * 1000 * 1000;
+	assert_int_equal(engine__client(&cr->conf, &cr->res), -ETIMEDOUT);
+	assert_int_equal(cr->res.status, -ETIMEDOUT);
+	assert_true(cr->res.bytes > 0);
+	assert_non_null(strstr(cr->res.error, "aborted"));
+	free(cr);
+}
+
+static void test_refused(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	struct engine_result *r = calloc(1, sizeof(*r));
+	struct engine_client_conf c;
+	char want[64];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)state;
+	assert_non_null(r);
+	/* A bound port nobody listens on refuses for sure. */
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	c = client_conf("127.0.0.1", ntohs(sin.sin_port), MiB, 8, MiB);
+	assert_int_equal(engine__client(&c, r), -ECONNREFUSED);
+	snprintf(want, sizeof(want), "connect to 127.0.0.1:%u: ", ntohs(sin.sin_port));
+	assert_non_null(strstr(r->error, want));
+	assert_true(r->bytes == 0 && r->ios == 0);
+	close(fd);
+	free(r);
+}
+
+static void test_io_above_max_read(void **state)
+{
+	struct srv *s = *state;
+	struct engine_result *r = calloc(1, sizeof(*r));
+	struct engine_client_conf c = client_conf("127.0.0.1", s->port, 2 * MiB, 8, 64 * MiB);
+
+	assert_non_null(r);
+	assert_int_equal(engine__client(&c, r), -EMSGSIZE);
+	assert_non_null(strstr(r->error, "MaxReadSize 1048576"));
+	c.io_size = MiB;
+	assert_int_equal(engine__client(&c, r), 0);
+	assert_exact(r, &c);
+	free(r);
+}
+
+static void test_bad_conf(void **state)
+{
+	struct srv *s = *state;
+	struct engine_result *r = calloc(1, sizeof(*r));
+	struct engine_client_conf c = client_conf("127.0.0.1", s->port, MiB, 0, MiB);
+
+	assert_non_null(r);
+	assert_int_equal(engine__client(&c, r), -EINVAL);
+	c.depth = 1;
+	c.io_size = 0;
+	assert_int_equal(engine__client(&c, r), -EINVAL);
+	free(r);
+}
+
+static void test_concurrent_clients(void **state)
+{
+	enum { N = 4 };
+	struct srv *s = *state;
+	struct client_run *cr = calloc(N, sizeof(*cr));
+
+	assert_non_null(cr);
+	for (int i = 0; i < N; i++) {
+		cr[i].conf = client_conf("127.0.0.1", s->port, i % 2 ? 3000 : MiB, 1 + 3 * i,
+					 32 * MiB + i);
+		assert_int_equal(pthread_create(&cr[i].tid, NULL, client__thread, &cr[i]), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(pthread_join(cr[i].tid, NULL), 0);
+		assert_exact(&cr[i].res, &cr[i].conf);
+	}
+	free(cr);
+}
+
+static void test_ipv6(void **state)
+{
+	struct srv *s = srv__start("::1", 0);
+	struct engine_result *r;
+	struct engine_client_conf c;
+
+	(void)state;
+	if (!s)
+		skip(); /* no IPv6 loopback here */
+	r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	c = client_conf("::1", s->port, MiB, 8, 16 * MiB);
+	assert_int_equal(engine__client(&c, r), 0);
+	assert_exact(r, &c);
+	free(r);
+	srv__stop(s);
+}
+
+static void test_addr(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	(void)state;
+	assert_int_equal(engine__addr("10.1.2.3", 445, &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 445);
+	assert_int_equal(engine__addr("fe80::1", 445, &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(engine__addr("localhost", 445, &ss, &len), -EINVAL);
+	assert_int_equal(engine__addr("10.1.2", 445, &ss, &len), -EINVAL);
+	assert_int_equal(engine__addr("", 445, &ss, &len), -EINVAL);
+	assert_int_equal(engine__listen("not-an-address", 0), -EINVAL);
+}
+
+/* Run a subcommand with stdout and stderr sent to /dev/null; return its exit status. */
+static int run_quiet(int (*fn)(int, char **), char **argv)
+{
+	int argc = 0, rc, out = dup(1), err = dup(2), null = open("/dev/null", O_WRONLY);
+
+	while (argv[argc])
+		argc++;
+	fflush(stdout);
+	fflush(stderr);
+	dup2(null, 1);
+	dup2(null, 2);
+	rc = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(out, 1);
+	dup2(err, 2);
+	close(out);
+	close(err);
+	close(null);
+	return rc;
+}
+
+static void test_cmd_load(void **state)
+{
+	struct srv *s = *state;
+	char target[32], refused[32];
+
+	snprintf(target, sizeof(target), "127.0.0.1:%u", s->port);
+	snprintf(refused, sizeof(refused), "127.0.0.1:%u", 1);
+	{
+		char *a[] = { "load", "--help", NULL };
+		assert_int_equal(run_quiet(cmd_load, a), 0);
+	}
+	{
+		char *a[] = { "load", "-h", NULL };
+		assert_int_equal(run_quiet(cmd_load, a), 0);
+	}
+	{
+		char *a[] = { "load", "--connect", target, "--bytes", "64M", "--json", NULL };
+		assert_int_equal(run_quiet(cmd_load, a), 0);
+	}
+	{
+		char *a[] = { "load", "-c", target, "-n", "10M", "-s", "3000", "-d", "4", NULL };
+		assert_int_equal(run_quiet(cmd_load, a), 0);
+	}
+	{
+		char *a[] = { "load", "--connect", refused, "--bytes", "1M", NULL };
+		assert_int_equal(run_quiet(cmd_load, a), 1);
+	}
+	{
+		char *a[] = { "load", "--connect", refused, "--bytes", "1M", "--json", NULL };
+		assert_int_equal(run_quiet(cmd_load, a), 1);
+	}
+	/* Usage errors: exit 2. */
+	static const char *bad[][8] = {
+		{ "load", "--bogus", NULL },
+		{ "load", "-x", NULL },
+		{ "load", "--bytes", "1M", NULL },			 /* no --connect */
+		{ "load", "--connect", "127.0.0.1:1", NULL },		 /* no --bytes */
+		{ "load", "--connect", "127.0.0.1:1", "--bytes", NULL }, /* value missing */
+		{ "load", "--connect", "127.0.0.1", "--bytes", "1M", NULL },
+		{ "load", "--connect", "::1:80", "--bytes", "1M", NULL },
+		{ "load", "--connect", "[::1]:0", "--bytes", "1M", NULL },
+		{ "load", "--connect", "127.0.0.1:70000", "--bytes", "1M", NULL },
+		{ "load", "--connect", "host.example:80", "--bytes", "1M", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--depth", "0", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--depth", "257", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--depth", "8x", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--io-size", "0", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--io-size", "9M", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "0", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "-5", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--workload", "write", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--timeout", "soon", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "extra", NULL },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (run_quiet(cmd_load, (char **)bad[i]) != 2)
+			fail_msg("case %zu (%s %s) did not exit 2", i, bad[i][1], bad[i][2]);
+	}
+	{
+		char *a[] = { "serve", "--help", NULL };
+		assert_int_equal(run_quiet(cmd_serve, a), 0);
+	}
+	{
+		char *a[] = { "serve", NULL };
+		assert_int_equal(run_quiet(cmd_serve, a), 2);
+	}
+	{
+		char *a[] = { "serve", "--listen", "nowhere:1", NULL };
+		assert_int_equal(run_quiet(cmd_serve, a), 2);
+	}
+	{
+		char *a[] = { "serve", "--listen", "127.0.0.1:0", "--max-io", "16M", NULL };
+		assert_int_equal(run_quiet(cmd_serve, a), 2);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_addr),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test_setup_teardown(test_copy_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_reader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_dies_midcopy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_conf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_io_above_max_read, setup_1m, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_load, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
