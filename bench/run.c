@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,14 @@ static int client_main(void *p)
 	return 0;
 }
 
+/* Real-time priority for the calling thread on, or back to normal; best effort. */
+static void realtime(bool on)
+{
+	struct sched_param sp = { .sched_priority = on ? 1 : 0 };
+
+	sched_setscheduler(0, on ? SCHED_FIFO : SCHED_OTHER, &sp);
+}
+
 static ssize_t read_full(int fd, void *buf, size_t len)
 {
 	size_t got = 0;
@@ -488,10 +497,18 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 		threads_snap__add(&t0, c->server_pid, IOVB_ROLE_SERVER);
 		if (topo__relay_pid(c->topo) > 0)
 			threads_snap__add(&t0, topo__relay_pid(c->topo), IOVB_ROLE_HOST);
-		if (c->nc && !netcpu__start(c->nc))
-			nc_ok = true;
+		/*
+		 * /proc/softirqs and the bpf counters must be read back to back at both ends of
+		 * the window, or their counts differ by what ran in between: netcpu__start reads its
+		 * counters first and netcpu__stop last, and the pair runs at real-time priority so a
+		 * busy machine cannot preempt it in the middle.
+		 */
+		realtime(true);
 		if (!procfs_snap__read(&p0, "/proc"))
 			pf_ok = true;
+		if (c->nc && !netcpu__start(c->nc))
+			nc_ok = true;
+		realtime(false);
 		for (size_t i = 0; pf_ok && i < topo__nns(c->topo); i++)
 			if (procfs_snap__read_netdev(&p0, topo__ns(c->topo, i)->name, NULL))
 				pf_ok = false;
@@ -531,10 +548,12 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 	}
 	w1 = now_ns();
 	if (measure) {
+		realtime(true);
 		if (nc_ok && netcpu__stop(c->nc, &ns))
 			nc_ok = false;
 		if (pf_ok && procfs_snap__read(&p1, "/proc"))
 			pf_ok = false;
+		realtime(false);
 		for (size_t i = 0; pf_ok && i < topo__nns(c->topo); i++)
 			if (procfs_snap__read_netdev(&p1, topo__ns(c->topo, i)->name, NULL))
 				pf_ok = false;
