@@ -433,8 +433,19 @@ void summary__print(FILE *f, const json_t *sum)
 	else
 		fprintf(f, "  bpf vs /proc/softirqs counts: not checked (bpf or procfs missing)\n");
 	c = json_object_get(checks, "host_cpu_per_byte_pv_over_vf");
-	if (json_is_number(c))
+	if (json_is_number(c)) {
 		fprintf(f, "  host CPU per byte, pv / vf: %.1fx\n", json_number_value(c));
+	} else {
+		const json_t *pv = json_object_get(json_object_get(json_object_get(json_object_get(
+			paths, "pv"), "roles"), "host"), "cpu_ns_per_byte");
+		const json_t *vf = json_object_get(json_object_get(json_object_get(json_object_get(
+			paths, "vf"), "roles"), "host"), "cpu_ns_per_byte");
+
+		/* A ratio over zero is no number: say what was measured instead. */
+		if (json_is_number(pv) && json_is_number(vf) && json_number_value(vf) == 0)
+			fprintf(f, "  host CPU per byte: pv %.4f ns, vf 0 (no host work measured on the "
+				   "VF path)\n", json_number_value(pv));
+	}
 }
 
 int summary__print_record(FILE *f, const json_t *rec)
