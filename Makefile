@@ -147,3 +147,59 @@ clean:
 	rm -rf build build-san
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/tests/*.d $(BUILD)/tests/integ/*.d)
+
+# ---- install, uninstall, man (issue 9) ------------------------------------------------------
+# GNU-style directories under PREFIX, all prefixed by DESTDIR when copying (packaging, tests).
+# install only copies: it never builds, so it cannot race a build running beside it (make check
+# runs it); build first with `make`. Man pages are plain man(7) roff in docs/man, with the
+# version filled in at copy time. Data files (data/*) go to $(iovbdatadir), where the program
+# looks them up relative to its own location.
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL ?= install
+bindir ?= $(PREFIX)/bin
+datarootdir ?= $(PREFIX)/share
+man1dir ?= $(datarootdir)/man/man1
+bashcompdir ?= $(datarootdir)/bash-completion/completions
+iovbdatadir ?= $(datarootdir)/iovbench
+MAN_SRCS := $(wildcard docs/man/*.1)
+MAN_PAGES := $(patsubst docs/man/%,$(BUILD)/man/%,$(MAN_SRCS))
+
+.PHONY: install uninstall man
+install:
+	$(Q)test -x $(BIN) || { echo "install: no $(BIN): run 'make' first" >&2; exit 2; }
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(man1dir) $(DESTDIR)$(bashcompdir)
+	$(Q)$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(bindir)/iovbench
+	$(Q)for p in $(MAN_SRCS); do \
+		sed 's/@VERSION@/$(VERSION)/g' $$p > $(DESTDIR)$(man1dir)/$${p##*/} && \
+		chmod 644 $(DESTDIR)$(man1dir)/$${p##*/} || exit 1; \
+	done
+	$(Q)$(INSTALL) -m 644 scripts/bash-completion/iovbench $(DESTDIR)$(bashcompdir)/iovbench
+	$(Q)for f in data/*; do \
+		[ -f "$$f" ] || continue; \
+		$(INSTALL) -d $(DESTDIR)$(iovbdatadir) && \
+		$(INSTALL) -m 644 "$$f" $(DESTDIR)$(iovbdatadir)/ || exit 1; \
+	done
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(bindir)/iovbench $(DESTDIR)$(bashcompdir)/iovbench
+	$(Q)for p in $(MAN_SRCS); do rm -f $(DESTDIR)$(man1dir)/$${p##*/}; done
+	$(Q)for f in data/*; do \
+		[ -f "$$f" ] && rm -f "$(DESTDIR)$(iovbdatadir)/$${f##*/}"; \
+	done; true
+	$(Q)if [ -d $(DESTDIR)$(iovbdatadir) ]; then rmdir $(DESTDIR)$(iovbdatadir) 2>/dev/null || true; fi
+
+# `make man`: the pages with the version filled in, in $(BUILD)/man, each checked to render at
+# 80 columns with no groff or man warning. Read one with: man -l build/man/iovbench-run.1
+man: $(MAN_PAGES)
+	$(Q)for p in $(MAN_PAGES); do \
+		out=$$(MANWIDTH=80 man --warnings -l $$p 2>&1 >/dev/null); \
+		if [ -n "$$out" ]; then echo "$$p:"; echo "$$out"; exit 1; fi; \
+	done
+
+$(BUILD)/man/%.1: docs/man/%.1 | $(BUILD)
+	$(call msg,MAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)sed 's/@VERSION@/$(VERSION)/g' $< > $@
