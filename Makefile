@@ -129,8 +129,11 @@ $(BUILD):
 
 # `make run`: the main job on the emulated default, then its report.
 RUN_ARGS ?=
+# The record and its report (text on the terminal; HTML, Markdown and plots in a folder beside it).
 run: deps $(BIN)
-	$(Q)./$(BIN) run $(RUN_ARGS) --report
+	$(Q)mkdir -p results; stamp=$$(date -u +%Y%m%dT%H%M%SZ); \
+	./$(BIN) run --report $(RUN_ARGS) -o results/$$stamp-run.json.gz && \
+	./$(BIN) report -o results/$$stamp-run.report results/$$stamp-run.json.gz
 
 # The sanitizer build runs the unit tests and the binary's no-root paths under ASan+UBSan.
 check: deps

@@ -30,25 +30,33 @@
 #define ENGINE_IO_MAX (8u << 20) /* the engine's own limit (Windows' largest MaxReadSize) */
 
 static const char serve_usage[] =
-	"usage: iovbench serve --listen ADDR:PORT [--max-io SIZE]\n"
+	"usage: iovbench serve --listen ADDR:PORT [--max-io SIZE] [--verify]\n"
 	"\n"
-	"Serve SMB2 READs of a synthetic file until SIGINT or SIGTERM.\n"
+	"Serve SMB2 READs and WRITEs of a synthetic file until SIGINT or SIGTERM.\n"
 	"\n"
 	"  -l, --listen ADDR:PORT  address to listen on; IPv6 as [ADDR]:PORT; port 0 picks one\n"
-	"  -m, --max-io SIZE       largest READ granted (MaxReadSize), default 8M, at most 8M\n"
+	"  -m, --max-io SIZE       largest READ/WRITE granted (MaxReadSize/MaxWriteSize),\n"
+	"                          default 8M, at most 8M\n"
+	"  -V, --verify            check every byte written against the file's pattern; a WRITE\n"
+	"                          with a wrong byte is answered STATUS_DATA_ERROR\n"
 	"  -h, --help              this text\n";
 
 static const char load_usage[] =
 	"usage: iovbench load --connect ADDR:PORT --bytes SIZE [options]\n"
 	"\n"
-	"Copy SIZE bytes from an `iovbench serve` with several READs in flight, then print\n"
-	"throughput and per-READ latency.\n"
+	"Copy SIZE bytes from or to an `iovbench serve` with several requests in flight, then\n"
+	"print throughput and per-I/O latency.\n"
 	"\n"
 	"  -c, --connect ADDR:PORT  server; IPv6 as [ADDR]:PORT\n"
-	"  -n, --bytes SIZE         bytes to copy (4G, 512M, 1000000...)\n"
-	"  -w, --workload read      what to do (only read so far)\n"
-	"  -s, --io-size SIZE       bytes per READ, default 1M, at most 8M\n"
-	"  -d, --depth N            READs in flight, 1..256, default 8\n"
+	"  -n, --bytes SIZE         bytes to copy (4G, 512M, 1000000...), both ways for mixed\n"
+	"  -w, --workload KIND      read (from the server, default), write (to it), or\n"
+	"                           mixed[:READPCT]: READPCT% of I/Os READs (0..100, default 70),\n"
+	"                           evenly interleaved, the same every run\n"
+	"  -s, --io-size SIZE       bytes per READ/WRITE, default 1M, at most 8M\n"
+	"  -d, --depth N            requests in flight, 1..256, default 8\n"
+	"  -V, --verify             check every byte read against the file's pattern (the server\n"
+	"                           checks WRITEs when it runs with --verify); exit 1 on the\n"
+	"                           first wrong byte, saying its offset\n"
 	"  -t, --timeout DURATION   give up after this long (10s, 2m...); default none\n"
 	"  -j, --json               print one JSON document instead of text\n"
 	"  -h, --help               this text\n";
@@ -130,6 +138,7 @@ int cmd_serve(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "max-io", required_argument, NULL, 'm' },
+		{ "verify", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -148,7 +157,7 @@ int cmd_serve(int argc, char **argv)
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:l:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:l:m:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (hostport__parse(optarg, host, sizeof(host), &port, 0)) {
@@ -170,6 +179,9 @@ int cmd_serve(int argc, char **argv)
 				goto cleanup;
 			}
 			run.conf.max_io_size = (uint32_t)v;
+			break;
+		case 'V':
+			run.conf.verify = true;
 			break;
 		case 'h':
 			fputs(serve_usage, stdout);
@@ -277,6 +289,42 @@ static double load__bps(const struct engine_result *res)
 	return s > 0 ? (double)res->bytes * 8.0 / s : NAN;
 }
 
+static const char *load__workload(const struct engine_client_conf *conf)
+{
+	switch (conf->workload) {
+	case ENGINE_WRITE:
+		return "write";
+	case ENGINE_MIXED:
+		return "mixed";
+	default:
+		return "read";
+	}
+}
+
+/* "read", "write", "mixed" or "mixed:PCT" into the conf; -EINVAL otherwise. */
+static int load__parse_workload(const char *arg, struct engine_client_conf *conf)
+{
+	uint64_t pct = 70;
+	int err = 0;
+
+	if (!strcmp(arg, "read")) {
+		conf->workload = ENGINE_READ;
+	} else if (!strcmp(arg, "write")) {
+		conf->workload = ENGINE_WRITE;
+	} else if (!strncmp(arg, "mixed", 5) && (!arg[5] || arg[5] == ':')) {
+		if (arg[5] == ':')
+			err = iovb_parse_u64(arg + 6, 0, 100, &pct);
+		if (err)
+			goto cleanup;
+		conf->workload = ENGINE_MIXED;
+		conf->read_pct = (uint32_t)pct;
+	} else {
+		err = -EINVAL;
+	}
+cleanup:
+	return err;
+}
+
 static const char *load__status(const struct engine_result *res)
 {
 	if (!res->status)
@@ -321,18 +369,28 @@ static int load__print_json(const struct load_opts *lo, const struct engine_resu
 		goto cleanup;
 	}
 	json_object_set_new(root, "server", json_string(lo->target));
-	json_object_set_new(root, "workload", json_string("read"));
+	json_object_set_new(root, "workload", json_string(load__workload(&lo->conf)));
+	if (lo->conf.workload == ENGINE_MIXED)
+		json_object_set_new(root, "read_pct", json_integer(lo->conf.read_pct));
 	json_object_set_new(root, "io_size", json_integer(lo->conf.io_size));
 	json_object_set_new(root, "depth", json_integer(lo->conf.depth));
 	json_object_set_new(root, "requested_bytes", json_integer((json_int_t)lo->conf.bytes));
 	json_object_set_new(root, "bytes", json_integer((json_int_t)res->bytes));
+	json_object_set_new(root, "read_bytes", json_integer((json_int_t)res->read_bytes));
+	json_object_set_new(root, "write_bytes", json_integer((json_int_t)res->write_bytes));
 	json_object_set_new(root, "wire_bytes", json_integer((json_int_t)res->wire_bytes));
+	json_object_set_new(root, "wire_tx_bytes", json_integer((json_int_t)res->wire_tx_bytes));
 	json_object_set_new(root, "ios", json_integer((json_int_t)res->ios));
 	json_object_set_new(root, "seconds", json_real(load__seconds(res)));
 	json_object_set_new(root, "throughput_bps", json_num_or_null(load__bps(res)));
 	json_object_set_new(root, "latency_us", load__latency_json(&res->latency_ns));
 	json_object_set_new(root, "status", json_string(load__status(res)));
 	json_object_set_new(root, "error", res->status ? json_string(res->error) : json_null());
+	/* True only for a whole copy whose every byte was checked and right. */
+	json_object_set_new(root, "verified", json_boolean(lo->conf.verify && !res->status));
+	json_object_set_new(root, "bad_offset",
+			    res->status == -EBADMSG ? json_integer((json_int_t)res->bad_offset)
+						    : json_null());
 	if (json_dumpf(root, stdout,
 		       JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) ||
 	    putchar('\n') == EOF) {
@@ -349,10 +407,13 @@ static void load__print_text(const struct load_opts *lo, const struct engine_res
 	const struct iovb_hist *h = &res->latency_ns;
 	double bps = load__bps(res);
 
-	printf("server      %s (read, io size %u, depth %u)\n", lo->target, lo->conf.io_size,
-	       lo->conf.depth);
-	printf("bytes       %" PRIu64 " of %" PRIu64 " (%.1f MiB)\n", res->bytes, lo->conf.bytes,
-	       (double)res->bytes / (1 << 20));
+	printf("server      %s (%s, io size %u, depth %u%s)\n", lo->target,
+	       load__workload(&lo->conf), lo->conf.io_size, lo->conf.depth,
+	       lo->conf.verify ? ", verify" : "");
+	printf("bytes       %" PRIu64 " of %" PRIu64 " (%.1f MiB; read %" PRIu64
+	       ", written %" PRIu64 ")\n",
+	       res->bytes, lo->conf.bytes, (double)res->bytes / (1 << 20), res->read_bytes,
+	       res->write_bytes);
 	printf("seconds     %.3f\n", load__seconds(res));
 	if (isfinite(bps))
 		printf("throughput  %.2f Gbit/s\n", bps / 1e9);
@@ -377,6 +438,7 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 		{ "io-size", required_argument, NULL, 's' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "verify", no_argument, NULL, 'V' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -386,7 +448,7 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:c:n:w:s:d:t:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:c:n:w:s:d:t:Vjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (hostport__parse(optarg, lo->host, sizeof(lo->host), &lo->port, 1)) {
@@ -409,13 +471,17 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 			lo->conf.bytes = v;
 			break;
 		case 'w':
-			if (strcmp(optarg, "read")) {
-				fprintf(stderr, "iovbench load: unknown workload '%s' (read)\n",
+			if (load__parse_workload(optarg, &lo->conf)) {
+				fprintf(stderr,
+					"iovbench load: --workload wants read, write or "
+					"mixed[:0..100], not '%s'\n",
 					optarg);
 				rc = IOVB_EXIT_USAGE;
 				goto cleanup;
 			}
-			lo->conf.workload = ENGINE_READ;
+			break;
+		case 'V':
+			lo->conf.verify = true;
 			break;
 		case 's':
 			if (iovb_parse_size(optarg, &v) || !v || v > ENGINE_IO_MAX) {

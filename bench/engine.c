@@ -36,14 +36,16 @@
 #define ENGINE_MAX_IO (8u << 20)
 /* Credits a connection may hold at once: Samba's default "smb2 max credits". */
 #define ENGINE_MAX_CREDITS 8192
-/* File contents repeat with this period (a multiple of 8: the pattern is built from words). */
-#define ENGINE_PATTERN_PERIOD (256u << 10)
 /* Largest request message the server accepts: a NEGOTIATE with contexts is a few hundred bytes. */
 #define ENGINE_REQ_MAX 4096
 #define ENGINE_SRV_RX (64u << 10)
 /* Responses queued per connection; past this the server stops reading that connection. */
 #define ENGINE_SRV_QUEUE 512
-#define ENGINE_OUT_HDR 136 /* >= SMB2_NEGOTIATE_RSP_FRAME and SMB2_READ_RSP_HEAD */
+/* >= SMB2_NEGOTIATE_RSP_FRAME, SMB2_READ_RSP_HEAD, SMB2_WRITE_RSP_FRAME, an error + offset */
+#define ENGINE_OUT_HDR 136
+/* Where WRITE data lands when no leftover request bytes wait in rx: one per server. */
+#define ENGINE_SRV_SINK (1u << 20)
+#define ENGINE_NO_BAD UINT64_MAX
 #define ENGINE_IOV 64
 #define ENGINE_EVENTS 64
 #define ENGINE_EPOLL_MS 200
@@ -295,10 +297,25 @@ struct engine_out {
 	uint64_t sent; /* of hdr_len + data_len */
 };
 
+/*
+ * A WRITE being received: the rest of its message after the fixed part, [0, end), holds its data
+ * at [lo, hi) (file offset file_off at lo). Its response goes into the queue slot after the last
+ * queued one, which stays free until the data is all in.
+ */
+struct engine_wr {
+	bool active;
+	uint64_t pos, end, lo, hi;
+	uint64_t file_off;
+	uint64_t bad; /* file offset of the first wrong byte, or ENGINE_NO_BAD */
+	uint32_t length;
+	struct smb2_hdr rh;
+};
+
 struct engine_conn {
 	int fd;
 	struct engine_conn *prev, *next;
 	bool negotiated;
+	struct engine_wr wr;
 	bool ready; /* stopped on its budget, not on EAGAIN: no epoll edge will come for it */
 	/* Credits as MessageIds: [msg_next, msg_hi) are granted and unused (MS-SMB2 3.3.1.1). */
 	uint64_t msg_next, msg_hi;
@@ -314,17 +331,57 @@ struct engine_server {
 	int epfd;
 	uint32_t max_io;
 	uint8_t *pattern; /* ENGINE_PATTERN_PERIOD + max_io bytes */
+	uint8_t *sink;	  /* ENGINE_SRV_SINK bytes */
+	bool verify;
+	/* Test hook: file bytes [bad_base, bad_base + 2 * max_io) with corrupt_at flipped. */
+	bool corrupt;
+	uint64_t corrupt_at, bad_base;
+	uint8_t *bad;
 	struct engine_conn *conns;
 	unsigned nready; /* connections with ready set */
 	uint8_t guid[16];
 };
 
-/* Byte `off` of the synthetic file; periodic in ENGINE_PATTERN_PERIOD so slices can be shared. */
-static uint8_t engine__pattern_byte(uint64_t off)
+static uint64_t splitmix64(uint64_t x)
 {
-	uint64_t w = (off % ENGINE_PATTERN_PERIOD / 8 + 1) * 0x9e3779b97f4a7c15ull;
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+uint8_t engine__pattern_byte(uint64_t off)
+{
+	uint64_t w = splitmix64(off % ENGINE_PATTERN_PERIOD / 8);
 
 	return (uint8_t)(w >> (8 * (off & 7)));
+}
+
+/* The pattern for file bytes [0, len): slices at off % period are the file at off. */
+static uint8_t *pattern__new(size_t len)
+{
+	uint8_t *p = malloc(len);
+
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		p[i] = engine__pattern_byte(i);
+	return p;
+}
+
+/*
+ * File offset of the first byte in p[0, n) (file bytes [off, off + n)) that is not the pattern,
+ * or ENGINE_NO_BAD. pattern holds ENGINE_PATTERN_PERIOD + n or more bytes.
+ */
+static uint64_t pattern__check(const uint8_t *pattern, const uint8_t *p, size_t n, uint64_t off)
+{
+	const uint8_t *want = pattern + off % ENGINE_PATTERN_PERIOD;
+
+	if (!memcmp(p, want, n))
+		return ENGINE_NO_BAD;
+	for (size_t i = 0;; i++)
+		if (p[i] != want[i])
+			return off + i;
 }
 
 static void conn__free(struct engine_server *s, struct engine_conn *c)
@@ -468,34 +525,166 @@ static int conn__read(struct engine_server *s, struct engine_conn *c, const uint
 		goto cleanup;
 	o->hdr_len = n;
 	o->data = s->pattern + req.offset % ENGINE_PATTERN_PERIOD;
+	if (s->corrupt && req.offset <= s->corrupt_at && s->corrupt_at - req.offset < req.length)
+		o->data = s->bad + (req.offset - s->bad_base);
 	o->data_len = req.length;
 cleanup:
+	return err;
+}
+
+/* The head of a WRITE is in: check it, then let its data stream in (conn__write_data). */
+static int conn__write(struct engine_server *s, struct engine_conn *c, const uint8_t *msg,
+		       uint32_t avail, uint32_t len)
+{
+	struct smb2_write_req req;
+	struct smb2_hdr h;
+	int err;
+
+	if (!c->negotiated) {
+		err = -EPROTO;
+		goto cleanup;
+	}
+	err = smb2__write_req_decode(msg, avail, len, s->max_io, &h, &req);
+	if (err)
+		goto cleanup;
+	if (h.session_id != ENGINE_SESSION_ID || h.tree_id != ENGINE_TREE_ID ||
+	    req.file_id_persistent != ENGINE_FILE_PERSISTENT ||
+	    req.file_id_volatile != ENGINE_FILE_VOLATILE) {
+		err = -ENOENT;
+		goto cleanup;
+	}
+	err = conn__charge(c, &h);
+	if (err)
+		goto cleanup;
+	c->wr = (struct engine_wr){
+		.active = true,
+		.end = len - SMB2_WRITE_REQ_DATA_OFFSET,
+		.lo = req.length ? req.data_offset - SMB2_WRITE_REQ_DATA_OFFSET : 0,
+		.file_off = req.offset,
+		.bad = ENGINE_NO_BAD,
+		.length = req.length,
+	};
+	c->wr.hi = c->wr.lo + req.length;
+	conn__rsp_hdr(c, &h, &c->wr.rh);
+cleanup:
+	return err;
+}
+
+/* All of a WRITE is in: queue its answer in the slot kept for it. */
+static int conn__write_end(struct engine_server *s, struct engine_conn *c)
+{
+	struct engine_out *o = &c->out[(c->out_head + c->out_count) % ENGINE_SRV_QUEUE];
+	struct smb2_write_rsp rsp = { .count = c->wr.length };
+	uint8_t where[8];
+	size_t n;
+	int err;
+
+	c->wr.active = false;
+	if (c->wr.bad != ENGINE_NO_BAD) {
+		for (int i = 0; i < 8; i++)
+			where[i] = (uint8_t)(c->wr.bad >> (8 * i));
+		c->wr.rh.status = SMB2_STATUS_DATA_ERROR;
+		err = smb2__error_rsp_encode(o->hdr, sizeof(o->hdr), &c->wr.rh, SMB2_WRITE, where,
+					     sizeof(where), &n);
+	} else {
+		err = smb2__write_rsp_encode(o->hdr, sizeof(o->hdr), &c->wr.rh, &rsp, &n);
+	}
+	if (err)
+		goto cleanup;
+	o->sent = 0;
+	o->hdr_len = n;
+	o->data = NULL;
+	o->data_len = 0;
+	c->out_count++;
+cleanup:
+	return err;
+}
+
+/* The next n bytes of the WRITE being received (n <= what is left of it). */
+static int conn__write_data(struct engine_server *s, struct engine_conn *c, const uint8_t *p,
+			    uint64_t n)
+{
+	struct engine_wr *w = &c->wr;
+	uint64_t a = w->pos > w->lo ? w->pos : w->lo;
+	uint64_t b = w->pos + n < w->hi ? w->pos + n : w->hi;
+	uint64_t off, bad;
+	int err = 0;
+
+	if (s->verify && a < b && w->bad == ENGINE_NO_BAD) {
+		off = w->file_off + (a - w->lo);
+		bad = pattern__check(s->pattern, p + (a - w->pos), b - a, off);
+		if (s->corrupt && s->corrupt_at >= off && s->corrupt_at < off + (b - a) &&
+		    s->corrupt_at < bad)
+			bad = s->corrupt_at;
+		w->bad = bad;
+	}
+	w->pos += n;
+	if (w->pos == w->end)
+		err = conn__write_end(s, c);
 	return err;
 }
 
 /* Answer every complete request in rx while the output queue has room. */
 static int conn__parse(struct engine_server *s, struct engine_conn *c)
 {
-	uint32_t off = 0, mlen;
+	uint32_t off = 0, mlen, need;
+	uint64_t k;
 	struct engine_out *o;
 	struct smb2_hdr h;
 	const uint8_t *msg;
 	int err = 0;
 
 	while (c->out_count < ENGINE_SRV_QUEUE) {
-		err = smb2__frame_peek(c->rx + off, c->rx_len - off, ENGINE_REQ_MAX, &mlen);
+		if (c->wr.active) {
+			k = c->wr.end - c->wr.pos;
+			if (k > c->rx_len - off)
+				k = c->rx_len - off;
+			err = conn__write_data(s, c, c->rx + off, k);
+			if (err)
+				goto cleanup;
+			off += k;
+			if (c->wr.active)
+				break;
+			continue;
+		}
+		/* Only a WRITE may be larger than a small request: its data streams past. */
+		err = smb2__frame_peek(c->rx + off, c->rx_len - off,
+				       SMB2_WRITE_REQ_DATA_OFFSET + UINT16_MAX + s->max_io, &mlen);
 		if (err == -EAGAIN) {
 			err = 0;
 			break;
 		}
 		if (err)
 			goto cleanup;
-		if (c->rx_len - off < SMB2_NB_LEN + mlen)
+		if (c->rx_len - off < SMB2_NB_LEN + SMB2_HDR_LEN)
 			break;
 		msg = c->rx + off + SMB2_NB_LEN;
-		err = smb2__hdr_decode(msg, mlen, &h);
+		err = smb2__hdr_decode(msg, SMB2_HDR_LEN, &h);
 		if (err)
 			goto cleanup;
+		if (h.command == SMB2_WRITE) {
+			need = mlen < SMB2_WRITE_REQ_DATA_OFFSET ? mlen
+								 : SMB2_WRITE_REQ_DATA_OFFSET;
+		} else if (mlen > ENGINE_REQ_MAX) {
+			err = -EMSGSIZE;
+			goto cleanup;
+		} else {
+			need = mlen;
+		}
+		if (c->rx_len - off < SMB2_NB_LEN + need)
+			break;
+		if (h.command == SMB2_WRITE) {
+			err = conn__write(s, c, msg, need, mlen);
+			if (err)
+				goto cleanup;
+			off += SMB2_NB_LEN + need;
+			if (c->wr.end == 0) {
+				err = conn__write_end(s, c);
+				if (err)
+					goto cleanup;
+			}
+			continue;
+		}
 		o = &c->out[(c->out_head + c->out_count) % ENGINE_SRV_QUEUE];
 		o->sent = 0;
 		switch (h.command) {
@@ -603,8 +792,24 @@ static int conn__pump(struct engine_server *s, struct engine_conn *c)
 		/* Full queue: flush blocked; EPOLLOUT brings us back. Memory stays bounded. */
 		if (c->out_count == ENGINE_SRV_QUEUE)
 			break;
-		/* Not full: parse stopped at an incomplete request, shorter than ENGINE_REQ_MAX. */
-		n = s->tp->recv(c->fd, c->rx + c->rx_len, ENGINE_SRV_RX - c->rx_len);
+		/*
+		 * Not full: parse stopped inside WRITE data (rx is then empty: take it straight
+		 * into the sink) or at an incomplete request, shorter than ENGINE_REQ_MAX.
+		 */
+		if (c->wr.active && !c->rx_len) {
+			uint64_t want = c->wr.end - c->wr.pos;
+
+			n = s->tp->recv(c->fd, s->sink,
+					want < ENGINE_SRV_SINK ? want : ENGINE_SRV_SINK);
+			if (n > 0) {
+				err = conn__write_data(s, c, s->sink, (uint64_t)n);
+				if (err)
+					goto cleanup;
+				continue;
+			}
+		} else {
+			n = s->tp->recv(c->fd, c->rx + c->rx_len, ENGINE_SRV_RX - c->rx_len);
+		}
 		if (n == -EAGAIN)
 			break;
 		if (n < 0) {
@@ -669,6 +874,9 @@ int engine__serve(const struct engine_server_conf *conf, volatile sig_atomic_t *
 	int fl, n, err = 0;
 
 	s.max_io = conf->max_io_size ? conf->max_io_size : ENGINE_MAX_IO;
+	s.verify = conf->verify;
+	s.corrupt = conf->corrupt;
+	s.corrupt_at = conf->corrupt_at;
 	if (s.max_io > ENGINE_MAX_IO || conf->listen_fd < 0) {
 		err = -EINVAL;
 		goto cleanup;
@@ -681,13 +889,23 @@ int engine__serve(const struct engine_server_conf *conf, volatile sig_atomic_t *
 		goto cleanup;
 	}
 	plen = ENGINE_PATTERN_PERIOD + (size_t)s.max_io;
-	s.pattern = malloc(plen);
-	if (!s.pattern) {
+	s.pattern = pattern__new(plen);
+	s.sink = malloc(ENGINE_SRV_SINK);
+	if (!s.pattern || !s.sink) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < plen; i++)
-		s.pattern[i] = engine__pattern_byte(i);
+	if (s.corrupt) {
+		s.bad_base = s.corrupt_at >= s.max_io ? s.corrupt_at - (s.max_io - 1) : 0;
+		s.bad = malloc(2 * (size_t)s.max_io);
+		if (!s.bad) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		for (size_t i = 0; i < 2 * (size_t)s.max_io; i++)
+			s.bad[i] = engine__pattern_byte(s.bad_base + i);
+		s.bad[s.corrupt_at - s.bad_base] ^= 0xff;
+	}
 	s.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s.epfd < 0 || epoll_ctl(s.epfd, EPOLL_CTL_ADD, conf->listen_fd, &lev)) {
 		err = -errno;
@@ -723,6 +941,8 @@ cleanup:
 		conn__free(&s, s.conns);
 	if (s.epfd >= 0)
 		close(s.epfd);
+	free(s.bad);
+	free(s.sink);
 	free(s.pattern);
 	return err;
 }
@@ -731,16 +951,20 @@ cleanup:
 
 struct engine_inflight {
 	uint64_t msg_id;
-	uint64_t sent_ns; /* 0 until the request has fully left in a send() */
-	uint64_t tx_end;  /* where the request ends in the tx buffer */
+	uint64_t sent_ns;	   /* 0 until the request has fully left in a send() */
+	uint64_t offset;	   /* file offset */
+	const uint8_t *data;	   /* WRITE payload: a slice of the pattern */
+	uint32_t hdr_off, hdr_len; /* the request's framing in the tx buffer */
+	uint32_t data_len;	   /* WRITE payload bytes sent after it */
 	uint32_t length;
+	bool write;
 	bool done;
 };
 
 enum client_stage {
 	STAGE_HDR,  /* collecting transport + SMB2 header */
 	STAGE_BODY, /* collecting the rest of what is decoded (READ's fixed part, whole others) */
-	STAGE_DATA, /* passing READ data (and any padding) through */
+	STAGE_DATA, /* passing READ data (and any padding) through, checking it with verify */
 };
 
 struct engine_client {
@@ -750,7 +974,9 @@ struct engine_client {
 	int fd;
 	bool negotiated;
 	uint32_t max_read;
+	uint8_t *pattern;     /* ENGINE_PATTERN_PERIOD + io_size bytes: WRITE payloads, checks */
 	uint64_t requested;   /* bytes asked for so far */
+	uint64_t nio;	      /* I/Os queued so far: picks READ or WRITE for mixed */
 	uint64_t next_msg_id; /* MessageIds below are used */
 	uint64_t credit_hi;   /* MessageIds below are granted */
 	uint64_t deadline_ns; /* 0: none */
@@ -763,12 +989,17 @@ struct engine_client {
 	uint32_t msg_len;
 	uint16_t command;
 	uint64_t skip;
+	/* READ data of cur: [data_lo, data_hi) of the skip region; data_pos bytes passed */
+	uint64_t data_pos, data_lo, data_hi;
 	struct engine_inflight *cur;
 	uint8_t head[ENGINE_CLI_HEAD];
-	/* send side: READs are appended only when the buffer has drained */
+	/* send side: NEGOTIATE from ctl; requests' framing appended to tx once all sent */
+	uint8_t ctl[SMB2_NEGOTIATE_RSP_FRAME];
+	size_t ctl_len, ctl_off;
 	uint8_t *tx;
-	size_t tx_cap, tx_len, tx_off;
-	/* READs in flight, in send order */
+	size_t tx_cap, tx_len;
+	uint64_t tx_part; /* bytes of ring[ring_stamped] sent so far */
+	/* requests in flight, in send order; the first ring_stamped have fully left */
 	struct engine_inflight *ring;
 	uint32_t ring_cap, ring_head, ring_count, ring_stamped;
 };
@@ -815,22 +1046,36 @@ static int client__queue_negotiate(struct engine_client *cl)
 	/* CreditCharge 0: multi-credit is not negotiated yet (MS-SMB2 3.2.4.1.5). */
 	h.credit_charge = 0;
 	h.credits = want > UINT16_MAX ? UINT16_MAX : (uint16_t)want;
-	err = smb2__negotiate_req_encode(cl->tx, cl->tx_cap, &h, &req, &n);
+	err = smb2__negotiate_req_encode(cl->ctl, sizeof(cl->ctl), &h, &req, &n);
 	if (err)
 		goto cleanup;
-	cl->tx_len = n;
-	cl->tx_off = 0;
+	cl->ctl_len = n;
+	cl->ctl_off = 0;
 	cl->next_msg_id++;
 cleanup:
 	return err;
 }
 
-/* Append READs while depth, credits and bytes allow; only into an empty tx buffer. */
+/* I/O number i of the run: a READ (true) or a WRITE. */
+static bool client__is_read(const struct engine_client_conf *conf, uint64_t i)
+{
+	if (conf->workload == ENGINE_MIXED)
+		return (i % 100) * conf->read_pct % 100 < conf->read_pct;
+	return conf->workload == ENGINE_READ;
+}
+
+/* Append requests while depth, credits and bytes allow; only once all before have been sent. */
 static int client__fill(struct engine_client *cl)
 {
 	const struct engine_client_conf *conf = cl->conf;
-	struct smb2_read_req req = {
+	struct smb2_read_req rreq = {
 		.padding = SMB2_READ_RSP_DATA_OFFSET,
+		.file_id_persistent = ENGINE_FILE_PERSISTENT,
+		.file_id_volatile = ENGINE_FILE_VOLATILE,
+		.channel = SMB2_CHANNEL_NONE,
+	};
+	struct smb2_write_req wreq = {
+		.data_offset = SMB2_WRITE_REQ_DATA_OFFSET,
 		.file_id_persistent = ENGINE_FILE_PERSISTENT,
 		.file_id_volatile = ENGINE_FILE_VOLATILE,
 		.channel = SMB2_CHANNEL_NONE,
@@ -839,12 +1084,14 @@ static int client__fill(struct engine_client *cl)
 	struct smb2_hdr h;
 	uint64_t len;
 	uint16_t charge;
+	bool rd;
 	size_t n;
 	int err = 0;
 
-	if (!cl->negotiated || cl->tx_off < cl->tx_len)
+	if (!cl->negotiated || cl->ctl_off < cl->ctl_len || cl->ring_stamped < cl->ring_count)
 		goto cleanup;
-	cl->tx_len = cl->tx_off = 0;
+	cl->tx_len = 0;
+	cl->tx_part = 0;
 	while (cl->requested < conf->bytes && cl->ring_count < cl->ring_cap) {
 		len = conf->bytes - cl->requested;
 		if (len > conf->io_size)
@@ -854,27 +1101,45 @@ static int client__fill(struct engine_client *cl)
 			break;
 		client__hdr(cl, &h);
 		h.credit_charge = charge;
-		h.credits = charge; /* ask back what this READ spends: a steady window */
+		h.credits = charge; /* ask back what this request spends: a steady window */
 		h.tree_id = ENGINE_TREE_ID;
 		h.session_id = ENGINE_SESSION_ID;
-		req.length = (uint32_t)len;
-		req.offset = cl->requested;
-		err = smb2__read_req_encode(cl->tx + cl->tx_len, cl->tx_cap - cl->tx_len, &h, &req,
-					    &n);
+		rd = client__is_read(conf, cl->nio);
+		if (rd) {
+			rreq.length = (uint32_t)len;
+			rreq.offset = cl->requested;
+			err = smb2__read_req_encode(cl->tx + cl->tx_len, cl->tx_cap - cl->tx_len,
+						    &h, &rreq, &n);
+		} else {
+			wreq.length = (uint32_t)len;
+			wreq.offset = cl->requested;
+			err = smb2__write_req_encode(cl->tx + cl->tx_len, cl->tx_cap - cl->tx_len,
+						     &h, &wreq, &n);
+		}
 		if (err)
 			goto cleanup;
-		cl->tx_len += n;
 		f = &cl->ring[(cl->ring_head + cl->ring_count) % cl->ring_cap];
-		*f = (struct engine_inflight){ .msg_id = cl->next_msg_id,
-					       .tx_end = cl->tx_len,
-					       .length = (uint32_t)len };
+		*f = (struct engine_inflight){
+			.msg_id = cl->next_msg_id,
+			.offset = cl->requested,
+			.hdr_off = (uint32_t)cl->tx_len,
+			.hdr_len = (uint32_t)n,
+			.length = (uint32_t)len,
+			.write = !rd,
+		};
+		if (!rd) {
+			f->data = cl->pattern + cl->requested % ENGINE_PATTERN_PERIOD;
+			f->data_len = (uint32_t)len;
+		}
+		cl->tx_len += n;
 		cl->ring_count++;
+		cl->nio++;
 		cl->next_msg_id += charge;
 		cl->requested += len;
 	}
 	if (!cl->ring_count && cl->requested < conf->bytes) {
 		err = client__fail(cl, -EPROTO,
-				   "the server granted %" PRIu64 " credits; a READ needs %u",
+				   "the server granted %" PRIu64 " credits; a request needs %u",
 				   cl->credit_hi - cl->next_msg_id,
 				   (unsigned)smb2__credit_charge(conf->io_size));
 		goto cleanup;
@@ -883,31 +1148,61 @@ cleanup:
 	return err;
 }
 
-/* Send what tx holds; time-stamp each READ once its last byte has been handed to the kernel. */
+/*
+ * Send NEGOTIATE, then queued requests (framing from tx, WRITE payload from the pattern, in one
+ * sendmsg); time-stamp each once its last byte has been handed to the kernel.
+ */
 static int client__send(struct engine_client *cl)
 {
-	struct iovec iov;
+	struct iovec iov[ENGINE_IOV];
 	struct engine_inflight *f;
-	uint64_t now;
+	uint64_t now, skip, rem;
 	ssize_t n;
-	int err = 0;
+	int cnt = 0, err = 0;
 
-	if (cl->tx_off == cl->tx_len)
+	if (cl->ctl_off < cl->ctl_len) {
+		iov[cnt++] = (struct iovec){ cl->ctl + cl->ctl_off, cl->ctl_len - cl->ctl_off };
+	} else {
+		for (uint32_t i = cl->ring_stamped; i < cl->ring_count && cnt + 2 <= ENGINE_IOV;
+		     i++) {
+			f = &cl->ring[(cl->ring_head + i) % cl->ring_cap];
+			skip = i == cl->ring_stamped ? cl->tx_part : 0;
+			if (skip < f->hdr_len) {
+				iov[cnt++] = (struct iovec){ cl->tx + f->hdr_off + skip,
+							     f->hdr_len - skip };
+				if (f->data_len)
+					iov[cnt++] = (struct iovec){ (void *)f->data, f->data_len };
+			} else {
+				skip -= f->hdr_len;
+				iov[cnt++] = (struct iovec){ (void *)(f->data + skip),
+							     f->data_len - skip };
+			}
+		}
+	}
+	if (!cnt)
 		goto cleanup;
-	iov = (struct iovec){ cl->tx + cl->tx_off, cl->tx_len - cl->tx_off };
-	n = cl->tp->sendv(cl->fd, &iov, 1);
+	n = cl->tp->sendv(cl->fd, iov, cnt);
 	if (n == -EAGAIN)
 		goto cleanup;
 	if (n < 0) {
 		err = (int)n;
 		goto cleanup;
 	}
-	cl->tx_off += n;
+	cl->res->wire_tx_bytes += n;
+	if (cl->ctl_off < cl->ctl_len) {
+		cl->ctl_off += n;
+		goto cleanup;
+	}
 	now = now_ns();
-	while (cl->ring_stamped < cl->ring_count) {
+	while (n > 0) {
 		f = &cl->ring[(cl->ring_head + cl->ring_stamped) % cl->ring_cap];
-		if (f->tx_end > cl->tx_off)
+		rem = f->hdr_len + (uint64_t)f->data_len - cl->tx_part;
+		if ((uint64_t)n < rem) {
+			cl->tx_part += n;
 			break;
+		}
+		n -= rem;
+		cl->tx_part = 0;
 		f->sent_ns = now;
 		if (!cl->res->start_ns)
 			cl->res->start_ns = now;
@@ -936,6 +1231,10 @@ static void client__complete(struct engine_client *cl, uint64_t now)
 	struct engine_result *res = cl->res;
 
 	res->bytes += f->length;
+	if (f->write)
+		res->write_bytes += f->length;
+	else
+		res->read_bytes += f->length;
 	res->ios++;
 	iovb_hist__add(&res->latency_ns, now - f->sent_ns);
 	cl->last_done_ns = now;
@@ -967,9 +1266,15 @@ static int client__on_negotiate(struct engine_client *cl)
 				   h.message_id, rsp.dialect);
 		goto cleanup;
 	}
-	if (cl->conf->io_size > rsp.max_read_size) {
+	if (cl->conf->workload != ENGINE_WRITE && cl->conf->io_size > rsp.max_read_size) {
 		err = client__fail(cl, -EMSGSIZE, "io size %u is above the server's MaxReadSize %u",
 				   cl->conf->io_size, rsp.max_read_size);
+		goto cleanup;
+	}
+	if (cl->conf->workload != ENGINE_READ && cl->conf->io_size > rsp.max_write_size) {
+		err = client__fail(cl, -EMSGSIZE,
+				   "io size %u is above the server's MaxWriteSize %u",
+				   cl->conf->io_size, rsp.max_write_size);
 		goto cleanup;
 	}
 	if (cl->conf->io_size > SMB2_CREDIT_UNIT &&
@@ -1002,7 +1307,7 @@ static int client__on_read(struct engine_client *cl)
 		goto cleanup;
 	}
 	f = client__find(cl, h.message_id);
-	if (!f) {
+	if (!f || f->write) {
 		err = client__fail(cl, -EPROTO, "READ response to unknown MessageId %" PRIu64,
 				   h.message_id);
 		goto cleanup;
@@ -1015,6 +1320,64 @@ static int client__on_read(struct engine_client *cl)
 	cl->credit_hi += h.credits;
 	cl->cur = f;
 	cl->skip = cl->msg_len - SMB2_READ_RSP_DATA_OFFSET;
+	cl->data_pos = 0;
+	cl->data_lo = rsp.data_length ? rsp.data_offset - SMB2_READ_RSP_DATA_OFFSET : 0;
+	cl->data_hi = cl->data_lo + rsp.data_length;
+cleanup:
+	return err;
+}
+
+/* A WRITE response (or the server's verdict that its data was wrong), whole in head. */
+static int client__on_write(struct engine_client *cl)
+{
+	const uint8_t *msg = cl->head + SMB2_NB_LEN, *edata;
+	struct smb2_write_rsp rsp;
+	struct engine_inflight *f;
+	struct smb2_hdr h;
+	uint64_t bad = 0;
+	uint32_t elen;
+	int err;
+
+	err = smb2__write_rsp_decode(msg, cl->msg_len, &h, &rsp);
+	if (err == -EREMOTEIO && h.status == SMB2_STATUS_DATA_ERROR) {
+		f = client__find(cl, h.message_id);
+		err = smb2__error_rsp_decode(msg, cl->msg_len, &h, &edata, &elen);
+		if (err || !f || !f->write) {
+			err = client__fail(cl, -EPROTO, "malformed WRITE error response");
+			goto cleanup;
+		}
+		/* ErrorData: the first wrong byte's file offset; without it, the WRITE's. */
+		bad = f->offset;
+		if (elen >= 8) {
+			bad = 0;
+			for (int i = 7; i >= 0; i--)
+				bad = bad << 8 | edata[i];
+		}
+		cl->res->bad_offset = bad;
+		err = client__fail(cl, -EBADMSG,
+				   "the server found WRITE data differing from the pattern at "
+				   "offset %" PRIu64,
+				   bad);
+		goto cleanup;
+	}
+	if (err) {
+		client__fail(cl, err, "malformed WRITE response (%s)", strerror(-err));
+		goto cleanup;
+	}
+	f = client__find(cl, h.message_id);
+	if (!f || !f->write) {
+		err = client__fail(cl, -EPROTO, "WRITE response to unknown MessageId %" PRIu64,
+				   h.message_id);
+		goto cleanup;
+	}
+	if (rsp.count != f->length) {
+		err = client__fail(cl, -EPROTO, "WRITE of %u bytes answered with Count %u",
+				   f->length, rsp.count);
+		goto cleanup;
+	}
+	cl->credit_hi += h.credits;
+	cl->cur = f;
+	cl->skip = 0;
 cleanup:
 	return err;
 }
@@ -1035,7 +1398,9 @@ static int client__on_hdr(struct engine_client *cl)
 		client__fail(cl, err, "malformed response from the server (%s)", strerror(-err));
 		goto cleanup;
 	}
-	if (h.status != SMB2_STATUS_SUCCESS) {
+	/* A WRITE's DATA_ERROR carries where the data went wrong: read it whole. */
+	if (h.status != SMB2_STATUS_SUCCESS &&
+	    !(h.command == SMB2_WRITE && h.status == SMB2_STATUS_DATA_ERROR)) {
 		err = client__fail(cl, -EREMOTEIO,
 				   "the server answered command %u with status 0x%08x", h.command,
 				   h.status);
@@ -1068,12 +1433,36 @@ static int client__on_body(struct engine_client *cl)
 
 	if (cl->command == SMB2_READ)
 		err = client__on_read(cl);
+	else if (cl->command == SMB2_WRITE)
+		err = client__on_write(cl);
 	else if (cl->command == SMB2_NEGOTIATE)
 		err = client__on_negotiate(cl);
 	else
 		err = client__fail(cl, -EPROTO, "unexpected response to command %u", cl->command);
 	if (!err)
 		cl->stage = STAGE_DATA;
+	return err;
+}
+
+/* The next n bytes of the READ response's rest: check those that are data. */
+static int client__check(struct engine_client *cl, const uint8_t *p, uint64_t n)
+{
+	uint64_t a = cl->data_pos > cl->data_lo ? cl->data_pos : cl->data_lo;
+	uint64_t b = cl->data_pos + n < cl->data_hi ? cl->data_pos + n : cl->data_hi;
+	uint64_t off, bad;
+	int err = 0;
+
+	cl->data_pos += n;
+	if (a >= b)
+		goto cleanup;
+	off = cl->cur->offset + (a - cl->data_lo);
+	bad = pattern__check(cl->pattern, p + (a - (cl->data_pos - n)), b - a, off);
+	if (bad != ENGINE_NO_BAD) {
+		cl->res->bad_offset = bad;
+		err = client__fail(cl, -EBADMSG,
+				   "READ data differs from the pattern at offset %" PRIu64, bad);
+	}
+cleanup:
 	return err;
 }
 
@@ -1086,6 +1475,11 @@ static int client__rx(struct engine_client *cl, const uint8_t *p, size_t n, uint
 	while (n || (cl->stage == STAGE_DATA && !cl->skip)) {
 		if (cl->stage == STAGE_DATA) {
 			k = cl->skip < n ? cl->skip : n;
+			if (cl->conf->verify && cl->cur && k) {
+				err = client__check(cl, p, k);
+				if (err)
+					goto cleanup;
+			}
 			cl->skip -= k;
 			p += k;
 			n -= k;
@@ -1178,7 +1572,10 @@ static int client__loop(struct engine_client *cl)
 		wait_ns = cl->next_tick_ns - now;
 		if (cl->deadline_ns && cl->deadline_ns - now < wait_ns)
 			wait_ns = cl->deadline_ns - now;
-		pfd.events = POLLIN | (cl->tx_off < cl->tx_len ? POLLOUT : 0);
+		pfd.events =
+			POLLIN |
+			(cl->ctl_off < cl->ctl_len || cl->ring_stamped < cl->ring_count ? POLLOUT
+											: 0);
 		if (poll(&pfd, 1, (int)(wait_ns / 1000000 + 1)) < 0 && errno != EINTR) {
 			err = client__fail(cl, -errno, "poll: %s", strerror(errno));
 			goto cleanup;
@@ -1208,8 +1605,8 @@ int engine__client(const struct engine_client_conf *conf, struct engine_result *
 
 	memset(res, 0, sizeof(*res));
 	iovb_hist__init(&res->latency_ns);
-	if (conf->workload != ENGINE_READ || !conf->io_size || conf->io_size > ENGINE_MAX_IO ||
-	    !conf->depth) {
+	if (conf->workload > ENGINE_MIXED || conf->read_pct > 100 || !conf->io_size ||
+	    conf->io_size > ENGINE_MAX_IO || !conf->depth) {
 		err = client__fail(&cl, -EINVAL, "invalid engine configuration");
 		goto cleanup;
 	}
@@ -1217,10 +1614,13 @@ int engine__client(const struct engine_client_conf *conf, struct engine_result *
 	cl.next_tick_ns = start + ENGINE_TICK_NS;
 	cl.ring_cap = conf->depth;
 	cl.ring = calloc(cl.ring_cap, sizeof(*cl.ring));
-	cl.tx_cap = (size_t)conf->depth * SMB2_READ_REQ_FRAME + 256;
+	cl.tx_cap = (size_t)conf->depth * (SMB2_READ_REQ_FRAME > SMB2_WRITE_REQ_HEAD
+						   ? SMB2_READ_REQ_FRAME
+						   : SMB2_WRITE_REQ_HEAD);
 	cl.tx = malloc(cl.tx_cap);
 	cl.rx = malloc(ENGINE_CLI_RX);
-	if (!cl.ring || !cl.tx || !cl.rx) {
+	cl.pattern = pattern__new(ENGINE_PATTERN_PERIOD + (size_t)conf->io_size);
+	if (!cl.ring || !cl.tx || !cl.rx || !cl.pattern) {
 		err = client__fail(&cl, -ENOMEM, "out of memory");
 		goto cleanup;
 	}
@@ -1246,6 +1646,7 @@ cleanup:
 	res->end_ns = cl.last_done_ns ? cl.last_done_ns : res->start_ns;
 	if (cl.fd >= 0)
 		close(cl.fd);
+	free(cl.pattern);
 	free(cl.rx);
 	free(cl.tx);
 	free(cl.ring);

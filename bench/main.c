@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "iovb/compare.h"
 #include "iovb/summary.h"
 
 struct cmd {
@@ -15,9 +16,12 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "run", cmd_run, "copy over each emulated datapath while measuring; write a record" },
 	{ "report", cmd_report, "summarise a record: throughput, CPU per byte per role and device" },
+	{ "compare", cmd_compare, "compare two records per path and metric; exit 1 on a regression" },
+	{ "history", cmd_history, "export records' medians for CI (github-action-benchmark)" },
 	{ "topo", cmd_topo, "bring the emulated topology up or down, remove leftovers of killed runs" },
 	{ "serve", cmd_serve, "run the SMB2-framed file server alone" },
 	{ "load", cmd_load, "run the copy client alone against a server" },
+	{ "sriov", cmd_sriov, "list SR-IOV physical functions and their VFs; enable VFs" },
 };
 
 static void usage(FILE *f)

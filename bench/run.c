@@ -29,6 +29,8 @@
 #include "topo.h"
 #include "iovb/netcpu.h"
 #include "iovb/parse.h"
+#include "iovb/perfcol.h"
+#include "iovb/rec_perf.h"
 #include "iovb/procfs.h"
 #include "iovb/record.h"
 #include "iovb/role.h"
@@ -54,6 +56,7 @@ struct run_opts {
 	uint64_t timeout_ns;
 	bool use_procfs;
 	bool use_bpf;
+	bool use_perf;
 	bool report;
 	int verbose; /* -1 quiet, 0 normal, 1 verbose */
 	const char *label;
@@ -65,6 +68,7 @@ struct run_ctx {
 	struct topo *topo;
 	struct netcpu *nc;
 	char nc_error[256];
+	struct perfcol *pc;
 	pid_t server_pid;
 	bool progress; /* stderr is a terminal and not quiet */
 	json_t *rec;
@@ -111,7 +115,9 @@ static const char *const run_usage =
 	"  --io-size SIZE      bytes per SMB2 READ (default 1M)\n"
 	"  --depth N           READs in flight (credits), 1-256 (default 8)\n"
 	"  --warmup SIZE       untimed copy per path before the first repetition (default 256M, 0 = none)\n"
-	"  --collectors LIST   procfs,bpf (default both; procfs always runs)\n"
+	"  --collectors LIST   procfs,bpf,perf (default procfs,bpf; procfs always runs). perf\n"
+	"                      samples kernel code at 999 Hz (cpu-clock) and charges it to\n"
+	"                      modules/subsystems (data/modules.tsv, docs/modules.md)\n"
 	"  --link-rate RATE    shape the physical link with tbf, e.g. 10gbit (default unshaped)\n"
 	"  --timeout T         give up a copy after T (default 300s)\n"
 	"  --label NAME        name part of the record file (default \"run\")\n"
@@ -215,9 +221,12 @@ static int parse_collectors(const char *s, struct run_opts *o)
 	strcpy(buf, s);
 	o->use_procfs = true;
 	o->use_bpf = false;
+	o->use_perf = false;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "bpf"))
 			o->use_bpf = true;
+		else if (!strcmp(tok, "perf"))
+			o->use_perf = true;
 		else if (strcmp(tok, "procfs"))
 			return -EINVAL;
 	}
@@ -292,7 +301,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_COLL:
 			if (parse_collectors(optarg, o))
-				return usage_error("bad --collectors '%s': a list of procfs,bpf", optarg);
+				return usage_error("bad --collectors '%s': a list of procfs,bpf,perf",
+						   optarg);
 			break;
 		case O_RATE:
 			if (iovb_parse_rate_bps(optarg, &o->link_rate) || !o->link_rate)
@@ -452,13 +462,14 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 	struct procfs_snap p0 = { 0 }, p1 = { 0 }, pd = { 0 };
 	struct threads_snap t0 = { 0 }, t1 = { 0 }, td = { 0 };
 	struct netcpu_stats ns = { 0 };
+	struct perfcol_stats ps = { 0 };
 	struct client_arg ca = { 0 };
 	struct client_msg *m = NULL;
 	int msg[2] = { -1, -1 }, hold[2] = { -1, -1 };
 	const char *guest_role = topo__guest_role(c->topo, path);
 	char what[64], started[32], errbuf[256] = "";
 	uint64_t w0 = 0, w1 = 0;
-	bool nc_ok = false, pf_ok = false;
+	bool nc_ok = false, pf_ok = false, pc_ok = false;
 	pid_t cpid = -1;
 	json_t *r = NULL;
 	bool fatal = true;
@@ -512,6 +523,8 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 		for (size_t i = 0; pf_ok && i < topo__nns(c->topo); i++)
 			if (procfs_snap__read_netdev(&p0, topo__ns(c->topo, i)->name, NULL))
 				pf_ok = false;
+		if (c->pc && !perfcol__start(c->pc))
+			pc_ok = true;
 		iso_now(started, sizeof(started));
 	}
 	w0 = now_ns();
@@ -548,6 +561,8 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 	}
 	w1 = now_ns();
 	if (measure) {
+		if (pc_ok && perfcol__stop(c->pc, &ps))
+			pc_ok = false;
 		realtime(true);
 		if (nc_ok && netcpu__stop(c->nc, &ns))
 			nc_ok = false;
@@ -623,6 +638,8 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 			json_object_set_new(coll, "bpf",
 					    record__netcpu(&ns, (record_role_fn)topo__role_of,
 							   c->topo));
+		if (pc_ok)
+			json_object_set_new(coll, "perf", record__perf(&ps));
 		json_object_set_new(r, "collectors", coll);
 	}
 	json_array_append_new(c->runs, r);
@@ -649,6 +666,7 @@ cleanup:
 	threads_snap__free(&t1);
 	threads_snap__free(&td);
 	netcpu_stats__free(&ns);
+	perfcol_stats__free(&ps);
 	free(m);
 	/* A failed copy is recorded and the run goes on (exit status says so); an interrupt or a
 	 * broken setup stops it. */
@@ -857,6 +875,18 @@ int cmd_run(int argc, char **argv)
 		json_array_append_new(colls, json_pack("{ss ss}", "name", "bpf", "status",
 						       "not requested"));
 	}
+	if (c.o.use_perf) {
+		char perr[256] = "";
+
+		c.pc = perfcol__open(NULL, perr, sizeof(perr));
+		if (c.pc)
+			json_array_append_new(colls, json_pack("{ss ss}", "name", "perf", "status", "ok"));
+		else {
+			json_array_append_new(colls, json_pack("{ss ss ss}", "name", "perf", "status",
+							       "unavailable", "error", perr));
+			fprintf(stderr, "iovbench run: perf collector unavailable: %s\n", perr);
+		}
+	}
 	json_array_append_new(colls, json_pack("{ss ss}", "name", "threads", "status", "ok"));
 	if (start_server(&c, err, sizeof(err))) {
 		fprintf(stderr, "iovbench run: %s\n", err);
@@ -905,6 +935,7 @@ int cmd_run(int argc, char **argv)
 	c.runs = NULL;
 cleanup:
 	stop_server(&c);
+	perfcol__close(c.pc);
 	netcpu__close(c.nc);
 	if (c.topo) {
 		if (c.o.verbose >= 0)

@@ -74,6 +74,35 @@
 #define RR_FLAGS 12
 #define RR_FIXED 16
 
+/* WRITE request (2.2.21). */
+#define WQ_STRUCTURE_SIZE 0
+#define WQ_DATA_OFFSET 2
+#define WQ_LENGTH 4
+#define WQ_OFFSET 8
+#define WQ_FILE_ID 16
+#define WQ_CHANNEL 32
+#define WQ_REMAINING 36
+#define WQ_CHANINFO_OFFSET 40
+#define WQ_CHANINFO_LENGTH 42
+#define WQ_FLAGS 44
+#define WQ_FIXED 48
+
+/* WRITE response (2.2.22). */
+#define WR_STRUCTURE_SIZE 0
+#define WR_RESERVED 2
+#define WR_COUNT 4
+#define WR_REMAINING 8
+#define WR_CHANINFO_OFFSET 12
+#define WR_CHANINFO_LENGTH 14
+#define WR_FIXED 16
+
+/* Error response (2.2.2). */
+#define ER_STRUCTURE_SIZE 0
+#define ER_CONTEXT_COUNT 2
+#define ER_RESERVED 3
+#define ER_BYTE_COUNT 4
+#define ER_DATA 8
+
 static const uint8_t smb2_protocol_id[4] = { 0xfe, 'S', 'M', 'B' };
 
 static inline void put16(uint8_t *p, uint16_t v)
@@ -232,6 +261,15 @@ static int smb2__hdr_expect(const void *msg, size_t len, uint16_t command, int r
 	}
 cleanup:
 	return err;
+}
+
+/*
+ * 3.3.5.2.5: a zero charge is allowed up to 64 KiB; otherwise it must cover the payload.
+ * Charging more than needed is legal (the client just spends more credits).
+ */
+static int smb2__charge_covers(uint16_t charge, uint32_t payload)
+{
+	return charge ? charge >= smb2__credit_charge(payload) : payload <= SMB2_CREDIT_UNIT;
 }
 
 /* Transport header + SMB2 header of a frame_len-byte frame holding an msg_len-byte message. */
@@ -431,7 +469,6 @@ int smb2__read_req_decode(const void *msg, size_t len, uint32_t max_read, struct
 {
 	struct smb2_hdr hh;
 	const uint8_t *p = (const uint8_t *)msg + SMB2_HDR_LEN;
-	uint16_t need;
 	int err;
 
 	err = smb2__hdr_expect(msg, len, SMB2_READ, 0, &hh);
@@ -472,12 +509,7 @@ int smb2__read_req_decode(const void *msg, size_t len, uint32_t max_read, struct
 		err = -EMSGSIZE;
 		goto cleanup;
 	}
-	/*
-	 * 3.3.5.2.5: a zero charge is allowed up to 64 KiB; otherwise it must cover the payload.
-	 * Charging more than needed is legal (the client just spends more credits).
-	 */
-	need = smb2__credit_charge(req->length);
-	if (hh.credit_charge ? hh.credit_charge < need : req->length > SMB2_CREDIT_UNIT) {
+	if (!smb2__charge_covers(hh.credit_charge, req->length)) {
 		err = -ERANGE;
 		goto cleanup;
 	}
@@ -557,5 +589,220 @@ int smb2__read_rsp_decode(const void *msg, size_t avail, size_t msg_len, uint32_
 cleanup:
 	if (h && (!err || err == -EREMOTEIO))
 		*h = hh;
+	return err;
+}
+
+int smb2__write_req_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			   const struct smb2_write_req *req, size_t *len)
+{
+	uint64_t msg_len = (uint64_t)SMB2_WRITE_REQ_DATA_OFFSET + req->length;
+	uint8_t *p;
+	int err;
+
+	/* Data right after the fixed part is the only layout the streaming decoder's peer needs. */
+	if (req->data_offset != SMB2_WRITE_REQ_DATA_OFFSET) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	if (msg_len > SMB2_NB_MAX) {
+		err = -EMSGSIZE;
+		goto cleanup;
+	}
+	err = smb2__frame_start(buf, cap, h, SMB2_WRITE, 0, SMB2_WRITE_REQ_HEAD, (uint32_t)msg_len);
+	if (err)
+		goto cleanup;
+	p = (uint8_t *)buf + SMB2_NB_LEN + SMB2_HDR_LEN;
+	put16(p + WQ_STRUCTURE_SIZE, SMB2_WRITE_REQ_SIZE);
+	put16(p + WQ_DATA_OFFSET, req->data_offset);
+	put32(p + WQ_LENGTH, req->length);
+	put64(p + WQ_OFFSET, req->offset);
+	put64(p + WQ_FILE_ID, req->file_id_persistent);
+	put64(p + WQ_FILE_ID + 8, req->file_id_volatile);
+	put32(p + WQ_CHANNEL, req->channel);
+	put32(p + WQ_REMAINING, req->remaining_bytes);
+	put16(p + WQ_CHANINFO_OFFSET, req->write_channel_info_offset);
+	put16(p + WQ_CHANINFO_LENGTH, req->write_channel_info_length);
+	put32(p + WQ_FLAGS, req->flags);
+	*len = SMB2_WRITE_REQ_HEAD;
+cleanup:
+	return err;
+}
+
+int smb2__write_req_decode(const void *msg, size_t avail, size_t msg_len, uint32_t max_write,
+			   struct smb2_hdr *h, struct smb2_write_req *req)
+{
+	struct smb2_hdr hh;
+	const uint8_t *p = (const uint8_t *)msg + SMB2_HDR_LEN;
+	int err;
+
+	if (avail > msg_len) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	err = smb2__hdr_expect(msg, avail, SMB2_WRITE, 0, &hh);
+	if (err)
+		goto cleanup;
+	if (avail < SMB2_WRITE_REQ_DATA_OFFSET ||
+	    get16(p + WQ_STRUCTURE_SIZE) != SMB2_WRITE_REQ_SIZE) {
+		err = -EBADMSG;
+		goto cleanup;
+	}
+	req->data_offset = get16(p + WQ_DATA_OFFSET);
+	req->length = get32(p + WQ_LENGTH);
+	req->offset = get64(p + WQ_OFFSET);
+	req->file_id_persistent = get64(p + WQ_FILE_ID);
+	req->file_id_volatile = get64(p + WQ_FILE_ID + 8);
+	req->channel = get32(p + WQ_CHANNEL);
+	req->remaining_bytes = get32(p + WQ_REMAINING);
+	req->write_channel_info_offset = get16(p + WQ_CHANINFO_OFFSET);
+	req->write_channel_info_length = get16(p + WQ_CHANINFO_LENGTH);
+	req->flags = get32(p + WQ_FLAGS);
+	if (req->length > max_write) {
+		err = -EMSGSIZE;
+		goto cleanup;
+	}
+	/* Data (and channel info) after the fixed part, inside the message. */
+	if (req->length && (req->data_offset < SMB2_WRITE_REQ_DATA_OFFSET ||
+			    (uint64_t)req->data_offset + req->length > msg_len)) {
+		err = -EBADMSG;
+		goto cleanup;
+	}
+	if (req->write_channel_info_length &&
+	    (req->write_channel_info_offset < SMB2_WRITE_REQ_DATA_OFFSET ||
+	     (size_t)req->write_channel_info_offset + req->write_channel_info_length > msg_len)) {
+		err = -EBADMSG;
+		goto cleanup;
+	}
+	if (req->offset > (uint64_t)INT64_MAX - req->length) {
+		err = -EBADMSG;
+		goto cleanup;
+	}
+	if (req->channel != SMB2_CHANNEL_NONE) {
+		err = -EOPNOTSUPP;
+		goto cleanup;
+	}
+	if (!smb2__charge_covers(hh.credit_charge, req->length)) {
+		err = -ERANGE;
+		goto cleanup;
+	}
+	if (h)
+		*h = hh;
+cleanup:
+	return err;
+}
+
+int smb2__write_rsp_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			   const struct smb2_write_rsp *rsp, size_t *len)
+{
+	uint8_t *p;
+	int err;
+
+	err = smb2__frame_start(buf, cap, h, SMB2_WRITE, 1, SMB2_WRITE_RSP_FRAME,
+				SMB2_HDR_LEN + SMB2_WRITE_RSP_SIZE);
+	if (err)
+		goto cleanup;
+	p = (uint8_t *)buf + SMB2_NB_LEN + SMB2_HDR_LEN;
+	put16(p + WR_STRUCTURE_SIZE, SMB2_WRITE_RSP_SIZE);
+	put16(p + WR_RESERVED, 0);
+	put32(p + WR_COUNT, rsp->count);
+	put32(p + WR_REMAINING, rsp->remaining);
+	put16(p + WR_CHANINFO_OFFSET, rsp->write_channel_info_offset);
+	put16(p + WR_CHANINFO_LENGTH, rsp->write_channel_info_length);
+	p[WR_FIXED] = 0; /* the one byte of Buffer StructureSize counts */
+	*len = SMB2_WRITE_RSP_FRAME;
+cleanup:
+	return err;
+}
+
+int smb2__write_rsp_decode(const void *msg, size_t len, struct smb2_hdr *h,
+			   struct smb2_write_rsp *rsp)
+{
+	struct smb2_hdr hh;
+	const uint8_t *p = (const uint8_t *)msg + SMB2_HDR_LEN;
+	int err;
+
+	err = smb2__hdr_expect(msg, len, SMB2_WRITE, 1, &hh);
+	if (err)
+		goto cleanup;
+	if (hh.status != SMB2_STATUS_SUCCESS) {
+		err = -EREMOTEIO;
+		goto cleanup;
+	}
+	/* Windows leaves out the Buffer byte StructureSize counts; so may anyone. */
+	if (len - SMB2_HDR_LEN < WR_FIXED || get16(p + WR_STRUCTURE_SIZE) != SMB2_WRITE_RSP_SIZE) {
+		err = -EBADMSG;
+		goto cleanup;
+	}
+	rsp->count = get32(p + WR_COUNT);
+	rsp->remaining = get32(p + WR_REMAINING);
+	rsp->write_channel_info_offset = get16(p + WR_CHANINFO_OFFSET);
+	rsp->write_channel_info_length = get16(p + WR_CHANINFO_LENGTH);
+cleanup:
+	if (h && (!err || err == -EREMOTEIO))
+		*h = hh;
+	return err;
+}
+
+int smb2__error_rsp_encode(void *buf, size_t cap, const struct smb2_hdr *h, uint16_t command,
+			   const void *data, uint32_t data_len, size_t *len)
+{
+	uint64_t frame = SMB2_ERROR_RSP_FRAME((uint64_t)data_len);
+	uint8_t *p;
+	int err;
+
+	if (h->status == SMB2_STATUS_SUCCESS || (data_len && !data)) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	if (frame - SMB2_NB_LEN > SMB2_NB_MAX) {
+		err = -EMSGSIZE;
+		goto cleanup;
+	}
+	err = smb2__frame_start(buf, cap, h, command, 1, frame, (uint32_t)(frame - SMB2_NB_LEN));
+	if (err)
+		goto cleanup;
+	p = (uint8_t *)buf + SMB2_NB_LEN + SMB2_HDR_LEN;
+	put16(p + ER_STRUCTURE_SIZE, SMB2_ERROR_RSP_SIZE);
+	p[ER_CONTEXT_COUNT] = 0;
+	p[ER_RESERVED] = 0;
+	put32(p + ER_BYTE_COUNT, data_len);
+	if (data_len)
+		memcpy(p + ER_DATA, data, data_len);
+	else
+		p[ER_DATA] = 0;
+	*len = frame;
+cleanup:
+	return err;
+}
+
+int smb2__error_rsp_decode(const void *msg, size_t len, struct smb2_hdr *h, const uint8_t **data,
+			   uint32_t *data_len)
+{
+	struct smb2_hdr hh;
+	const uint8_t *p = (const uint8_t *)msg + SMB2_HDR_LEN;
+	uint32_t n;
+	int err;
+
+	err = smb2__hdr_decode(msg, len, &hh);
+	if (err)
+		goto cleanup;
+	if (!(hh.flags & SMB2_FLAGS_SERVER_TO_REDIR) || hh.status == SMB2_STATUS_SUCCESS) {
+		err = -EPROTO;
+		goto cleanup;
+	}
+	if (len - SMB2_HDR_LEN < ER_DATA || get16(p + ER_STRUCTURE_SIZE) != SMB2_ERROR_RSP_SIZE) {
+		err = -EBADMSG;
+		goto cleanup;
+	}
+	n = get32(p + ER_BYTE_COUNT);
+	if (n > len - SMB2_HDR_LEN - ER_DATA) {
+		err = -EBADMSG;
+		goto cleanup;
+	}
+	*data = p + ER_DATA;
+	*data_len = n;
+	if (h)
+		*h = hh;
+cleanup:
 	return err;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * SMB2 wire format (MS-SMB2), just what the bench engine speaks: the Direct TCP transport header
- * (MS-SMB2 2.1), the 64-byte sync header (2.2.1.2), NEGOTIATE (2.2.3, 2.2.4) and READ (2.2.19,
- * 2.2.20). Pure functions over caller buffers: no allocation, no I/O, no printing.
+ * (MS-SMB2 2.1), the 64-byte sync header (2.2.1.2), the error response (2.2.2), NEGOTIATE (2.2.3,
+ * 2.2.4), READ (2.2.19, 2.2.20) and WRITE (2.2.21, 2.2.22). Pure functions over caller buffers:
+ * no allocation, no I/O, no printing.
  *
  * Fields are little-endian on the wire except the transport length (24-bit big-endian).
  * Encoders write a whole transport frame (4-byte transport header included) so a message can go
@@ -31,7 +32,7 @@
 #define SMB2_HDR_LEN 64		/* sync header */
 #define SMB2_CREDIT_UNIT 65536u /* payload bytes one credit pays for (3.1.5.2) */
 
-/* Command codes (2.2.1.2). Only NEGOTIATE and READ have encoders and decoders here. */
+/* Command codes (2.2.1.2). Only NEGOTIATE, READ and WRITE have encoders and decoders here. */
 #define SMB2_NEGOTIATE 0x0000
 #define SMB2_SESSION_SETUP 0x0001
 #define SMB2_TREE_CONNECT 0x0003
@@ -48,6 +49,7 @@
 #define SMB2_FLAGS_SIGNED 0x00000008u
 
 #define SMB2_STATUS_SUCCESS 0x00000000u
+#define SMB2_STATUS_DATA_ERROR 0xc000003eu /* MS-ERREF: "a data error occurred" */
 
 /*
  * SMB 2.1: the first dialect with multi-credit (large MTU) requests and no negotiate contexts,
@@ -64,6 +66,10 @@
 #define SMB2_READ_REQ_SIZE 49
 #define SMB2_READ_RSP_SIZE 17
 #define SMB2_READ_RSP_DATA_OFFSET (SMB2_HDR_LEN + 16) /* 0x50: header + fixed READ response */
+#define SMB2_WRITE_REQ_SIZE 49
+#define SMB2_WRITE_RSP_SIZE 17
+#define SMB2_WRITE_REQ_DATA_OFFSET (SMB2_HDR_LEN + 48) /* 0x70: header + fixed WRITE request */
+#define SMB2_ERROR_RSP_SIZE 9
 
 #define SMB2_MAX_DIALECTS 16 /* dialects a decoded NEGOTIATE request keeps */
 
@@ -72,6 +78,11 @@
 /* A READ response frame up to its data: 4 + 64 + 16 = 84 bytes. */
 #define SMB2_READ_RSP_HEAD (SMB2_NB_LEN + SMB2_READ_RSP_DATA_OFFSET)
 #define SMB2_NEGOTIATE_RSP_FRAME (SMB2_NB_LEN + SMB2_HDR_LEN + SMB2_NEGOTIATE_RSP_SIZE)
+/* A WRITE request frame up to its data: 4 + 64 + 48 = 116 bytes. */
+#define SMB2_WRITE_REQ_HEAD (SMB2_NB_LEN + SMB2_WRITE_REQ_DATA_OFFSET)
+#define SMB2_WRITE_RSP_FRAME (SMB2_NB_LEN + SMB2_HDR_LEN + SMB2_WRITE_RSP_SIZE)
+/* An error response frame with `n` bytes of ErrorData (one zero byte stands in for none). */
+#define SMB2_ERROR_RSP_FRAME(n) (SMB2_NB_LEN + SMB2_HDR_LEN + 8 + ((n) ? (n) : 1))
 
 /* The sync header, host order. Request and response share it; `credits` is CreditRequest in a
  * request, CreditResponse in a response. Status is ChannelSequence/Reserved in 3.x requests. */
@@ -129,6 +140,27 @@ struct smb2_read_rsp {
 	uint32_t data_length;
 	uint32_t data_remaining;
 	uint32_t flags; /* Reserved2 before 3.1.1 */
+};
+
+struct smb2_write_req {
+	uint16_t
+		data_offset; /* from the start of the SMB2 header: 0x70 when data follows at once */
+	uint32_t length;
+	uint64_t offset;
+	uint64_t file_id_persistent;
+	uint64_t file_id_volatile;
+	uint32_t channel;
+	uint32_t remaining_bytes;
+	uint16_t write_channel_info_offset;
+	uint16_t write_channel_info_length;
+	uint32_t flags;
+};
+
+struct smb2_write_rsp {
+	uint32_t count; /* bytes written */
+	uint32_t remaining;
+	uint16_t write_channel_info_offset;
+	uint16_t write_channel_info_length;
 };
 
 /* CreditCharge for a payload (3.1.5.2): ceil(payload / 64 KiB), at least 1. */
@@ -191,5 +223,40 @@ int smb2__read_req_decode(const void *msg, size_t len, uint32_t max_read, struct
  */
 int smb2__read_rsp_decode(const void *msg, size_t avail, size_t msg_len, uint32_t max_read,
 			  struct smb2_hdr *h, struct smb2_read_rsp *rsp);
+
+/*
+ * A WRITE request up to its data (SMB2_WRITE_REQ_HEAD bytes, *len set to that): the transport
+ * length covers req->length bytes the caller sends right after (DataOffset must be 0x70), so
+ * data never has to be copied next to the header.
+ */
+int smb2__write_req_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			   const struct smb2_write_req *req, size_t *len);
+/*
+ * A WRITE request whose first `avail` bytes are at msg (at least SMB2_WRITE_REQ_DATA_OFFSET) out
+ * of msg_len in all, so the data can stream past without being buffered. Checks that the data
+ * (and any channel info) lies within msg_len and after the fixed part, that the range is a file
+ * position, Length <= max_write (else -EMSGSIZE), no RDMA channel (-EOPNOTSUPP) and that
+ * CreditCharge covers Length (-ERANGE).
+ */
+int smb2__write_req_decode(const void *msg, size_t avail, size_t msg_len, uint32_t max_write,
+			   struct smb2_hdr *h, struct smb2_write_req *req);
+int smb2__write_rsp_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			   const struct smb2_write_rsp *rsp, size_t *len);
+/* A non-success Status is -EREMOTEIO (h->status says which; the body is an error response). */
+int smb2__write_rsp_decode(const void *msg, size_t len, struct smb2_hdr *h,
+			   struct smb2_write_rsp *rsp);
+
+/*
+ * Error response (2.2.2) to `command` with h->status (which must not be success) and data_len
+ * bytes of ErrorData (ErrorContextCount 0, as in SMB 2.x).
+ */
+int smb2__error_rsp_encode(void *buf, size_t cap, const struct smb2_hdr *h, uint16_t command,
+			   const void *data, uint32_t data_len, size_t *len);
+/*
+ * Decode an error response (any command, non-success Status, server to client): *data points
+ * at ErrorData inside msg, *data_len is ByteCount.
+ */
+int smb2__error_rsp_decode(const void *msg, size_t len, struct smb2_hdr *h, const uint8_t **data,
+			   uint32_t *data_len);
 
 #endif

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "iovb/page.h"
+#include "iovb/plot.h"
 #include "iovb/record.h"
 #include "iovb/summary.h"
 
@@ -244,7 +247,8 @@ static json_t *path_summary(const json_t *rec, const char *path)
 			if (!isfinite(num(r, "softirq_NET_RX_ns")) && bpf_all)
 				sirq[i] = 0;
 			proc[i] = r && isfinite(num(r, "process_ns")) ? num(r, "process_ns") : 0;
-			cpu[i] = (sirq[i] + proc[i]) / b;
+			/* Without bpf the softirq part is unknown: the total is the threads alone. */
+			cpu[i] = ((isfinite(sirq[i]) ? sirq[i] : 0) + proc[i]) / b;
 			json_object_foreach((json_t *)r, key, v)
 				if (!strncmp(key, "dev:", 4) || !strncmp(key, "thread:", 7))
 					json_object_set_new(keys, key, json_true());
@@ -400,8 +404,12 @@ void summary__print(FILE *f, const json_t *sum)
 		fprintf(f, "  throughput %.3f Gbit/s (median of %lld; min %.3f, max %.3f)\n",
 			num(ts, "median") / 1e9, (long long)num(ts, "n"), num(ts, "min") / 1e9,
 			num(ts, "max") / 1e9);
-		fprintf(f, "  NET_RX time attributed to a named device: %.1f%%\n",
-			num(p, "net_rx_attributed") * 100);
+		if (isfinite(num(p, "net_rx_attributed")))
+			fprintf(f, "  NET_RX time attributed to a named device: %.1f%%\n",
+				num(p, "net_rx_attributed") * 100);
+		else
+			fprintf(f, "  NET_RX time per device: not measured (bpf collector off or "
+				   "unavailable); CPU below is the threads' alone\n");
 		fprintf(f, "  %-10s %10s %10s %10s   CPU ns/byte (median; softirq = bpf NET_RX "
 			   "per device, process = threads net of interrupts)\n",
 			"role", "total", "softirq", "process");
@@ -464,41 +472,127 @@ int summary__print_record(FILE *f, const json_t *rec)
 
 static const char *const report_usage =
 	"usage: iovbench report [--json] RECORD\n"
+	"       iovbench report [--json] -o DIR RECORD...\n"
 	"\n"
 	"Summarise a run record (results/*.json.gz): per path the throughput and, per role, CPU\n"
 	"ns per byte split into softirq (bpf NET_RX per device) and process time (threads, net\n"
 	"of interrupts), the devices and threads it went to, and the cross-checks.\n"
 	"\n"
 	"  --json       print the summary as one JSON document on stdout\n"
+	"  -o, --output DIR\n"
+	"               write DIR/report.html (self-contained, SVG figures inlined), report.md,\n"
+	"               and per figure NAME.dat, NAME.gp (gnuplot script), NAME.svg, NAME.png;\n"
+	"               several RECORDs of one workload pool their repetitions. Needs gnuplot.\n"
 	"  -h, --help   this text\n";
+
+/* -o DIR: figures and pages. Returns the exit status: 2 for input and output-path errors, 3 when
+ * gnuplot is missing or fails (the environment), after a one-line reason on stderr. */
+static int report_to_dir(char **files, size_t n, const char *dir, bool json)
+{
+	json_t **recs = calloc(n, sizeof(*recs)), *rec = NULL, *sum = NULL;
+	char err[1024];
+	int ret = 2, e;
+	size_t i;
+
+	if (!recs) {
+		fprintf(stderr, "iovbench report: out of memory\n");
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		recs[i] = record__read(files[i], err, sizeof(err));
+		if (!recs[i]) {
+			fprintf(stderr, "iovbench report: %s\n", err);
+			goto cleanup;
+		}
+	}
+	rec = page__merge(recs, (const char *const *)files, n, err, sizeof(err));
+	sum = rec ? summary__build(rec, err, sizeof(err)) : NULL;
+	if (!sum) {
+		fprintf(stderr, "iovbench report: %s\n", err);
+		goto cleanup;
+	}
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "iovbench report: cannot create %s: %s\n", dir, strerror(errno));
+		goto cleanup;
+	}
+	if (plot__write(rec, dir, err, sizeof(err))) {
+		fprintf(stderr, "iovbench report: %s\n", err);
+		goto cleanup;
+	}
+	e = plot__render(dir, NULL, err, sizeof(err));
+	if (e) {
+		fprintf(stderr, "iovbench report: %s; the data and gnuplot scripts are in %s\n", err,
+			dir);
+		ret = 3;
+		goto cleanup;
+	}
+	if (page__write(rec, sum, dir, err, sizeof(err))) {
+		fprintf(stderr, "iovbench report: %s\n", err);
+		goto cleanup;
+	}
+	if (json) {
+		json_dumpf(sum, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	} else {
+		printf("%s/report.html\n", dir);
+	}
+	ret = 0;
+cleanup:
+	json_decref(sum);
+	json_decref(rec);
+	for (i = 0; recs && i < n; i++)
+		json_decref(recs[i]);
+	free(recs);
+	return ret;
+}
 
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	char err[512];
 	bool json = false;
+	const char *dir = NULL;
 	json_t *rec = NULL, *sum = NULL;
 	int ch, ret = 2;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = true;
 			break;
+		case 'o':
+			dir = optarg;
+			break;
 		case 'h':
 			fputs(report_usage, stdout);
 			return 0;
+		case '?':
+			if (optopt == 'o') {
+				fprintf(stderr, "iovbench report: -o needs a DIR (see 'iovbench "
+						"report --help')\n");
+				return 2;
+			}
+			/* fall through */
 		default:
 			fprintf(stderr, "iovbench report: unknown option '%s' (see 'iovbench report "
 					"--help')\n", argv[optind - 1]);
 			return 2;
 		}
+	}
+	if (dir) {
+		if (argc - optind < 1) {
+			fprintf(stderr, "iovbench report: expects at least one RECORD (see "
+					"'iovbench report --help')\n");
+			return 2;
+		}
+		return report_to_dir(argv + optind, (size_t)(argc - optind), dir, json);
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "iovbench report: expects one RECORD (see 'iovbench report --help')\n");

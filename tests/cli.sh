@@ -58,6 +58,14 @@ expect 2 "$bin" report "$tmp/notrec.json"
 printf '{"schema": 1, "runs": []}' | gzip -c >"$tmp/empty.json.gz"
 expect 2 "$bin" report "$tmp/empty.json.gz"
 expect 2 "$bin" topo --bogus
+expect 0 "$bin" compare --help
+expect 0 "$bin" history --help
+expect 0 "$bin" sriov --help
+expect 2 "$bin" compare
+expect 2 "$bin" compare "$tmp/missing.json.gz" "$tmp/missing.json.gz"
+expect 2 "$bin" history
+expect 2 "$bin" sriov bogus
+expect 2 "$bin" run --collectors procfs,nosuch
 expect 2 "$bin" load --bogus
 expect 2 "$bin" serve --bogus
 

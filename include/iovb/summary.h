@@ -6,6 +6,7 @@
 #ifndef IOVB_SUMMARY_H
 #define IOVB_SUMMARY_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <jansson.h>
 
@@ -14,6 +15,15 @@
  * NULL with a one-line reason in err when the record lacks what a summary needs.
  */
 json_t *summary__build(const json_t *rec, char *err, size_t errlen);
+
+/*
+ * One run's per-role sums, the raw material of the summary's medians: role -> object with
+ * softirq_NET_RX_ns (bpf NET_RX charged to the role's devices), process_ns (its threads net of
+ * the interrupt time bpf saw on top of them), and the same split per "dev:NAME (KIND)" and
+ * "thread:COMM", all in ns over the run's window. *have_bpf says whether the run had bpf
+ * figures (without them there is no softirq_NET_RX_ns). The caller owns the result.
+ */
+json_t *summary__run_roles(const json_t *run, bool *have_bpf);
 
 /* Print the summary as text. */
 void summary__print(FILE *f, const json_t *sum);

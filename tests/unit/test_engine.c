@@ -44,24 +44,30 @@ static void *srv__thread(void *arg)
 	return NULL;
 }
 
-static struct srv *srv__start(const char *addr, uint32_t max_io)
+/* A server thread with conf (listen_fd filled in here), or NULL if addr cannot be bound. */
+static struct srv *srv__start_conf(const char *addr, struct engine_server_conf conf)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	struct srv *s = calloc(1, sizeof(*s));
 
 	assert_non_null(s);
+	s->conf = conf;
 	s->conf.listen_fd = engine__listen(addr, 0);
 	if (s->conf.listen_fd < 0) {
 		free(s);
 		return NULL;
 	}
-	s->conf.max_io_size = max_io;
 	assert_int_equal(getsockname(s->conf.listen_fd, (struct sockaddr *)&ss, &len), 0);
 	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						 : ((struct sockaddr_in *)&ss)->sin_port);
 	assert_int_equal(pthread_create(&s->tid, NULL, srv__thread, s), 0);
 	return s;
+}
+
+static struct srv *srv__start(const char *addr, uint32_t max_io)
+{
+	return srv__start_conf(addr, (struct engine_server_conf){ .max_io_size = max_io });
 }
 
 /* Stop, join, and check the server never hit a fatal error. */
@@ -108,18 +114,46 @@ static struct engine_client_conf client_conf(const char *addr, uint16_t port, ui
 	return c;
 }
 
-/* The copy came out exact: payload, READ count, one latency sample each, framing on the wire. */
+/* NEGOTIATE request the client sends: one dialect. */
+#define NEG_REQ_FRAME (SMB2_NB_LEN + SMB2_HDR_LEN + 36 + 2)
+
+/* Is I/O number i a READ? The rule engine.h documents, written out again. */
+static int io_is_read(const struct engine_client_conf *c, uint64_t i)
+{
+	if (c->workload == ENGINE_MIXED)
+		return (i * c->read_pct) % 100 < c->read_pct;
+	return c->workload == ENGINE_READ;
+}
+
+/* The copy came out exact: payload, I/O count, one latency sample each, framing on the wire. */
 static void assert_exact(const struct engine_result *r, const struct engine_client_conf *c)
 {
 	uint64_t ios = c->bytes / c->io_size + !!(c->bytes % c->io_size);
+	uint64_t rd = 0, wr = 0, nrd = 0, nwr = 0;
 
+	for (uint64_t i = 0; i < ios; i++) {
+		uint64_t len = i + 1 < ios || !(c->bytes % c->io_size) ? c->io_size
+								       : c->bytes % c->io_size;
+
+		if (io_is_read(c, i)) {
+			rd += len;
+			nrd++;
+		} else {
+			wr += len;
+			nwr++;
+		}
+	}
 	if (r->status)
 		fail_msg("status %d: %s", r->status, r->error);
 	assert_true(r->bytes == c->bytes);
+	assert_true(r->read_bytes == rd);
+	assert_true(r->write_bytes == wr);
 	assert_true(r->ios == ios);
 	assert_true(r->latency_ns.count == ios);
-	assert_true(r->wire_bytes ==
-		    c->bytes + ios * SMB2_READ_RSP_HEAD + SMB2_NEGOTIATE_RSP_FRAME);
+	assert_true(r->wire_bytes == rd + nrd * SMB2_READ_RSP_HEAD + nwr * SMB2_WRITE_RSP_FRAME +
+					     SMB2_NEGOTIATE_RSP_FRAME);
+	assert_true(r->wire_tx_bytes ==
+		    wr + nwr * SMB2_WRITE_REQ_HEAD + nrd * SMB2_READ_REQ_FRAME + NEG_REQ_FRAME);
 	if (ios) {
 		assert_true(r->end_ns > r->start_ns);
 		assert_true(r->latency_ns.min > 0);
@@ -546,6 +580,225 @@ static void test_addr(void **state)
 	assert_int_equal(engine__listen("not-an-address", 0), -EINVAL);
 }
 
+/* WRITE and mixed copies, exact byte counts both ways, verified or not. */
+static void test_write_mixed_exact(void **state)
+{
+	static const struct {
+		enum engine_workload w;
+		uint32_t pct, io_size, depth;
+		uint64_t bytes;
+		bool verify;
+	} cases[] = {
+		{ ENGINE_WRITE, 0, 4096, 1, 16 * MiB, false },
+		{ ENGINE_WRITE, 0, MiB, 8, 64 * MiB + 777, false },
+		{ ENGINE_WRITE, 0, 8 * MiB, 4, 64 * MiB + 1, true },
+		{ ENGINE_WRITE, 0, 65536 + 1, 256, 16 * MiB, true }, /* 2 credits per WRITE */
+		{ ENGINE_WRITE, 0, 3001, 7, 8 * MiB + 5, true },     /* odd, not a word multiple */
+		{ ENGINE_WRITE, 0, MiB, 8, 100, true },
+		{ ENGINE_WRITE, 0, MiB, 8, 0, true },
+		{ ENGINE_READ, 0, 3001, 7, 8 * MiB + 5, true },
+		{ ENGINE_READ, 0, 8 * MiB, 2, 32 * MiB + 3, true },
+		{ ENGINE_READ, 0, 4096, 256, 16 * MiB, true },
+		{ ENGINE_MIXED, 70, MiB, 8, 64 * MiB + 777, false },
+		{ ENGINE_MIXED, 70, 3001, 16, 8 * MiB + 5, true },
+		{ ENGINE_MIXED, 50, 65537, 3, 16 * MiB, true },
+		{ ENGINE_MIXED, 0, 12345, 4, 4 * MiB, true },	/* all WRITEs */
+		{ ENGINE_MIXED, 100, 12345, 4, 4 * MiB, true }, /* all READs */
+		{ ENGINE_MIXED, 1, 4096, 8, 4 * MiB, true },
+	};
+	struct srv *s = *state;
+	struct engine_result *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct engine_client_conf c = client_conf("127.0.0.1", s->port, cases[i].io_size,
+							  cases[i].depth, cases[i].bytes);
+
+		c.workload = cases[i].w;
+		c.read_pct = cases[i].pct;
+		c.verify = cases[i].verify;
+		if (engine__client(&c, r))
+			fail_msg("case %zu: %s", i, r->error);
+		assert_exact(r, &c);
+		assert_true(r->bad_offset == 0);
+	}
+	free(r);
+}
+
+/* The interleave: exactly read_pct READs in every 100 I/Os, whatever the phase. */
+static void test_mixed_ratio(void **state)
+{
+	struct engine_client_conf c = { .workload = ENGINE_MIXED };
+
+	(void)state;
+	for (c.read_pct = 0; c.read_pct <= 100; c.read_pct++) {
+		for (uint64_t start = 0; start < 300; start += 37) {
+			unsigned n = 0;
+
+			for (uint64_t i = start; i < start + 100; i++)
+				n += io_is_read(&c, i);
+			assert_int_equal(n, c.read_pct);
+		}
+	}
+	/* 70%: R W R R W R R W R R, then again. */
+	c.read_pct = 70;
+	assert_true(io_is_read(&c, 0) && !io_is_read(&c, 1) && io_is_read(&c, 2));
+}
+
+static int setup_verify(void **state)
+{
+	*state = srv__start_conf("127.0.0.1", (struct engine_server_conf){ .verify = true });
+	return *state ? 0 : -1;
+}
+
+/* A server with corrupt_at set; verify on so WRITEs covering it are refused. */
+static struct srv *srv__start_corrupt(uint64_t at)
+{
+	struct srv *s = srv__start_conf("127.0.0.1", (struct engine_server_conf){
+							     .verify = true,
+							     .corrupt = true,
+							     .corrupt_at = at,
+						     });
+
+	assert_non_null(s);
+	return s;
+}
+
+static void test_verify_catches_corruption(void **state)
+{
+	static const uint64_t ats[] = { 0, 1, 4095, 4096, 3 * MiB + 12345, 40 * MiB - 1 };
+	struct engine_result *r = calloc(1, sizeof(*r));
+
+	(void)state;
+	assert_non_null(r);
+	for (size_t i = 0; i < sizeof(ats) / sizeof(ats[0]); i++) {
+		struct srv *s = srv__start_corrupt(ats[i]);
+		struct engine_client_conf c = client_conf("127.0.0.1", s->port, 3001, 8, 40 * MiB);
+
+		/* Unverified, the bad byte goes unnoticed: the copy is "fine". */
+		assert_int_equal(engine__client(&c, r), 0);
+		/* READ: the client finds it. */
+		c.verify = true;
+		assert_int_equal(engine__client(&c, r), -EBADMSG);
+		assert_true(r->bad_offset == ats[i]);
+		assert_non_null(strstr(r->error, "READ data differs"));
+		/* WRITE: the server finds it and says where. */
+		c.workload = ENGINE_WRITE;
+		c.io_size = MiB;
+		assert_int_equal(engine__client(&c, r), -EBADMSG);
+		assert_true(r->bad_offset == ats[i]);
+		assert_non_null(strstr(r->error, "the server found WRITE data"));
+		/* Mixed 50%: whichever direction the byte falls in. */
+		c.workload = ENGINE_MIXED;
+		c.read_pct = 50;
+		c.io_size = 65536;
+		assert_int_equal(engine__client(&c, r), -EBADMSG);
+		assert_true(r->bad_offset == ats[i]);
+		srv__stop(s);
+	}
+	free(r);
+}
+
+/* A raw WRITE as the engine's client frames it, followed by `len` bytes of data. */
+static size_t raw_write_req(uint8_t *buf, uint64_t msg_id, uint64_t off, uint32_t len,
+			    int corrupt_at)
+{
+	struct smb2_hdr h = {
+		.credit_charge = smb2__credit_charge(len),
+		.credits = 8,
+		.message_id = msg_id,
+		.tree_id = 0x00000001u,
+		.session_id = 0x0000400000000001ull,
+	};
+	struct smb2_write_req req = {
+		.data_offset = 0x70,
+		.length = len,
+		.offset = off,
+		.file_id_persistent = 1,
+		.file_id_volatile = 0x00000000ffffffffull,
+	};
+	size_t n;
+
+	assert_int_equal(smb2__write_req_encode(buf, SMB2_WRITE_REQ_HEAD, &h, &req, &n), 0);
+	for (uint32_t i = 0; i < len; i++)
+		buf[n + i] = engine__pattern_byte(off + i);
+	if (corrupt_at >= 0)
+		buf[n + corrupt_at] ^= 0x10;
+	return n + len;
+}
+
+/* The server checks WRITE data itself: a bad byte gets STATUS_DATA_ERROR with its offset. */
+static void test_server_verifies_writes(void **state)
+{
+	struct srv *s = *state;
+	uint8_t buf[SMB2_WRITE_REQ_HEAD + 5000], rsp[128];
+	struct smb2_write_rsp wr;
+	struct smb2_hdr h;
+	const uint8_t *edata;
+	uint32_t elen;
+	uint64_t bad = 0;
+	size_t n;
+	int fd;
+
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	/* A good WRITE, sent in dribbles: the server reassembles across reads. */
+	n = raw_write_req(buf, 1, 777777, 5000, -1);
+	for (size_t i = 0; i < n; i += 1000) {
+		send_all(fd, buf + i, n - i < 1000 ? n - i : 1000);
+		usleep(1000);
+	}
+	recv_all(fd, rsp, SMB2_WRITE_RSP_FRAME);
+	assert_int_equal(smb2__write_rsp_decode(rsp + 4, SMB2_WRITE_RSP_FRAME - 4, &h, &wr), 0);
+	assert_int_equal(wr.count, 5000);
+	assert_true(h.message_id == 1);
+	/* A bad byte at 4321 into the data. */
+	n = raw_write_req(buf, 2, 777777, 5000, 4321);
+	send_all(fd, buf, n);
+	recv_all(fd, rsp, SMB2_ERROR_RSP_FRAME(8));
+	assert_int_equal(smb2__write_rsp_decode(rsp + 4, SMB2_ERROR_RSP_FRAME(8) - 4, &h, &wr),
+			 -EREMOTEIO);
+	assert_int_equal(h.status, SMB2_STATUS_DATA_ERROR);
+	assert_int_equal(
+		smb2__error_rsp_decode(rsp + 4, SMB2_ERROR_RSP_FRAME(8) - 4, &h, &edata, &elen), 0);
+	assert_int_equal(elen, 8);
+	for (int i = 7; i >= 0; i--)
+		bad = bad << 8 | edata[i];
+	assert_true(bad == 777777 + 4321);
+	/* The connection stays usable: framing was kept. */
+	n = raw_write_req(buf, 3, 0, 0, -1);
+	send_all(fd, buf, n);
+	recv_all(fd, rsp, SMB2_WRITE_RSP_FRAME);
+	assert_int_equal(smb2__write_rsp_decode(rsp + 4, SMB2_WRITE_RSP_FRAME - 4, &h, &wr), 0);
+	assert_int_equal(wr.count, 0);
+	close(fd);
+
+	/* Hostile WRITEs: before NEGOTIATE; Length past MaxWriteSize; a wrong handle. */
+	fd = raw_connect(s->port);
+	n = raw_write_req(buf, 0, 0, 100, -1);
+	send_all(fd, buf, n);
+	assert_dropped(fd);
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	{
+		struct smb2_hdr hh = { .credit_charge = 129,
+				       .message_id = 1,
+				       .tree_id = 1,
+				       .session_id = 0x0000400000000001ull };
+		struct smb2_write_req req = { .data_offset = 0x70, .length = (8u << 20) + 1 };
+
+		assert_int_equal(smb2__write_req_encode(buf, sizeof(buf), &hh, &req, &n), 0);
+		send_all(fd, buf, n);
+	}
+	assert_dropped(fd);
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	n = raw_write_req(buf, 1, 0, 100, -1);
+	buf[SMB2_NB_LEN + 36] = 2; /* TreeId */
+	send_all(fd, buf, n);
+	assert_dropped(fd);
+}
+
 /* Run a subcommand with stdout and stderr sent to /dev/null; return its exit status. */
 static int run_quiet(int (*fn)(int, char **), char **argv)
 {
@@ -566,6 +819,74 @@ static int run_quiet(int (*fn)(int, char **), char **argv)
 	close(err);
 	close(null);
 	return rc;
+}
+
+/* Run a subcommand, its stdout captured into buf (NUL-terminated); return its exit status. */
+static int run_capture(int (*fn)(int, char **), char **argv, char *buf, size_t cap)
+{
+	FILE *f = tmpfile();
+	int argc = 0, rc, out = dup(1), err = dup(2), null = open("/dev/null", O_WRONLY);
+	size_t n;
+
+	assert_non_null(f);
+	while (argv[argc])
+		argc++;
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fileno(f), 1);
+	dup2(null, 2);
+	rc = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(out, 1);
+	dup2(err, 2);
+	close(out);
+	close(err);
+	close(null);
+	rewind(f);
+	n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return rc;
+}
+
+/* load --json says what moved each way and whether it was verified. */
+static void test_cmd_load_json(void **state)
+{
+	struct srv *s = *state;
+	struct srv *bad = srv__start_corrupt(5 * MiB + 3);
+	char target[32], btarget[32], *out = malloc(16384);
+
+	assert_non_null(out);
+	snprintf(target, sizeof(target), "127.0.0.1:%u", s->port);
+	snprintf(btarget, sizeof(btarget), "127.0.0.1:%u", bad->port);
+	{
+		char *a[] = { "load",	  "-c", target, "-n",	    "10M",    "-w",
+			      "mixed:50", "-s", "1M",	"--verify", "--json", NULL };
+		assert_int_equal(run_capture(cmd_load, a, out, 16384), 0);
+		assert_non_null(strstr(out, "\"workload\": \"mixed\""));
+		assert_non_null(strstr(out, "\"read_pct\": 50"));
+		assert_non_null(strstr(out, "\"read_bytes\": 5242880"));
+		assert_non_null(strstr(out, "\"write_bytes\": 5242880"));
+		assert_non_null(strstr(out, "\"verified\": true"));
+		assert_non_null(strstr(out, "\"bad_offset\": null"));
+	}
+	{
+		char *a[] = { "load", "-c", target, "-n", "1M", "-w", "write", "--json", NULL };
+		assert_int_equal(run_capture(cmd_load, a, out, 16384), 0);
+		assert_non_null(strstr(out, "\"read_bytes\": 0"));
+		assert_non_null(strstr(out, "\"write_bytes\": 1048576"));
+		assert_non_null(strstr(out, "\"verified\": false"));
+	}
+	{
+		char *a[] = { "load", "-c", btarget, "-n", "10M", "--verify", "--json", NULL };
+		assert_int_equal(run_capture(cmd_load, a, out, 16384), 1);
+		assert_non_null(strstr(out, "\"status\": \"error\""));
+		assert_non_null(strstr(out, "\"verified\": false"));
+		assert_non_null(strstr(out, "\"bad_offset\": 5242883"));
+	}
+	srv__stop(bad);
+	free(out);
 }
 
 static void test_cmd_load(void **state)
@@ -589,6 +910,19 @@ static void test_cmd_load(void **state)
 	}
 	{
 		char *a[] = { "load", "-c", target, "-n", "10M", "-s", "3000", "-d", "4", NULL };
+		assert_int_equal(run_quiet(cmd_load, a), 0);
+	}
+	{
+		char *a[] = { "load", "-c", target, "-n", "10M", "-w", "write", "-V", NULL };
+		assert_int_equal(run_quiet(cmd_load, a), 0);
+	}
+	{
+		char *a[] = { "load", "-c",	    target,	"-n",	    "10M",    "-s",
+			      "3001", "--workload", "mixed:30", "--verify", "--json", NULL };
+		assert_int_equal(run_quiet(cmd_load, a), 0);
+	}
+	{
+		char *a[] = { "load", "-c", target, "-n", "10M", "-w", "mixed", NULL };
 		assert_int_equal(run_quiet(cmd_load, a), 0);
 	}
 	{
@@ -618,7 +952,10 @@ static void test_cmd_load(void **state)
 		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--io-size", "9M", NULL },
 		{ "load", "-c", "127.0.0.1:1", "-n", "0", NULL },
 		{ "load", "-c", "127.0.0.1:1", "-n", "-5", NULL },
-		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--workload", "write", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--workload", "copy", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--workload", "mixed:101", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--workload", "mixed:", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--workload", "read:50", NULL },
 		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--timeout", "soon", NULL },
 		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "extra", NULL },
 	};
@@ -659,6 +996,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_conf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_above_max_read, setup_1m, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_load, setup, teardown),
+		cmocka_unit_test(test_mixed_ratio),
+		cmocka_unit_test_setup_teardown(test_write_mixed_exact, setup_verify, teardown),
+		cmocka_unit_test_setup_teardown(test_server_verifies_writes, setup_verify,
+						teardown),
+		cmocka_unit_test(test_verify_catches_corruption),
+		cmocka_unit_test_setup_teardown(test_cmd_load_json, setup_verify, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -595,6 +595,293 @@ static void test_negotiate_rsp(void **state)
 	assert_int_equal(smb2__negotiate_rsp_encode(buf, sizeof(buf) - 1, &h, &rsp, &n), -ENOBUFS);
 }
 
+/* ---- WRITE ------------------------------------------------------------------------------- */
+
+static struct smb2_write_req sample_write_req(uint32_t length)
+{
+	return (struct smb2_write_req){
+		.data_offset = 0x70,
+		.length = length,
+		.offset = 0x0000001122334455ull,
+		.file_id_persistent = 0x0101010101010101ull,
+		.file_id_volatile = 0x0202020202020202ull,
+		.channel = SMB2_CHANNEL_NONE,
+		.remaining_bytes = 9,
+		.flags = 0x00000002, /* SMB2_WRITEFLAG_WRITE_UNBUFFERED: carried, not acted on */
+	};
+}
+
+static void assert_write_req_eq(const struct smb2_write_req *a, const struct smb2_write_req *b)
+{
+	assert_int_equal(a->data_offset, b->data_offset);
+	assert_int_equal(a->length, b->length);
+	assert_true(a->offset == b->offset);
+	assert_true(a->file_id_persistent == b->file_id_persistent);
+	assert_true(a->file_id_volatile == b->file_id_volatile);
+	assert_int_equal(a->channel, b->channel);
+	assert_int_equal(a->remaining_bytes, b->remaining_bytes);
+	assert_int_equal(a->write_channel_info_offset, b->write_channel_info_offset);
+	assert_int_equal(a->write_channel_info_length, b->write_channel_info_length);
+	assert_int_equal(a->flags, b->flags);
+}
+
+/* A WRITE request head for `length` bytes with the given CreditCharge. */
+static void write_req_frame(uint8_t *buf, uint32_t length, uint16_t charge)
+{
+	struct smb2_hdr h = { .credit_charge = charge, .credits = charge, .message_id = 5 };
+	struct smb2_write_req req = sample_write_req(length);
+	size_t n = 0;
+
+	assert_int_equal(smb2__write_req_encode(buf, SMB2_WRITE_REQ_HEAD, &h, &req, &n), 0);
+	assert_int_equal(n, SMB2_WRITE_REQ_HEAD);
+}
+
+static void test_write_req_layout(void **state)
+{
+	const uint32_t dlen = 0x00123456;
+	struct smb2_hdr h = sample_hdr(), dh;
+	struct smb2_write_req req = sample_write_req(dlen), d;
+	uint8_t buf[SMB2_WRITE_REQ_HEAD];
+	const uint8_t *b = buf + BODY;
+	size_t n = 0;
+
+	(void)state;
+	h.status = 0;
+	h.credit_charge = 19; /* ceil(0x123456 / 64 KiB) */
+	assert_int_equal(SMB2_WRITE_REQ_HEAD, 116);
+	assert_int_equal(smb2__write_req_encode(buf, sizeof(buf), &h, &req, &n), 0);
+	assert_int_equal(n, 116);
+	/* Transport length: header + 48-byte fixed part + the data the caller sends after. */
+	assert_memory_equal(buf, ((uint8_t[]){ 0, 0x12, 0x34, 0x56 + 0x70 }), 4);
+	/* A request: SERVER_TO_REDIR cleared, Command WRITE. */
+	assert_int_equal(get32(buf + SMB2_NB_LEN + 16), 0);
+	assert_int_equal(get16(buf + SMB2_NB_LEN + 12), SMB2_WRITE);
+	assert_int_equal(get16(b + 0), 49);		     /* StructureSize */
+	assert_int_equal(get16(b + 2), 0x70);		     /* DataOffset */
+	assert_int_equal(get32(b + 4), dlen);		     /* Length */
+	assert_true(get64(b + 8) == 0x0000001122334455ull);  /* Offset */
+	assert_true(get64(b + 16) == 0x0101010101010101ull); /* FileId.Persistent */
+	assert_true(get64(b + 24) == 0x0202020202020202ull); /* FileId.Volatile */
+	assert_int_equal(get32(b + 32), 0);		     /* Channel */
+	assert_int_equal(get32(b + 36), 9);		     /* RemainingBytes */
+	assert_int_equal(get16(b + 40), 0);		     /* WriteChannelInfoOffset */
+	assert_int_equal(get16(b + 42), 0);		     /* WriteChannelInfoLength */
+	assert_int_equal(get32(b + 44), 2);		     /* Flags */
+
+	/* Only the head is there; the data is still to come. */
+	assert_int_equal(smb2__write_req_decode(buf + 4, 0x70, 0x70 + dlen, 8u << 20, &dh, &d), 0);
+	assert_write_req_eq(&d, &req);
+	assert_int_equal(dh.credit_charge, 19);
+	assert_true(dh.message_id == h.message_id);
+	assert_int_equal(dh.flags, 0);
+
+	/* Encoder limits: data right after the head only; the transport's 24 bits; room. */
+	req.data_offset = 0x78;
+	assert_int_equal(smb2__write_req_encode(buf, sizeof(buf), &h, &req, &n), -EINVAL);
+	req.data_offset = 0x70;
+	req.length = SMB2_NB_MAX;
+	assert_int_equal(smb2__write_req_encode(buf, sizeof(buf), &h, &req, &n), -EMSGSIZE);
+	req.length = 10;
+	assert_int_equal(smb2__write_req_encode(buf, sizeof(buf) - 1, &h, &req, &n), -ENOBUFS);
+}
+
+static void test_write_req_reject(void **state)
+{
+	const uint32_t max = 1 << 20, mlen = 0x70 + max;
+	uint8_t good[SMB2_WRITE_REQ_HEAD], buf[SMB2_WRITE_REQ_HEAD];
+	uint8_t *m = buf + SMB2_NB_LEN, *b = buf + BODY;
+	struct smb2_write_req d;
+	struct smb2_hdr dh;
+
+	(void)state;
+	write_req_frame(good, max, 16);
+	assert_int_equal(smb2__write_req_decode(good + 4, 0x70, mlen, max, &dh, &d), 0);
+	/* Truncated before the end of the fixed part. */
+	assert_int_equal(smb2__write_req_decode(good + 4, 0x6f, mlen, max, &dh, &d), -EBADMSG);
+	assert_int_equal(smb2__write_req_decode(good + 4, 63, mlen, max, &dh, &d), -EBADMSG);
+	/* Caller error: more available than the message holds. */
+	assert_int_equal(smb2__write_req_decode(good + 4, 0x70, 0x6f, max, &dh, &d), -EINVAL);
+	/* Data running past the message. */
+	assert_int_equal(smb2__write_req_decode(good + 4, 0x70, mlen - 1, max, &dh, &d), -EBADMSG);
+	/* Length beyond the negotiated MaxWriteSize. */
+	assert_int_equal(smb2__write_req_decode(good + 4, 0x70, mlen, max - 1, &dh, &d), -EMSGSIZE);
+	/* A header problem shows through. */
+	memcpy(buf, good, sizeof(buf));
+	m[0] = 0xff;
+	assert_int_equal(smb2__write_req_decode(m, 0x70, mlen, max, &dh, &d), -EPROTO);
+	/* Wrong direction. */
+	memcpy(buf, good, sizeof(buf));
+	put32(m + 16, SMB2_FLAGS_SERVER_TO_REDIR);
+	assert_int_equal(smb2__write_req_decode(m, 0x70, mlen, max, &dh, &d), -EPROTO);
+	/* Wrong command. */
+	memcpy(buf, good, sizeof(buf));
+	put16(m + 12, SMB2_READ);
+	assert_int_equal(smb2__write_req_decode(m, 0x70, mlen, max, &dh, &d), -EPROTO);
+	/* StructureSize mismatch. */
+	memcpy(buf, good, sizeof(buf));
+	put16(b, 48);
+	assert_int_equal(smb2__write_req_decode(m, 0x70, mlen, max, &dh, &d), -EBADMSG);
+	/* Data starting inside the fixed part. */
+	memcpy(buf, good, sizeof(buf));
+	put16(b + 2, 0x6f);
+	assert_int_equal(smb2__write_req_decode(m, 0x70, mlen, max, &dh, &d), -EBADMSG);
+	/* Padding before the data is legal when it stays inside the message. */
+	put16(b + 2, 0x78);
+	assert_int_equal(smb2__write_req_decode(m, 0x70, mlen, max, &dh, &d), -EBADMSG);
+	assert_int_equal(smb2__write_req_decode(m, 0x70, mlen + 8, max, &dh, &d), 0);
+	assert_int_equal(d.data_offset, 0x78);
+	/* RDMA channels are not implemented. */
+	memcpy(buf, good, sizeof(buf));
+	put32(b + 32, 1);
+	assert_int_equal(smb2__write_req_decode(m, 0x70, mlen, max, &dh, &d), -EOPNOTSUPP);
+	/* Channel info pointing outside the message, or into the fixed part. */
+	write_req_frame(buf, 100, 1);
+	put16(b + 40, 0x70 + 100);
+	put16(b + 42, 1);
+	assert_int_equal(smb2__write_req_decode(m, 0x70, 0x70 + 100, max, &dh, &d), -EBADMSG);
+	assert_int_equal(smb2__write_req_decode(m, 0x70, 0x70 + 101, max, &dh, &d), 0);
+	put16(b + 40, 0x40);
+	assert_int_equal(smb2__write_req_decode(m, 0x70, 0x70 + 101, max, &dh, &d), -EBADMSG);
+	/* A range past the largest file offset. */
+	memcpy(buf, good, sizeof(buf));
+	memset(b + 8, 0xff, 7);
+	b[15] = 0x7f;
+	assert_int_equal(smb2__write_req_decode(m, 0x70, mlen, max, &dh, &d), -EBADMSG);
+	/* A zero-length WRITE has no data to place: any DataOffset, a bare head. */
+	write_req_frame(buf, 0, 1);
+	put16(b + 2, 0);
+	assert_int_equal(smb2__write_req_decode(m, 0x70, 0x70, max, &dh, &d), 0);
+	assert_int_equal(d.length, 0);
+}
+
+static void test_write_req_credit_charge(void **state)
+{
+	uint8_t buf[SMB2_WRITE_REQ_HEAD];
+	struct smb2_write_req d;
+	struct smb2_hdr dh;
+
+#define WDEC(len) smb2__write_req_decode(buf + 4, 0x70, 0x70 + (len), 8u << 20, &dh, &d)
+	(void)state;
+	write_req_frame(buf, 1 << 20, 15);
+	assert_int_equal(WDEC(1 << 20), -ERANGE);
+	write_req_frame(buf, 1 << 20, 16);
+	assert_int_equal(WDEC(1 << 20), 0);
+	write_req_frame(buf, 1 << 20, 17);
+	assert_int_equal(WDEC(1 << 20), 0);
+	write_req_frame(buf, 65536, 0);
+	assert_int_equal(WDEC(65536), 0);
+	write_req_frame(buf, 65537, 0);
+	assert_int_equal(WDEC(65537), -ERANGE);
+	write_req_frame(buf, 65537, 1);
+	assert_int_equal(WDEC(65537), -ERANGE);
+	write_req_frame(buf, 65537, 2);
+	assert_int_equal(WDEC(65537), 0);
+	write_req_frame(buf, 8u << 20, 128);
+	assert_int_equal(WDEC(8u << 20), 0);
+#undef WDEC
+}
+
+static void test_write_rsp(void **state)
+{
+	struct smb2_hdr h = { .credit_charge = 16, .credits = 16, .message_id = 5 }, dh;
+	struct smb2_write_rsp rsp = { .count = 0x00123456 }, d;
+	uint8_t buf[SMB2_WRITE_RSP_FRAME], good[SMB2_WRITE_RSP_FRAME];
+	uint8_t *m = buf + SMB2_NB_LEN;
+	const uint8_t *b = buf + BODY;
+	const size_t len = SMB2_WRITE_RSP_FRAME - SMB2_NB_LEN;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(smb2__write_rsp_encode(buf, sizeof(buf), &h, &rsp, &n), 0);
+	assert_int_equal(n, 85);
+	assert_memory_equal(buf, ((uint8_t[]){ 0, 0, 0, 81 }), 4);
+	assert_int_equal(get32(buf + SMB2_NB_LEN + 16), SMB2_FLAGS_SERVER_TO_REDIR);
+	assert_int_equal(get16(buf + SMB2_NB_LEN + 12), SMB2_WRITE);
+	assert_int_equal(get16(b + 0), 17);	  /* StructureSize */
+	assert_int_equal(get16(b + 2), 0);	  /* Reserved */
+	assert_int_equal(get32(b + 4), 0x123456); /* Count */
+	assert_int_equal(get32(b + 8), 0);	  /* Remaining */
+	assert_int_equal(get16(b + 12), 0);	  /* WriteChannelInfoOffset */
+	assert_int_equal(get16(b + 14), 0);	  /* WriteChannelInfoLength */
+	assert_int_equal(b[16], 0);		  /* Buffer */
+	assert_int_equal(smb2__write_rsp_decode(m, len, &dh, &d), 0);
+	assert_int_equal(d.count, 0x123456);
+	assert_true(dh.message_id == 5);
+	assert_int_equal(dh.credits, 16);
+	/* Without the Buffer byte (as Windows sends it): fine; one byte less is truncated. */
+	assert_int_equal(smb2__write_rsp_decode(m, len - 1, &dh, &d), 0);
+	assert_int_equal(smb2__write_rsp_decode(m, len - 2, &dh, &d), -EBADMSG);
+	assert_int_equal(smb2__write_rsp_encode(buf, sizeof(buf) - 1, &h, &rsp, &n), -ENOBUFS);
+
+	memcpy(good, buf, sizeof(buf));
+	/* StructureSize mismatch. */
+	put16(buf + BODY, 16);
+	assert_int_equal(smb2__write_rsp_decode(m, len, &dh, &d), -EBADMSG);
+	/* A request where a response belongs; a READ response. */
+	memcpy(buf, good, sizeof(buf));
+	put32(m + 16, 0);
+	assert_int_equal(smb2__write_rsp_decode(m, len, &dh, &d), -EPROTO);
+	memcpy(buf, good, sizeof(buf));
+	put16(m + 12, SMB2_READ);
+	assert_int_equal(smb2__write_rsp_decode(m, len, &dh, &d), -EPROTO);
+	/* An error status: the header is handed back for its Status. */
+	memcpy(buf, good, sizeof(buf));
+	put32(m + 8, SMB2_STATUS_DATA_ERROR);
+	memset(&dh, 0, sizeof(dh));
+	assert_int_equal(smb2__write_rsp_decode(m, len, &dh, &d), -EREMOTEIO);
+	assert_int_equal(dh.status, SMB2_STATUS_DATA_ERROR);
+}
+
+static void test_error_rsp(void **state)
+{
+	struct smb2_hdr h = { .status = SMB2_STATUS_DATA_ERROR, .message_id = 9 }, dh;
+	const uint8_t payload[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, *data;
+	uint8_t buf[SMB2_ERROR_RSP_FRAME(8)];
+	uint8_t *m = buf + SMB2_NB_LEN;
+	const uint8_t *b = buf + BODY;
+	uint32_t dlen;
+	size_t n = 0;
+
+	(void)state;
+	/* No ErrorData: ByteCount 0 and one zero byte (2.2.2). */
+	assert_int_equal(smb2__error_rsp_encode(buf, sizeof(buf), &h, SMB2_WRITE, NULL, 0, &n), 0);
+	assert_int_equal(n, 4 + 64 + 9);
+	assert_memory_equal(buf, ((uint8_t[]){ 0, 0, 0, 73 }), 4);
+	assert_int_equal(get32(m + 8), SMB2_STATUS_DATA_ERROR);
+	assert_int_equal(get16(m + 12), SMB2_WRITE);
+	assert_int_equal(get32(m + 16), SMB2_FLAGS_SERVER_TO_REDIR);
+	assert_int_equal(get16(b + 0), 9); /* StructureSize */
+	assert_int_equal(b[2], 0);	   /* ErrorContextCount */
+	assert_int_equal(b[3], 0);	   /* Reserved */
+	assert_int_equal(get32(b + 4), 0); /* ByteCount */
+	assert_int_equal(b[8], 0);	   /* ErrorData */
+	assert_int_equal(smb2__error_rsp_decode(m, n - 4, &dh, &data, &dlen), 0);
+	assert_int_equal(dlen, 0);
+
+	assert_int_equal(smb2__error_rsp_encode(buf, sizeof(buf), &h, SMB2_WRITE, payload, 8, &n),
+			 0);
+	assert_int_equal(n, 4 + 64 + 16);
+	assert_int_equal(get32(b + 4), 8);
+	assert_memory_equal(b + 8, payload, 8);
+	assert_int_equal(smb2__error_rsp_decode(m, n - 4, &dh, &data, &dlen), 0);
+	assert_int_equal(dlen, 8);
+	assert_memory_equal(data, payload, 8);
+	assert_int_equal(dh.status, SMB2_STATUS_DATA_ERROR);
+	assert_int_equal(dh.command, SMB2_WRITE);
+	/* ByteCount past the message; truncated fixed part; success is not an error. */
+	assert_int_equal(smb2__error_rsp_decode(m, n - 5, &dh, &data, &dlen), -EBADMSG);
+	assert_int_equal(smb2__error_rsp_decode(m, 64 + 7, &dh, &data, &dlen), -EBADMSG);
+	put32(m + 8, 0);
+	assert_int_equal(smb2__error_rsp_decode(m, n - 4, &dh, &data, &dlen), -EPROTO);
+	h.status = 0;
+	assert_int_equal(smb2__error_rsp_encode(buf, sizeof(buf), &h, SMB2_WRITE, NULL, 0, &n),
+			 -EINVAL);
+	h.status = SMB2_STATUS_DATA_ERROR;
+	assert_int_equal(
+		smb2__error_rsp_encode(buf, sizeof(buf) - 1, &h, SMB2_WRITE, payload, 8, &n),
+		-ENOBUFS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -609,6 +896,11 @@ int main(void)
 		cmocka_unit_test(test_read_rsp_reject),
 		cmocka_unit_test(test_negotiate_req),
 		cmocka_unit_test(test_negotiate_rsp),
+		cmocka_unit_test(test_write_req_layout),
+		cmocka_unit_test(test_write_req_reject),
+		cmocka_unit_test(test_write_req_credit_charge),
+		cmocka_unit_test(test_write_rsp),
+		cmocka_unit_test(test_error_rsp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

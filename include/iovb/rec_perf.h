@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The perf collector's figures as a record section (docs/record.md, collectors.perf). */
+#ifndef IOVB_REC_PERF_H
+#define IOVB_REC_PERF_H
+
+#include <jansson.h>
+
+#include "iovb/perfcol.h"
+
+/* The caveat every perf-sample figure carries: what cpu-clock sampling cannot see. */
+extern const char record_perf_caveat[];
+
+/*
+ * collectors.perf of a run: source "perf-sample", the period and sample counts (the error bar:
+ * a cell of n samples is n * period_ns +- about sqrt(n) * period_ns), per (module, context)
+ * samples and ns, per module the top symbols. A new reference, or NULL when out of memory.
+ */
+json_t *record__perf(const struct perfcol_stats *st);
+
+#endif
