@@ -59,37 +59,6 @@ static int bad(const char *fmt, const char *arg)
 	return IOVB_EXIT_USAGE;
 }
 
-static int parse_paths(const char *s, bool path[TOPO_NPATH])
-{
-	char buf[64], *tok, *save = NULL;
-	int n = 0, err = 0;
-
-	if (strlen(s) >= sizeof(buf)) {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	strcpy(buf, s);
-	for (int i = 0; i < TOPO_NPATH; i++)
-		path[i] = false;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int i;
-
-		for (i = 0; i < TOPO_NPATH; i++)
-			if (!strcmp(tok, topo_path_names[i]))
-				break;
-		if (i == TOPO_NPATH || path[i]) {
-			err = -EINVAL;
-			goto cleanup;
-		}
-		path[i] = true;
-		n++;
-	}
-	if (!n)
-		err = -EINVAL;
-cleanup:
-	return err;
-}
-
 /* Is argv word a the option `name`, as "--name" or "--name=VALUE"? */
 static bool opt_is(const char *a, const char *name)
 {
@@ -324,7 +293,7 @@ static int parse_args(int argc, char **argv, struct topo_opts *o)
 			v = opt_arg(argc, argv, &i);
 			if (!v)
 				ret = bad("%s needs a value", paths ? "--paths" : "--link-rate");
-			else if (paths && parse_paths(v, o->path))
+			else if (paths && topo__parse_paths(v, o->path))
 				ret = bad("--paths: '%s' is not a list of pv, vf", v);
 			else if (!paths &&
 				 (iovb_parse_rate_bps(v, &o->link_rate_bps) || !o->link_rate_bps))

@@ -188,30 +188,6 @@ static void say(const struct run_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int parse_paths(const char *s, bool path[TOPO_NPATH])
-{
-	char buf[64], *tok, *save = NULL;
-	int n = 0;
-
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	for (int i = 0; i < TOPO_NPATH; i++)
-		path[i] = false;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int i;
-
-		for (i = 0; i < TOPO_NPATH; i++)
-			if (!strcmp(tok, topo_path_names[i]))
-				break;
-		if (i == TOPO_NPATH || path[i])
-			return -EINVAL;
-		path[i] = true;
-		n++;
-	}
-	return n ? 0 : -EINVAL;
-}
-
 static int parse_collectors(const char *s, struct run_opts *o)
 {
 	char buf[64], *tok, *save = NULL;
@@ -275,7 +251,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	while ((ch = getopt_long(argc, argv, ":o:qvh", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_PATHS:
-			if (parse_paths(optarg, o->path))
+			if (topo__parse_paths(optarg, o->path))
 				return usage_error("bad --paths '%s': a list of pv,vf", optarg);
 			break;
 		case O_BYTES:

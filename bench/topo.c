@@ -1675,3 +1675,34 @@ int topo__dev_offloads(const struct topo *t, size_t i, char *buf, size_t len)
 cleanup:
 	return ret;
 }
+
+int topo__parse_paths(const char *s, bool path[TOPO_NPATH])
+{
+	char buf[64], *tok, *save = NULL;
+	int n = 0, err = 0;
+
+	if (strlen(s) >= sizeof(buf)) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	strcpy(buf, s);
+	for (int i = 0; i < TOPO_NPATH; i++)
+		path[i] = false;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int i;
+
+		for (i = 0; i < TOPO_NPATH; i++)
+			if (!strcmp(tok, topo_path_names[i]))
+				break;
+		if (i == TOPO_NPATH || path[i]) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+		path[i] = true;
+		n++;
+	}
+	if (!n)
+		err = -EINVAL;
+cleanup:
+	return err;
+}

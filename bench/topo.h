@@ -16,6 +16,9 @@
 enum topo_path { TOPO_PV = 0, TOPO_VF = 1, TOPO_NPATH };
 extern const char *const topo_path_names[TOPO_NPATH]; /* "pv", "vf" */
 
+/* Parse a list like "pv,vf" into path[]: each known once, at least one. 0 or -EINVAL. */
+int topo__parse_paths(const char *s, bool path[TOPO_NPATH]);
+
 struct topo_conf {
 	const char *run_id;   /* short unique id, e.g. "a1b2c3": names are iovb-<run_id>-<what> */
 	bool path[TOPO_NPATH]; /* which guests to create */
