@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "iovb/errf.h"
 #include "iovb/parse.h"
 #include "iovb/role.h"
 #include "relay.h"
@@ -104,20 +105,6 @@ struct topo {
 	int relay_pidfd;
 	int relay_ctl;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-}
 
 static uint64_t now_ms(void)
 {
@@ -207,13 +194,13 @@ static int run_argv(char *const argv[], char *err, size_t errlen)
 
 	ret = tool_path(argv[0], path, sizeof(path));
 	if (ret) {
-		set_err(err, errlen, "%s: not found in /usr/sbin, /sbin, /usr/bin or /bin",
+		iovb_errf(err, errlen, "%s: not found in /usr/sbin, /sbin, /usr/bin or /bin",
 			argv[0]);
 		goto cleanup;
 	}
 	if (pipe2(pfd, O_CLOEXEC)) {
 		ret = -errno;
-		set_err(err, errlen, "pipe: %s", errdesc(errno));
+		iovb_errf(err, errlen, "pipe: %s", errdesc(errno));
 		goto cleanup;
 	}
 	ret = -posix_spawn_file_actions_init(&fa);
@@ -263,7 +250,7 @@ static int run_argv(char *const argv[], char *err, size_t errlen)
 			/* SIGCHLD ignored by the caller: the exit status is lost, so is success. */
 			ret = -errno;
 			join_argv(argv, cmd, sizeof(cmd));
-			set_err(err, errlen, "%s: waitpid: %s", cmd, errdesc(errno));
+			iovb_errf(err, errlen, "%s: waitpid: %s", cmd, errdesc(errno));
 			goto cleanup;
 		}
 	}
@@ -272,13 +259,13 @@ static int run_argv(char *const argv[], char *err, size_t errlen)
 		ret = -errno_of_msg(msg);
 		join_argv(argv, cmd, sizeof(cmd));
 		if (WIFEXITED(status))
-			set_err(err, errlen, "%s: %s", cmd, msg[0] ? msg : "failed, no message");
+			iovb_errf(err, errlen, "%s: %s", cmd, msg[0] ? msg : "failed, no message");
 		else
-			set_err(err, errlen, "%s: killed by signal %d", cmd, WTERMSIG(status));
+			iovb_errf(err, errlen, "%s: killed by signal %d", cmd, WTERMSIG(status));
 	}
 	goto cleanup;
 spawn_fail:
-	set_err(err, errlen, "cannot run %s: %s", path, errdesc(ret));
+	iovb_errf(err, errlen, "cannot run %s: %s", path, errdesc(ret));
 cleanup:
 	if (attr_ok)
 		posix_spawnattr_destroy(&attr);
@@ -316,7 +303,7 @@ static int run_tool(char *err, size_t errlen, const char *tool, const char *ns, 
 	va_end(ap);
 	argv[n] = NULL;
 	if (ret) {
-		set_err(err, errlen, "%s: too many arguments", tool);
+		iovb_errf(err, errlen, "%s: too many arguments", tool);
 		goto cleanup;
 	}
 	ret = run_argv(argv, err, errlen);
@@ -789,7 +776,7 @@ static int ns_create(struct topo *t, enum topo_nsid id, char *err, size_t errlen
 	ns_path(n->name, path, sizeof(path));
 	if (stat(path, &st)) {
 		ret = -errno;
-		set_err(err, errlen, "stat %s: %s", path, errdesc(errno));
+		iovb_errf(err, errlen, "stat %s: %s", path, errdesc(errno));
 		goto cleanup;
 	}
 	n->ino = st.st_ino;
@@ -799,7 +786,7 @@ static int ns_create(struct topo *t, enum topo_nsid id, char *err, size_t errlen
 	 */
 	ret = ns_call(n->name, write_sysctl_ipv6_off, NULL);
 	if (ret) {
-		set_err(err, errlen, "%s: disable_ipv6: %s", n->name, errdesc(ret));
+		iovb_errf(err, errlen, "%s: disable_ipv6: %s", n->name, errdesc(ret));
 		goto cleanup;
 	}
 	ret = run_tool(err, errlen, "ip", n->name, "link", "set", "lo", "up", NULL);
@@ -929,14 +916,14 @@ static int build_pv(struct topo *t, int fds[2], char *err, size_t errlen)
 	fds[1] = ns_call(nsn(t, NS_HOST), tap_open_in, &host);
 	if (fds[1] < 0) {
 		ret = fds[1];
-		set_err(err, errlen, "%s: TAP vnet0: %s", nsn(t, NS_HOST), errdesc(ret));
+		iovb_errf(err, errlen, "%s: TAP vnet0: %s", nsn(t, NS_HOST), errdesc(ret));
 		goto cleanup;
 	}
 	dev_add(t, "vnet0", NS_HOST, "tun", "backend port (vhost-net / VMBus host end)");
 	fds[0] = ns_call(nsn(t, NS_G1), tap_open_in, &guest);
 	if (fds[0] < 0) {
 		ret = fds[0];
-		set_err(err, errlen, "%s: TAP eth0: %s", nsn(t, NS_G1), errdesc(ret));
+		iovb_errf(err, errlen, "%s: TAP eth0: %s", nsn(t, NS_G1), errdesc(ret));
 		goto cleanup;
 	}
 	dev_add(t, "eth0", NS_G1, "tun", "guest vNIC (virtio-net / netvsc)");
@@ -1036,7 +1023,7 @@ static int start_relay(struct topo *t, int fds[2], char *err, size_t errlen)
 	pid = relay__start(fds[0], fds[1], &t->relay_ctl);
 	if (pid < 0) {
 		ret = pid;
-		set_err(err, errlen, "cannot start the backend relay: %s", errdesc(ret));
+		iovb_errf(err, errlen, "cannot start the backend relay: %s", errdesc(ret));
 		goto cleanup;
 	}
 	t->relay_pid = pid;
@@ -1044,12 +1031,12 @@ static int start_relay(struct topo *t, int fds[2], char *err, size_t errlen)
 	t->relay_pidfd = pidfd_open(pid, 0);
 	if (t->relay_pidfd < 0) {
 		ret = -errno;
-		set_err(err, errlen, "pidfd_open(relay): %s", errdesc(errno));
+		iovb_errf(err, errlen, "pidfd_open(relay): %s", errdesc(errno));
 		goto cleanup;
 	}
 	ret = pid_file_write(t->run_dir, pid);
 	if (ret)
-		set_err(err, errlen, "%s/%s: %s", t->run_dir, TOPO_RELAY_PID, errdesc(ret));
+		iovb_errf(err, errlen, "%s/%s: %s", t->run_dir, TOPO_RELAY_PID, errdesc(ret));
 cleanup:
 	return ret;
 }
@@ -1177,7 +1164,7 @@ static int check_path(const struct topo *t, int lfd, const struct sockaddr_in *s
 	}
 cleanup:
 	if (ret)
-		set_err(err, errlen,
+		iovb_errf(err, errlen,
 			"no TCP path from %s to %s (%s: %s; %zu+%zu of %zu+%zu bytes moved)",
 			nsn(t, gid), TOPO_SERVER_ADDR, stage, errdesc(ret), got[0], got[1], bytes,
 			bytes);
@@ -1198,13 +1185,13 @@ static int check_connectivity(const struct topo *t, char *err, size_t errlen)
 	lfd = ns_call(nsn(t, NS_SRV), tcp_listener_in, NULL);
 	if (lfd < 0) {
 		ret = lfd;
-		set_err(err, errlen, "%s: listen on %s: %s", nsn(t, NS_SRV), TOPO_SERVER_ADDR,
+		iovb_errf(err, errlen, "%s: listen on %s: %s", nsn(t, NS_SRV), TOPO_SERVER_ADDR,
 			errdesc(ret));
 		goto cleanup;
 	}
 	if (getsockname(lfd, (struct sockaddr *)&srv, &sl)) {
 		ret = -errno;
-		set_err(err, errlen, "getsockname: %s", errdesc(errno));
+		iovb_errf(err, errlen, "getsockname: %s", errdesc(errno));
 		goto cleanup;
 	}
 	/* On a slow shaped link, about half a second's worth each way still proves the path. */
@@ -1288,27 +1275,27 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 	int fds[2] = { -1, -1 }, ret = 0;
 	char path[PATH_MAX];
 
-	set_err(err, errlen, "ok");
+	iovb_errf(err, errlen, "ok");
 	if (!conf || !run_id_valid(conf->run_id)) {
 		ret = -EINVAL;
-		set_err(err, errlen, "run id must be 1..%d characters of [A-Za-z0-9_]",
+		iovb_errf(err, errlen, "run id must be 1..%d characters of [A-Za-z0-9_]",
 			TOPO_RUN_ID_MAX);
 		goto cleanup;
 	}
 	if (!conf->path[TOPO_PV] && !conf->path[TOPO_VF]) {
 		ret = -EINVAL;
-		set_err(err, errlen, "no path selected");
+		iovb_errf(err, errlen, "no path selected");
 		goto cleanup;
 	}
 	if (conf->mtu && (conf->mtu < 576 || conf->mtu > 65535)) {
 		ret = -EINVAL;
-		set_err(err, errlen, "mtu %u outside 576..65535", conf->mtu);
+		iovb_errf(err, errlen, "mtu %u outside 576..65535", conf->mtu);
 		goto cleanup;
 	}
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		ret = -ENOMEM;
-		set_err(err, errlen, "out of memory");
+		iovb_errf(err, errlen, "out of memory");
 		goto cleanup;
 	}
 	t->relay_ctl = -1;
@@ -1328,13 +1315,13 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 		if (ns_wanted(t, i) && !access(path, F_OK)) {
 			/* Never adopt (and later delete) what another run made. */
 			ret = -EEXIST;
-			set_err(err, errlen, "%s already exists (run id in use?)", t->ns_name[i]);
+			iovb_errf(err, errlen, "%s already exists (run id in use?)", t->ns_name[i]);
 			goto cleanup;
 		}
 	}
 	ret = run_dir_make(t);
 	if (ret) {
-		set_err(err, errlen, "mkdir %s: %s", t->run_dir, errdesc(ret));
+		iovb_errf(err, errlen, "mkdir %s: %s", t->run_dir, errdesc(ret));
 		goto cleanup;
 	}
 	t->run_dir_made = true;
@@ -1367,7 +1354,7 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 
 		if (idx < 0) {
 			ret = idx;
-			set_err(err, errlen, "%s: ifindex of %s: %s", d->netns, d->name,
+			iovb_errf(err, errlen, "%s: ifindex of %s: %s", d->netns, d->name,
 				errdesc(ret));
 			goto cleanup;
 		}
@@ -1431,11 +1418,11 @@ static int down_match(const char *id, char *err, size_t errlen)
 	DIR *d;
 	int ret = 0, count = 0, e;
 
-	set_err(err, errlen, "ok");
+	iovb_errf(err, errlen, "ok");
 	v = calloc(1, sizeof(*v));
 	if (!v) {
 		ret = -ENOMEM;
-		set_err(err, errlen, "out of memory");
+		iovb_errf(err, errlen, "out of memory");
 		goto cleanup;
 	}
 	d = opendir(TOPO_NETNS_DIR);
@@ -1457,7 +1444,7 @@ static int down_match(const char *id, char *err, size_t errlen)
 					inos = b;
 				if (!a || !b) {
 					ret = -ENOMEM;
-					set_err(err, errlen, "out of memory");
+					iovb_errf(err, errlen, "out of memory");
 					break;
 				}
 				cap = nc;
@@ -1497,7 +1484,7 @@ static int down_match(const char *id, char *err, size_t errlen)
 			count++;
 		} else if (e != -ENOENT && !ret) {
 			ret = e;
-			set_err(err, errlen, "%s", one);
+			iovb_errf(err, errlen, "%s", one);
 		}
 	}
 	d = opendir(TOPO_RUN_DIR);
@@ -1516,7 +1503,7 @@ static int down_match(const char *id, char *err, size_t errlen)
 	}
 	if (!ret && foreign) {
 		ret = -EBUSY;
-		set_err(err, errlen,
+		iovb_errf(err, errlen,
 			"%zu process(es) not started by iovbench are still inside; their "
 			"namespaces are freed when they exit",
 			foreign);
@@ -1538,7 +1525,7 @@ int topo__down_run(const char *run_id, char *err, size_t errlen)
 	int ret = -EINVAL;
 
 	if (!run_id_valid(run_id)) {
-		set_err(err, errlen, "not a run id: '%s'", run_id ? run_id : "");
+		iovb_errf(err, errlen, "not a run id: '%s'", run_id ? run_id : "");
 		goto cleanup;
 	}
 	ret = down_match(run_id, err, errlen);

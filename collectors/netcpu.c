@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "iovb/errf.h"
 #include "iovb/netcpu.h"
 #include "netcpu.h"
 #include "netcpu.skel.h"
@@ -93,21 +94,9 @@ static int nc_libbpf_print(enum libbpf_print_level level, const char *fmt, va_li
 	return vfprintf(stderr, fmt, ap);
 }
 
-__attribute__((format(printf, 3, 4))) static void nc_errf(char *err, size_t errlen, const char *fmt,
-							  ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static void nc_err(char *err, size_t errlen, const char *what, const char *mode, int ret)
 {
-	nc_errf(err, errlen, "bpf: %s netcpu (%s) failed: %s%s", what, mode, strerror(-ret),
+	iovb_errf(err, errlen, "bpf: %s netcpu (%s) failed: %s%s", what, mode, strerror(-ret),
 		ret == -EPERM || ret == -EACCES ? " (needs root / CAP_BPF)" : "");
 }
 
@@ -690,20 +679,20 @@ struct netcpu *netcpu__open(char *err, size_t errlen)
 	nc = calloc(1, sizeof(*nc));
 	if (!nc) {
 		ret = -ENOMEM;
-		nc_errf(err, errlen, "bpf: netcpu: out of memory");
+		iovb_errf(err, errlen, "bpf: netcpu: out of memory");
 		goto cleanup;
 	}
 	nc->stats_fd = -1;
 	ret = libbpf_num_possible_cpus();
 	if (ret < 0) {
-		nc_errf(err, errlen, "bpf: netcpu: cannot count possible CPUs: %s", strerror(-ret));
+		iovb_errf(err, errlen, "bpf: netcpu: cannot count possible CPUs: %s", strerror(-ret));
 		goto cleanup;
 	}
 	nc->ncpu = ret;
 	ret = 0;
 	if (nc->ncpu > NC_MAX_CPUS) {
 		ret = -E2BIG;
-		nc_errf(err, errlen, "bpf: netcpu: %u possible CPUs, built for at most %d",
+		iovb_errf(err, errlen, "bpf: netcpu: %u possible CPUs, built for at most %d",
 			nc->ncpu, NC_MAX_CPUS);
 		goto cleanup;
 	}

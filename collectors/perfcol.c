@@ -25,6 +25,7 @@
 #include <perf/mmap.h>
 #include <perf/threadmap.h>
 
+#include "iovb/errf.h"
 #include "iovb/perfcol.h"
 
 #define PC_MIN_PERIOD_NS 10000ULL /* the kernel's floor for cpu-clock periods */
@@ -79,18 +80,6 @@ struct perfcol {
 	bool sync_init;
 	uint64_t t_start;
 };
-
-__attribute__((format(printf, 3, 4))) static void pc_errf(char *err, size_t errlen, const char *fmt,
-							  ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* libperf prints every message on stderr by default; a library must not unless asked to. */
 static int pc_libperf_print(enum libperf_print_level level, const char *fmt, va_list ap)
@@ -277,7 +266,7 @@ static int pc_load_kallsyms(struct perfcol *pc, const struct perfcol_table *t, c
 	f = fopen("/proc/kallsyms", "re");
 	if (!f) {
 		ret = -errno;
-		pc_errf(err, errlen, "perf: cannot read /proc/kallsyms: %s", strerror(errno));
+		iovb_errf(err, errlen, "perf: cannot read /proc/kallsyms: %s", strerror(errno));
 		goto cleanup;
 	}
 	while (getline(&line, &cap, f) > 0) {
@@ -293,7 +282,7 @@ static int pc_load_kallsyms(struct perfcol *pc, const struct perfcol_table *t, c
 			grown = realloc(pc->ksyms, ksyms_cap * sizeof(*pc->ksyms));
 			if (!grown) {
 				ret = -ENOMEM;
-				pc_errf(err, errlen, "perf: out of memory reading kallsyms");
+				iovb_errf(err, errlen, "perf: out of memory reading kallsyms");
 				goto cleanup;
 			}
 			pc->ksyms = grown;
@@ -306,14 +295,14 @@ static int pc_load_kallsyms(struct perfcol *pc, const struct perfcol_table *t, c
 		if (!ret)
 			ret = pc_mod_index(pc, mod ? mod : "kernel", &k->mod);
 		if (ret) {
-			pc_errf(err, errlen, "perf: kallsyms: %s", strerror(-ret));
+			iovb_errf(err, errlen, "perf: kallsyms: %s", strerror(-ret));
 			goto cleanup;
 		}
 		pc->nksyms++;
 	}
 	if (!any_addr) {
 		ret = -EPERM;
-		pc_errf(err, errlen,
+		iovb_errf(err, errlen,
 			"perf: /proc/kallsyms shows no addresses (kernel.kptr_restrict; needs "
 			"root)");
 		goto cleanup;
@@ -482,19 +471,19 @@ struct perfcol *perfcol__open(const struct perfcol_conf *conf, char *err, size_t
 		conf = &def;
 	if (conf->period_ns && conf->period_ns < PC_MIN_PERIOD_NS) {
 		ret = -EINVAL;
-		pc_errf(err, errlen, "perf: period %llu ns is below the kernel's 10 us floor",
+		iovb_errf(err, errlen, "perf: period %llu ns is below the kernel's 10 us floor",
 			(unsigned long long)conf->period_ns);
 		goto cleanup;
 	}
 	if (!conf->period_ns && conf->freq_hz > 100000) {
 		ret = -EINVAL;
-		pc_errf(err, errlen, "perf: %u Hz is above 100 kHz", conf->freq_hz);
+		iovb_errf(err, errlen, "perf: %u Hz is above 100 kHz", conf->freq_hz);
 		goto cleanup;
 	}
 	pc = calloc(1, sizeof(*pc));
 	if (!pc) {
 		ret = -ENOMEM;
-		pc_errf(err, errlen, "perf: out of memory");
+		iovb_errf(err, errlen, "perf: out of memory");
 		goto cleanup;
 	}
 	pc->period_ns = conf->period_ns ? conf->period_ns
@@ -507,7 +496,7 @@ struct perfcol *perfcol__open(const struct perfcol_conf *conf, char *err, size_t
 		snprintf(pc->table_path, sizeof(pc->table_path), "%s", conf->table_path);
 	} else if (perfcol__default_table(pc->table_path, sizeof(pc->table_path))) {
 		ret = -ENOENT;
-		pc_errf(err, errlen,
+		iovb_errf(err, errlen,
 			"perf: no module table (set IOVB_DATADIR, or install "
 			"/usr/share/iovbench/modules.tsv)");
 		goto cleanup;
@@ -525,7 +514,7 @@ struct perfcol *perfcol__open(const struct perfcol_conf *conf, char *err, size_t
 	if (!ret)
 		ret = pc_mod_index(pc, "-", &idx);
 	if (ret) {
-		pc_errf(err, errlen, "perf: out of memory");
+		iovb_errf(err, errlen, "perf: out of memory");
 		goto cleanup;
 	}
 	ret = pc_load_kallsyms(pc, table, err, errlen);
@@ -537,7 +526,7 @@ struct perfcol *perfcol__open(const struct perfcol_conf *conf, char *err, size_t
 	pc->frames = calloc(pc->max_stack, sizeof(*pc->frames));
 	if (!pc->cell || !pc->hits || !pc->markers || !pc->frames) {
 		ret = -ENOMEM;
-		pc_errf(err, errlen, "perf: out of memory");
+		iovb_errf(err, errlen, "perf: out of memory");
 		goto cleanup;
 	}
 	if (pthread_condattr_init(&ca) == 0) {
@@ -558,7 +547,7 @@ struct perfcol *perfcol__open(const struct perfcol_conf *conf, char *err, size_t
 	if (!pc->cpus || !pc->threads || !pc->evlist || !evsel) {
 		perf_evsel__delete(evsel);
 		ret = -ENOMEM;
-		pc_errf(err, errlen, "perf: out of memory");
+		iovb_errf(err, errlen, "perf: out of memory");
 		goto cleanup;
 	}
 	pc->ncpu = (unsigned)perf_cpu_map__nr(pc->cpus);
@@ -567,7 +556,7 @@ struct perfcol *perfcol__open(const struct perfcol_conf *conf, char *err, size_t
 	ret = perf_evlist__open(pc->evlist);
 	if (ret) {
 		ret = ret < 0 ? ret : -EINVAL;
-		pc_errf(err, errlen, "perf: cannot open cpu-clock sampling on %u CPUs: %s%s",
+		iovb_errf(err, errlen, "perf: cannot open cpu-clock sampling on %u CPUs: %s%s",
 			pc->ncpu, strerror(-ret),
 			ret == -EACCES || ret == -EPERM
 				? " (needs root/CAP_PERFMON, or kernel.perf_event_paranoid <= 0)"
@@ -577,7 +566,7 @@ struct perfcol *perfcol__open(const struct perfcol_conf *conf, char *err, size_t
 	ret = perf_evlist__mmap(pc->evlist, PC_RING_PAGES);
 	if (ret) {
 		ret = ret < 0 ? ret : -ENOMEM;
-		pc_errf(err, errlen, "perf: cannot map the sample ring buffers: %s (ulimit -l?)",
+		iovb_errf(err, errlen, "perf: cannot map the sample ring buffers: %s (ulimit -l?)",
 			strerror(-ret));
 		goto cleanup;
 	}

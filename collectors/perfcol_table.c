@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "iovb/errf.h"
 #include "iovb/perfcol.h"
 
 #define TABLE_MAX_ENTRIES 65536 /* a table this long is a mistake, not a table */
@@ -28,18 +29,6 @@ struct perfcol_table {
 	char **mods;
 	size_t nmods, mods_cap;
 };
-
-__attribute__((format(printf, 3, 4))) static void tab_errf(char *err, size_t errlen,
-							   const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const char *tab_intern(struct perfcol_table *t, const char *mod)
 {
@@ -90,7 +79,7 @@ static int tab_parse_line(struct perfcol_table *t, char *line, unsigned lineno, 
 	mod = strchr(line, '\t');
 	if (!mod) {
 		ret = -EINVAL;
-		tab_errf(err, errlen, "%s:%u: expected \"prefix<TAB>module[<TAB>comment]\"", path,
+		iovb_errf(err, errlen, "%s:%u: expected \"prefix<TAB>module[<TAB>comment]\"", path,
 			 lineno);
 		goto cleanup;
 	}
@@ -100,13 +89,13 @@ static int tab_parse_line(struct perfcol_table *t, char *line, unsigned lineno, 
 		*end = '\0';
 	if (!tab_word_ok(prefix, PERFCOL_NAME_LEN)) {
 		ret = -EINVAL;
-		tab_errf(err, errlen, "%s:%u: bad prefix \"%s\" (empty, too long or has spaces)",
+		iovb_errf(err, errlen, "%s:%u: bad prefix \"%s\" (empty, too long or has spaces)",
 			 path, lineno, prefix);
 		goto cleanup;
 	}
 	if (!tab_word_ok(mod, PERFCOL_MOD_LEN)) {
 		ret = -EINVAL;
-		tab_errf(err, errlen,
+		iovb_errf(err, errlen,
 			 "%s:%u: bad module \"%s\" (empty, over %d chars or has spaces)", path,
 			 lineno, mod, PERFCOL_MOD_LEN - 1);
 		goto cleanup;
@@ -115,14 +104,14 @@ static int tab_parse_line(struct perfcol_table *t, char *line, unsigned lineno, 
 	for (i = 0; i < t->n; i++) {
 		if (!strcmp(t->ents[i].prefix, prefix)) {
 			ret = -EINVAL;
-			tab_errf(err, errlen, "%s:%u: prefix \"%s\" already given at line %u", path,
+			iovb_errf(err, errlen, "%s:%u: prefix \"%s\" already given at line %u", path,
 				 lineno, prefix, t->ents[i].line);
 			goto cleanup;
 		}
 	}
 	if (t->n >= TABLE_MAX_ENTRIES) {
 		ret = -E2BIG;
-		tab_errf(err, errlen, "%s:%u: more than %d entries", path, lineno,
+		iovb_errf(err, errlen, "%s:%u: more than %d entries", path, lineno,
 			 TABLE_MAX_ENTRIES);
 		goto cleanup;
 	}
@@ -131,7 +120,7 @@ static int tab_parse_line(struct perfcol_table *t, char *line, unsigned lineno, 
 		grown = realloc(t->ents, ncap * sizeof(*grown));
 		if (!grown) {
 			ret = -ENOMEM;
-			tab_errf(err, errlen, "%s: out of memory", path);
+			iovb_errf(err, errlen, "%s: out of memory", path);
 			goto cleanup;
 		}
 		t->ents = grown;
@@ -143,7 +132,7 @@ static int tab_parse_line(struct perfcol_table *t, char *line, unsigned lineno, 
 	if (!e->module || !e->prefix) {
 		free(e->prefix);
 		ret = -ENOMEM;
-		tab_errf(err, errlen, "%s: out of memory", path);
+		iovb_errf(err, errlen, "%s: out of memory", path);
 		goto cleanup;
 	}
 	e->len = strlen(prefix);
@@ -165,19 +154,19 @@ struct perfcol_table *perfcol_table__load(const char *path, char *err, size_t er
 
 	if (!path) {
 		ret = -EINVAL;
-		tab_errf(err, errlen, "module table: no path");
+		iovb_errf(err, errlen, "module table: no path");
 		goto cleanup;
 	}
 	f = fopen(path, "re");
 	if (!f) {
 		ret = -errno;
-		tab_errf(err, errlen, "module table %s: %s", path, strerror(errno));
+		iovb_errf(err, errlen, "module table %s: %s", path, strerror(errno));
 		goto cleanup;
 	}
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		ret = -ENOMEM;
-		tab_errf(err, errlen, "module table %s: out of memory", path);
+		iovb_errf(err, errlen, "module table %s: out of memory", path);
 		goto cleanup;
 	}
 	while ((len = getline(&line, &cap, f)) > 0) {
@@ -187,7 +176,7 @@ struct perfcol_table *perfcol_table__load(const char *path, char *err, size_t er
 			line[--n] = '\0';
 		if (strlen(line) != n) {
 			ret = -EINVAL;
-			tab_errf(err, errlen, "%s:%u: NUL byte in line", path, lineno);
+			iovb_errf(err, errlen, "%s:%u: NUL byte in line", path, lineno);
 			goto cleanup;
 		}
 		for (s = line; *s == ' ' || *s == '\t'; s++)
@@ -196,7 +185,7 @@ struct perfcol_table *perfcol_table__load(const char *path, char *err, size_t er
 			continue;
 		if (s != line) {
 			ret = -EINVAL;
-			tab_errf(err, errlen,
+			iovb_errf(err, errlen,
 				 "%s:%u: line starts with blanks (prefix must be first)", path,
 				 lineno);
 			goto cleanup;
@@ -207,12 +196,12 @@ struct perfcol_table *perfcol_table__load(const char *path, char *err, size_t er
 	}
 	if (ferror(f)) {
 		ret = -EIO;
-		tab_errf(err, errlen, "module table %s: read error", path);
+		iovb_errf(err, errlen, "module table %s: read error", path);
 		goto cleanup;
 	}
 	if (!t->n) {
 		ret = -EINVAL;
-		tab_errf(err, errlen, "module table %s: no entries", path);
+		iovb_errf(err, errlen, "module table %s: no entries", path);
 		goto cleanup;
 	}
 cleanup:
