@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "cmds.h"
 #include "iovb/parse.h"
 #include "sriov.h"
@@ -47,65 +48,43 @@ static void usage(FILE *f)
 		   "warning on stderr. See docs/sriov.md.\n");
 }
 
-static int bad(const char *fmt, const char *arg)
-{
-	fprintf(stderr, CMD ": ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see '" CMD " --help')\n");
-	return IOVB_EXIT_USAGE;
-}
-
-static bool opt_is(const char *a, const char *name)
-{
-	size_t len = strlen(name);
-
-	return !strncmp(a, name, len) && (a[len] == '\0' || a[len] == '=');
-}
-
-static const char *opt_arg(int argc, char **argv, int *i)
-{
-	const char *eq = strchr(argv[*i], '=');
-
-	return eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
-}
-
 /* 0, or an exit status after saying why on stderr. */
 static int parse_args(int argc, char **argv, struct sriov_opts *o)
 {
 	int ret = IOVB_EXIT_OK;
 
 	if (argc < 2) {
-		ret = bad("%s", "no action given: list or enable");
+		ret = cli__usage_error(CMD, "%s", "no action given: list or enable");
 		goto cleanup;
 	}
 	o->action = argv[1];
 	if (strcmp(o->action, "list") && strcmp(o->action, "enable")) {
-		ret = bad("'%s' is not an action: list or enable", o->action);
+		ret = cli__usage_error(CMD, "'%s' is not an action: list or enable", o->action);
 		goto cleanup;
 	}
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (opt_is(a, "--sysfs-root")) {
-			o->root = opt_arg(argc, argv, &i);
+		if (cli__opt_is(a, "--sysfs-root")) {
+			o->root = cli__opt_arg(argc, argv, &i);
 			if (!o->root || !*o->root) {
-				ret = bad("%s needs a directory", "--sysfs-root");
+				ret = cli__usage_error(CMD, "%s needs a directory", "--sysfs-root");
 				goto cleanup;
 			}
 		} else if (!strcmp(a, "--json") && !strcmp(o->action, "list")) {
 			o->json = true;
 		} else if (a[0] == '-' && a[1] != '\0') {
-			ret = bad("unknown option '%s'", a);
+			ret = cli__usage_error(CMD, "unknown option '%s'", a);
 			goto cleanup;
 		} else if (o->npos < (strcmp(o->action, "enable") ? 0 : 2)) {
 			o->pos[o->npos++] = a;
 		} else {
-			ret = bad("unexpected argument '%s'", a);
+			ret = cli__usage_error(CMD, "unexpected argument '%s'", a);
 			goto cleanup;
 		}
 	}
 	if (!strcmp(o->action, "enable") && o->npos < 2)
-		ret = bad("%s", "enable needs PF and N, e.g. 'enable enp1s0f0 4'");
+		ret = cli__usage_error(CMD, "%s", "enable needs PF and N, e.g. 'enable enp1s0f0 4'");
 cleanup:
 	return ret;
 }
@@ -277,12 +256,12 @@ static int do_enable(const struct sriov_opts *o)
 	uint64_t n;
 
 	if (iovb_parse_u64(o->pos[1], 0, UINT32_MAX, &n)) {
-		bad("N must be a number of VFs, not '%s'", o->pos[1]);
+		cli__usage_error(CMD, "N must be a number of VFs, not '%s'", o->pos[1]);
 		goto cleanup;
 	}
 	err = sriov__resolve(o->root, o->pos[0], pci, sizeof(pci));
 	if (err) {
-		bad("no PCI device or PCI netdev '%s'", o->pos[0]);
+		cli__usage_error(CMD, "no PCI device or PCI netdev '%s'", o->pos[0]);
 		goto cleanup;
 	}
 	/* The scan gives the counts for the messages; sriov__enable() checks them again. */
@@ -304,7 +283,7 @@ static int do_enable(const struct sriov_opts *o)
 			printf("%s: %llu VFs\n", pci, (unsigned long long)n);
 		break;
 	case -ENODEV:
-		bad("no PCI device or PCI netdev '%s'", o->pos[0]);
+		cli__usage_error(CMD, "no PCI device or PCI netdev '%s'", o->pos[0]);
 		break;
 	case -EOPNOTSUPP:
 		fprintf(stderr, CMD " enable: %s (%s) is not SR-IOV capable (no sriov_totalvfs)\n",

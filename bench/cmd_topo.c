@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cmds.h"
 #include "iovb/parse.h"
 #include "relay.h"
@@ -49,30 +50,6 @@ static void usage(FILE *f)
 		"  --link-rate RATE  shape the physical link, e.g. 10gbit, 1gbit (default: "
 		"unshaped)\n\n"
 		"up and down need root (CAP_NET_ADMIN, CAP_SYS_ADMIN). See docs/paths.md.\n");
-}
-
-static int bad(const char *fmt, const char *arg)
-{
-	fprintf(stderr, CMD ": ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see '" CMD " --help')\n");
-	return IOVB_EXIT_USAGE;
-}
-
-/* Is argv word a the option `name`, as "--name" or "--name=VALUE"? */
-static bool opt_is(const char *a, const char *name)
-{
-	size_t len = strlen(name);
-
-	return !strncmp(a, name, len) && (a[len] == '\0' || a[len] == '=');
-}
-
-/* The value of the option at argv[*i] (which opt_is() matched); NULL when it has none. */
-static const char *opt_arg(int argc, char **argv, int *i)
-{
-	const char *eq = strchr(argv[*i], '=');
-
-	return eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
 }
 
 static int ns_cmp(const void *a, const void *b)
@@ -287,36 +264,36 @@ static int parse_args(int argc, char **argv, struct topo_opts *o)
 	for (int i = 1; i < argc && !ret; i++) {
 		const char *a = argv[i];
 
-		if (opt_is(a, "--paths") || opt_is(a, "--link-rate")) {
-			bool paths = opt_is(a, "--paths");
+		if (cli__opt_is(a, "--paths") || cli__opt_is(a, "--link-rate")) {
+			bool paths = cli__opt_is(a, "--paths");
 
-			v = opt_arg(argc, argv, &i);
+			v = cli__opt_arg(argc, argv, &i);
 			if (!v)
-				ret = bad("%s needs a value", paths ? "--paths" : "--link-rate");
+				ret = cli__usage_error(CMD, "%s needs a value", paths ? "--paths" : "--link-rate");
 			else if (paths && topo__parse_paths(v, o->path))
-				ret = bad("--paths: '%s' is not a list of pv, vf", v);
+				ret = cli__usage_error(CMD, "--paths: '%s' is not a list of pv, vf", v);
 			else if (!paths &&
 				 (iovb_parse_rate_bps(v, &o->link_rate_bps) || !o->link_rate_bps))
-				ret = bad("--link-rate: '%s' is not a rate like 10gbit", v);
+				ret = cli__usage_error(CMD, "--link-rate: '%s' is not a rate like 10gbit", v);
 			seen_opt = true;
 		} else if (a[0] == '-') {
-			ret = bad("unknown option '%s'", a);
+			ret = cli__usage_error(CMD, "unknown option '%s'", a);
 		} else if (!o->action) {
 			o->action = a;
 		} else if (!strcmp(o->action, "down") && !o->run_id) {
 			o->run_id = a;
 		} else {
-			ret = bad("unexpected argument '%s'", a);
+			ret = cli__usage_error(CMD, "unexpected argument '%s'", a);
 		}
 	}
 	if (ret)
 		goto cleanup;
 	if (!o->action)
-		ret = bad("%s", "missing action: up, down or show");
+		ret = cli__usage_error(CMD, "%s", "missing action: up, down or show");
 	else if (strcmp(o->action, "up") && strcmp(o->action, "down") && strcmp(o->action, "show"))
-		ret = bad("unknown action '%s' (up, down or show)", o->action);
+		ret = cli__usage_error(CMD, "unknown action '%s' (up, down or show)", o->action);
 	else if (strcmp(o->action, "up") && seen_opt)
-		ret = bad("%s takes no --paths or --link-rate", o->action);
+		ret = cli__usage_error(CMD, "%s takes no --paths or --link-rate", o->action);
 cleanup:
 	return ret;
 }

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cmds.h"
 #include "engine.h"
 #include "topo.h"
@@ -209,14 +210,6 @@ static int parse_collectors(const char *s, struct run_opts *o)
 	return 0;
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-	fputs("iovbench run: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs(" (see 'iovbench run --help')\n", stderr);
-	return IOVB_EXIT_USAGE;
-}
-
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_PATHS = 256, O_BYTES, O_REPS, O_IOSIZE, O_DEPTH, O_WARMUP, O_COLL, O_RATE,
@@ -252,45 +245,45 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		switch (ch) {
 		case O_PATHS:
 			if (topo__parse_paths(optarg, o->path))
-				return usage_error("bad --paths '%s': a list of pv,vf", optarg);
+				return cli__usage_error("iovbench run", "bad --paths '%s': a list of pv,vf", optarg);
 			break;
 		case O_BYTES:
 			if (iovb_parse_size(optarg, &o->bytes) || !o->bytes)
-				return usage_error("bad --bytes '%s': a size like 2G or 512M", optarg);
+				return cli__usage_error("iovbench run", "bad --bytes '%s': a size like 2G or 512M", optarg);
 			break;
 		case O_REPS:
 			if (iovb_parse_u64(optarg, 1, 1000, &o->reps))
-				return usage_error("bad --reps '%s': 1 to 1000", optarg);
+				return cli__usage_error("iovbench run", "bad --reps '%s': 1 to 1000", optarg);
 			break;
 		case O_IOSIZE:
 			if (iovb_parse_size(optarg, &o->io_size) || o->io_size < 512 ||
 			    o->io_size > (8 << 20))
-				return usage_error("bad --io-size '%s': 512 to 8M", optarg);
+				return cli__usage_error("iovbench run", "bad --io-size '%s': 512 to 8M", optarg);
 			break;
 		case O_DEPTH:
 			if (iovb_parse_u64(optarg, 1, 256, &o->depth))
-				return usage_error("bad --depth '%s': 1 to 256", optarg);
+				return cli__usage_error("iovbench run", "bad --depth '%s': 1 to 256", optarg);
 			break;
 		case O_WARMUP:
 			if (iovb_parse_size(optarg, &o->warmup))
-				return usage_error("bad --warmup '%s': a size like 256M, or 0", optarg);
+				return cli__usage_error("iovbench run", "bad --warmup '%s': a size like 256M, or 0", optarg);
 			break;
 		case O_COLL:
 			if (parse_collectors(optarg, o))
-				return usage_error("bad --collectors '%s': a list of procfs,bpf,perf",
+				return cli__usage_error("iovbench run", "bad --collectors '%s': a list of procfs,bpf,perf",
 						   optarg);
 			break;
 		case O_RATE:
 			if (iovb_parse_rate_bps(optarg, &o->link_rate) || !o->link_rate)
-				return usage_error("bad --link-rate '%s': a rate like 10gbit", optarg);
+				return cli__usage_error("iovbench run", "bad --link-rate '%s': a rate like 10gbit", optarg);
 			break;
 		case O_TIMEOUT:
 			if (iovb_parse_duration_ns(optarg, &o->timeout_ns) || !o->timeout_ns)
-				return usage_error("bad --timeout '%s': a duration like 300s", optarg);
+				return cli__usage_error("iovbench run", "bad --timeout '%s': a duration like 300s", optarg);
 			break;
 		case O_LABEL:
 			if (!*optarg || strlen(optarg) > 64 || strpbrk(optarg, "/ \t\n"))
-				return usage_error("bad --label '%s': up to 64 characters, no '/' or spaces",
+				return cli__usage_error("iovbench run", "bad --label '%s': up to 64 characters, no '/' or spaces",
 						   optarg);
 			o->label = optarg;
 			break;
@@ -310,13 +303,13 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			fputs(run_usage, stdout);
 			return -1;
 		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
+			return cli__usage_error("iovbench run", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli__usage_error("iovbench run", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return cli__usage_error("iovbench run", "unexpected argument '%s'", argv[optind]);
 	return 0;
 }
 
