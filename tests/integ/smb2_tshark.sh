@@ -32,6 +32,9 @@ tmp=$2
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait' EXIT
 ip link set lo up
+# Pace the private loopback: at full speed 8 MiB bursts outrun dumpcap on a busy 2-CPU machine
+# and the capture (not the wire) loses segments. tbf keeps the ~25 MB here to about a second.
+tc qdisc add dev lo root tbf rate 300mbit burst 256kb latency 100ms
 # -B: a big capture buffer, or fast loopback copies lose segments to the capture (not the wire).
 tshark -i lo -B 64 -f 'tcp port 445' -w "$tmp/cap.pcapng" -q 2>"$tmp/tshark.err" &
 pids+=($!)
