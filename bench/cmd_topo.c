@@ -24,7 +24,10 @@ struct topo_opts {
 	const char *action; /* up, down, show */
 	const char *run_id; /* down's optional RUN_ID */
 	bool path[TOPO_NPATH];
+	unsigned guests[TOPO_NPATH];
 	uint64_t link_rate_bps;
+	const char *offloads[16];
+	size_t noffloads;
 };
 
 /* Sorted names of the iovb-* namespaces, optionally of one run only. */
@@ -36,8 +39,9 @@ struct ns_list {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " CMD " up [--paths pv,vf] [--link-rate RATE]\n"
-		"       " CMD " down [RUN_ID]\n"
+		"usage: " CMD " up [--paths pv,vf] [--guests VF+PV] [--link-rate RATE]\n"
+		"                      [--offload [ROLE/]DEV:FEAT=on|off,...]...\n"
+		"       " CMD " down [[--run-id] RUN_ID]\n"
 		"       " CMD " show\n\n"
 		"  up     create the emulated topology (namespaces, links, eswitch steering, "
 		"relay)\n"
@@ -47,6 +51,10 @@ static void usage(FILE *f)
 		"  show   list the iovb-* namespaces and each run's relay\n\n"
 		"  --paths LIST      which guests: pv (paravirtual: tap + bridge + relay), vf\n"
 		"                    (SR-IOV-like: macvlan on the adapter); default pv,vf\n"
+		"  --guests VF+PV    guests per path, e.g. 2+2 (default 1+1); numbered pv first\n"
+		"  --offload SPEC    set offloads before the path check, e.g. host/br0:gro=off or\n"
+		"                    '*:tso=off,gso=off' (features sg tso gso gro lro rx-csum tx-csum;\n"
+		"                    repeatable)\n"
 		"  --link-rate RATE  shape the physical link, e.g. 10gbit, 1gbit (default: "
 		"unshaped)\n\n"
 		"up and down need root (CAP_NET_ADMIN, CAP_SYS_ADMIN). See docs/paths.md.\n");
@@ -94,15 +102,18 @@ static void new_run_id(char *buf, size_t len)
 
 static int do_up(const struct topo_opts *o)
 {
-	struct topo_conf conf = { .link_rate_bps = o->link_rate_bps };
+	struct topo_conf conf = { .link_rate_bps = o->link_rate_bps, .offloads = o->offloads,
+				  .noffloads = o->noffloads };
 	char id[16], err[512], off[256];
 	struct topo *t;
 	int ret = IOVB_EXIT_ENV, e;
 
 	new_run_id(id, sizeof(id));
 	conf.run_id = id;
-	for (int p = 0; p < TOPO_NPATH; p++)
+	for (int p = 0; p < TOPO_NPATH; p++) {
 		conf.path[p] = o->path[p];
+		conf.guests[p] = o->guests[p];
+	}
 	t = topo__up(&conf, err, sizeof(err));
 	if (!t) {
 		fprintf(stderr, CMD " up: %s\n", err);
@@ -124,14 +135,15 @@ static int do_up(const struct topo_opts *o)
 		printf("  %-24s %-6s %-8s %-7s %s\n  %-24s %s\n", d->netns, d->name, d->role,
 		       d->kind, d->stands_for, "", off);
 	}
-	printf("\nserver %s in %s", topo__server_addr(t), topo__server_ns(t));
-	for (int p = 0; p < TOPO_NPATH; p++)
-		if (topo__guest_ns(t, p))
-			printf("; %s guest %s (%s)", topo_path_names[p], topo__guest_ns(t, p),
-			       topo__guest_role(t, p));
-	printf("\n");
-	if (topo__relay_pid(t) > 0)
-		printf("backend relay pid %d (host role)\n", (int)topo__relay_pid(t));
+	printf("\nserver %s in %s\n", topo__server_addr(t), topo__server_ns(t));
+	for (size_t i = 0; i < topo__nguests(t); i++) {
+		const struct topo_guest *g = topo__guest(t, i);
+
+		printf("%s guest %s (%s, %s)", topo_path_names[g->path], g->ns, g->role, g->addr);
+		if (g->relay_pid > 0)
+			printf(", backend relay pid %d on host/%s", (int)g->relay_pid, g->host_dev);
+		printf("\n");
+	}
 	fflush(stdout);
 	e = topo__detach(t);
 	if (e) {
@@ -179,36 +191,37 @@ cleanup:
 	return ret;
 }
 
-/* "running", "gone" or "none" for the relay recorded under /run/iovbench/<run_id>. */
-static const char *relay_state(const char *run_id, int *pid)
+/* Print the relays recorded under /run/iovbench/<run_id>: pid and running or gone. */
+static void relays_show(const char *run_id)
 {
-	char path[128], buf[32] = "";
+	char path[128], buf[32];
+	unsigned n = 0;
 	uint64_t v;
-	FILE *f;
-	const char *state = "none";
+	FILE *f, *c;
 
-	*pid = 0;
 	snprintf(path, sizeof(path), "/run/iovbench/%s/relay.pid", run_id);
-	f = fopen(path, "r");
-	if (!f)
-		goto cleanup;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	if (iovb_parse_u64(buf, 1, INT32_MAX, &v))
-		goto cleanup;
-	*pid = (int)v;
-	state = "gone";
-	snprintf(path, sizeof(path), "/proc/%d/comm", *pid);
-	f = fopen(path, "r");
-	if (!f)
-		goto cleanup;
-	if (fgets(buf, sizeof(buf), f) && !strncmp(buf, RELAY_COMM "\n", sizeof(RELAY_COMM)))
-		state = "running";
-	fclose(f);
-cleanup:
-	return state;
+	f = fopen(path, "re");
+	printf("run %s:", run_id);
+	while (f && fgets(buf, sizeof(buf), f)) {
+		const char *state = "gone";
+
+		buf[strcspn(buf, "\n")] = '\0';
+		if (iovb_parse_u64(buf, 1, INT32_MAX, &v))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)v);
+		c = fopen(path, "re");
+		if (c) {
+			if (fgets(buf, sizeof(buf), c) &&
+			    !strncmp(buf, RELAY_COMM "\n", sizeof(RELAY_COMM)))
+				state = "running";
+			fclose(c);
+		}
+		printf(" relay pid %d %s;", (int)v, state);
+		n++;
+	}
+	if (f)
+		fclose(f);
+	printf("%s\n", n ? "" : " no relay recorded");
 }
 
 static int do_show(void)
@@ -230,15 +243,8 @@ static int do_show(void)
 		size_t idlen = dash > id ? (size_t)(dash - id) : strlen(id);
 
 		if (strlen(run) != idlen || strncmp(run, id, idlen)) {
-			int pid;
-			const char *st;
-
 			snprintf(run, sizeof(run), "%.*s", (int)idlen, id);
-			st = relay_state(run, &pid);
-			if (pid)
-				printf("run %s: relay pid %d %s\n", run, pid, st);
-			else
-				printf("run %s: no relay recorded\n", run);
+			relays_show(run);
 		}
 		printf("  %s\n", l->name[i]);
 	}
@@ -264,18 +270,42 @@ static int parse_args(int argc, char **argv, struct topo_opts *o)
 	for (int i = 1; i < argc && !ret; i++) {
 		const char *a = argv[i];
 
-		if (cli__opt_is(a, "--paths") || cli__opt_is(a, "--link-rate")) {
-			bool paths = cli__opt_is(a, "--paths");
+		if (cli__opt_is(a, "--paths") || cli__opt_is(a, "--link-rate") ||
+		    cli__opt_is(a, "--guests") || cli__opt_is(a, "--offload")) {
+			const char *name = cli__opt_is(a, "--paths")	 ? "--paths" :
+					   cli__opt_is(a, "--guests")	 ? "--guests" :
+					   cli__opt_is(a, "--offload") ? "--offload" :
+									 "--link-rate";
 
 			v = cli__opt_arg(argc, argv, &i);
 			if (!v)
-				ret = cli__usage_error(CMD, "%s needs a value", paths ? "--paths" : "--link-rate");
-			else if (paths && topo__parse_paths(v, o->path))
+				ret = cli__usage_error(CMD, "%s needs a value", name);
+			else if (name[2] == 'p' && topo__parse_paths(v, o->path))
 				ret = cli__usage_error(CMD, "--paths: '%s' is not a list of pv, vf", v);
-			else if (!paths &&
+			else if (name[2] == 'g' && topo__parse_guests(v, o->guests))
+				ret = cli__usage_error(CMD, "--guests: '%s' is not VF+PV counts like 2+2 "
+						       "(at most 8 guests)", v);
+			else if (name[2] == 'o' &&
+				 (topo__offload_check(v) ||
+				  o->noffloads >= sizeof(o->offloads) / sizeof(o->offloads[0])))
+				ret = cli__usage_error(CMD, "--offload: '%s' is not [ROLE/]DEV:FEAT=on|off,... "
+						       "(at most 16)", v);
+			else if (name[2] == 'o')
+				o->offloads[o->noffloads++] = v;
+			else if (name[2] == 'l' &&
 				 (iovb_parse_rate_bps(v, &o->link_rate_bps) || !o->link_rate_bps))
 				ret = cli__usage_error(CMD, "--link-rate: '%s' is not a rate like 10gbit", v);
 			seen_opt = true;
+		} else if (cli__opt_is(a, "--run-id")) {
+			v = cli__opt_arg(argc, argv, &i);
+			if (!v)
+				ret = cli__usage_error(CMD, "%s needs a value", "--run-id");
+			else if (o->run_id)
+				ret = cli__usage_error(CMD, "one run id only, not also '%s'", v);
+			else
+				o->run_id = v;
+			if (!ret && (!o->action || strcmp(o->action, "down")))
+				ret = cli__usage_error(CMD, "%s goes after 'down'", "--run-id");
 		} else if (a[0] == '-') {
 			ret = cli__usage_error(CMD, "unknown option '%s'", a);
 		} else if (!o->action) {
@@ -293,7 +323,8 @@ static int parse_args(int argc, char **argv, struct topo_opts *o)
 	else if (strcmp(o->action, "up") && strcmp(o->action, "down") && strcmp(o->action, "show"))
 		ret = cli__usage_error(CMD, "unknown action '%s' (up, down or show)", o->action);
 	else if (strcmp(o->action, "up") && seen_opt)
-		ret = cli__usage_error(CMD, "%s takes no --paths or --link-rate", o->action);
+		ret = cli__usage_error(CMD, "%s takes no --paths, --guests, --offload or --link-rate",
+				       o->action);
 cleanup:
 	return ret;
 }

@@ -46,11 +46,11 @@
 #define TOPO_RUN_ID_MAX 32
 
 #define TOPO_SERVER_ADDR "10.77.0.1"
-#define TOPO_G1_ADDR "10.77.0.11"
-#define TOPO_G2_ADDR "10.77.0.12"
+#define TOPO_GUEST_ADDR_BASE 10 /* guest-N is 10.77.0.(10 + N) */
 #define TOPO_PLEN "/24"
 
-#define TOPO_MAX_DEVS 8
+/* wire (2), PF (2), bridge, and per guest its vNIC plus, on pv, the host's TAP port */
+#define TOPO_MAX_DEVS (5 + 2 * TOPO_MAX_GUESTS)
 #define TOPO_MAX_ARGS 48
 #define TOPO_KILL_GRACE_MS 1000
 #define TOPO_MAX_VICTIMS 256
@@ -63,16 +63,19 @@
 
 const char *const topo_path_names[TOPO_NPATH] = { "pv", "vf" };
 
-/* The machines, in creation order; guests last so teardown in reverse drops them first. */
-enum topo_nsid { NS_SRV, NS_NIC, NS_HOST, NS_G1, NS_G2, NS_COUNT };
+/*
+ * The machines, in creation order; guests last so teardown in reverse drops them first.
+ * Guest-N (N = 1..TOPO_MAX_GUESTS) is namespace NS_G0 + N - 1, suffix gN.
+ */
+enum topo_nsid { NS_SRV, NS_NIC, NS_HOST, NS_G0, NS_COUNT = NS_G0 + TOPO_MAX_GUESTS };
 
 static const struct {
 	const char *suffix;
 	const char *role;
-} ns_defs[NS_COUNT] = {
-	[NS_SRV] = { "srv", IOVB_ROLE_SERVER }, [NS_NIC] = { "nic", IOVB_ROLE_NIC },
-	[NS_HOST] = { "host", IOVB_ROLE_HOST }, [NS_G1] = { "g1", "guest-1" },
-	[NS_G2] = { "g2", "guest-2" },
+} ns_defs[NS_G0] = {
+	[NS_SRV] = { "srv", IOVB_ROLE_SERVER },
+	[NS_NIC] = { "nic", IOVB_ROLE_NIC },
+	[NS_HOST] = { "host", IOVB_ROLE_HOST },
 };
 
 /* Last byte of each MAC: the "function index" of the port on its emulated machine. */
@@ -82,9 +85,8 @@ enum topo_mac {
 	MAC_PFW = 0x03,
 	MAC_PF0 = 0x04,
 	MAC_BR = 0x05,
-	MAC_VNET = 0x06,
-	MAC_G1 = 0x11,
-	MAC_G2 = 0x12,
+	MAC_VNET = 0x06, /* + k for the k-th pv guest's host TAP (vnetK), k < 8 */
+	MAC_G0 = 0x10,	 /* + N for guest-N's vNIC */
 };
 
 struct topo {
@@ -96,15 +98,20 @@ struct topo {
 	uint32_t mtu;
 	uint32_t mac_hash;
 	char ns_name[NS_COUNT][64]; /* every planned name, created or not */
+	char ns_role[NS_COUNT][16];
 	int ns_idx[NS_COUNT];	    /* index into ns[] once created, else -1 */
 	struct topo_ns ns[NS_COUNT];
 	size_t nns;
 	struct topo_dev devs[TOPO_MAX_DEVS];
 	size_t ndevs;
-	pid_t relay_pid;
-	int relay_pidfd;
-	int relay_ctl;
+	unsigned nplanned;	    /* guests numbered: guests[pv] + guests[vf], made or not */
+	struct topo_guest guests[TOPO_MAX_GUESTS];
+	size_t nguests;		    /* guests of the selected paths, in number order */
+	int relay_pidfd[TOPO_MAX_GUESTS]; /* by guests[] index; -1 if none */
+	int relay_ctl[TOPO_MAX_GUESTS];
 };
+
+static int offload_apply(struct topo *t, const char *spec, char *err, size_t errlen);
 
 static uint64_t now_ms(void)
 {
@@ -616,22 +623,27 @@ static int run_dir_make(const struct topo *t)
 	return err;
 }
 
-static int pid_file_write(const char *dir, pid_t pid)
+/* The run's relay pids, one per line (one relay per pv guest), replaced atomically. */
+static int pid_file_write(const struct topo *t)
 {
-	char tmp[PATH_MAX], path[PATH_MAX], buf[32];
-	int fd, len, err = 0;
+	char tmp[PATH_MAX], path[PATH_MAX], buf[32 * TOPO_MAX_GUESTS];
+	const char *dir = t->run_dir;
+	int fd, len = 0, err = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, TOPO_RELAY_PID) >= (int)sizeof(tmp) ||
 	    snprintf(path, sizeof(path), "%s/%s", dir, TOPO_RELAY_PID) >= (int)sizeof(path)) {
 		err = -ENAMETOOLONG;
 		goto cleanup;
 	}
+	for (size_t i = 0; i < t->nguests; i++)
+		if (t->guests[i].relay_pid > 0)
+			len += snprintf(buf + len, sizeof(buf) - len, "%d\n",
+					(int)t->guests[i].relay_pid);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		err = -errno;
 		goto cleanup;
 	}
-	len = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
 	if (write(fd, buf, len) != len)
 		err = errno ? -errno : -EIO;
 	if (close(fd) && !err)
@@ -645,20 +657,21 @@ cleanup:
 	return err;
 }
 
-static pid_t pid_file_read(const char *dir)
+/* Up to max relay pids recorded in dir; returns how many. */
+static size_t pid_file_read(const char *dir, pid_t *pids, size_t max)
 {
-	char path[PATH_MAX], buf[32];
+	char path[PATH_MAX], buf[32 * TOPO_MAX_GUESTS], *line, *save = NULL;
+	size_t n = 0;
 	uint64_t v;
-	pid_t pid = 0;
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, TOPO_RELAY_PID) >= (int)sizeof(path) ||
 	    read_small(path, buf, sizeof(buf)))
 		goto cleanup;
-	buf[strcspn(buf, "\n")] = '\0';
-	if (!iovb_parse_u64(buf, 1, INT32_MAX, &v))
-		pid = (pid_t)v;
+	for (line = strtok_r(buf, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save))
+		if (!iovb_parse_u64(line, 1, INT32_MAX, &v))
+			pids[n++] = (pid_t)v;
 cleanup:
-	return pid;
+	return n;
 }
 
 static void run_dir_remove(const char *dir)
@@ -697,9 +710,15 @@ static bool ns_name_ours(const char *name, const char *id)
 	if (ours && id) {
 		bool known = false;
 
+		const char *sfx = name + plen + idlen + 1;
+		uint64_t num;
+
 		ours = !strncmp(name + plen, id, idlen) && name[plen + idlen] == '-';
-		for (int i = 0; ours && i < NS_COUNT; i++)
-			known |= !strcmp(name + plen + idlen + 1, ns_defs[i].suffix);
+		for (int i = 0; ours && i < NS_G0; i++)
+			known |= !strcmp(sfx, ns_defs[i].suffix);
+		/* gN, with N written as we write it (no leading zero) */
+		if (ours && sfx[0] == 'g' && sfx[1] != '0')
+			known |= !iovb_parse_u64(sfx + 1, 1, TOPO_MAX_GUESTS, &num);
 		ours = ours && known;
 	}
 	return ours;
@@ -726,14 +745,28 @@ static const char *nsn(const struct topo *t, enum topo_nsid id)
 	return t->ns_name[id];
 }
 
+/* Guest number N of namespace id, 0 when id is no guest's. */
+static unsigned ns_guest_num(enum topo_nsid id)
+{
+	return id >= NS_G0 && id < NS_COUNT ? (unsigned)(id - NS_G0) + 1 : 0;
+}
+
+static const struct topo_guest *guest_of_ns(const struct topo *t, enum topo_nsid id)
+{
+	for (size_t i = 0; i < t->nguests; i++)
+		if (t->guests[i].num == ns_guest_num(id))
+			return &t->guests[i];
+	return NULL;
+}
+
 static bool ns_wanted(const struct topo *t, enum topo_nsid id)
 {
 	bool want = true;
 
-	if (id == NS_HOST || id == NS_G1)
+	if (id == NS_HOST)
 		want = t->path[TOPO_PV];
-	else if (id == NS_G2)
-		want = t->path[TOPO_VF];
+	else if (id >= NS_G0)
+		want = guest_of_ns(t, id) != NULL;
 	return want;
 }
 
@@ -771,7 +804,7 @@ static int ns_create(struct topo *t, enum topo_nsid id, char *err, size_t errlen
 	if (ret)
 		goto cleanup;
 	snprintf(n->name, sizeof(n->name), "%s", nsn(t, id));
-	snprintf(n->role, sizeof(n->role), "%s", ns_defs[id].role);
+	snprintf(n->role, sizeof(n->role), "%s", t->ns_role[id]);
 	t->ns_idx[id] = (int)t->nns++;
 	ns_path(n->name, path, sizeof(path));
 	if (stat(path, &st)) {
@@ -879,21 +912,125 @@ cleanup:
 	return ret;
 }
 
-/*
- * The PV path: adapter --(eswitch steering)--> pfw <-> pf0 (PF) -- br0 -- vnet0 (TAP) <=relay=>
- * g1 eth0 (TAP). Returns the two TAP fds for the relay in fds[0] (guest), fds[1] (host).
- */
-static int build_pv(struct topo *t, int fds[2], char *err, size_t errlen)
+static int start_relay(struct topo *t, size_t gi, int fds[2], char *err, size_t errlen)
 {
-	char m_pfw[18], m_pf0[18], m_br[18], m_vnet[18], m_g1[18], m_srv[18], mtu[16];
-	struct tap_req guest = { "eth0", true }, host = { "vnet0", false };
+	struct topo_guest *g = &t->guests[gi];
+	pid_t pid;
+	int ret;
+
+	pid = relay__start(fds[0], fds[1], &t->relay_ctl[gi]);
+	if (pid < 0) {
+		ret = pid;
+		iovb_errf(err, errlen, "cannot start the backend relay of %s: %s", g->role,
+			  errdesc(ret));
+		goto cleanup;
+	}
+	g->relay_pid = pid;
+	/* Our unreaped child: its pid cannot be recycled, so this pidfd is exact. */
+	t->relay_pidfd[gi] = pidfd_open(pid, 0);
+	if (t->relay_pidfd[gi] < 0) {
+		ret = -errno;
+		iovb_errf(err, errlen, "pidfd_open(relay): %s", errdesc(errno));
+		goto cleanup;
+	}
+	/* Rewritten after each start, so a run killed halfway leaves every relay findable. */
+	ret = pid_file_write(t);
+	if (ret)
+		iovb_errf(err, errlen, "%s/%s: %s", t->run_dir, TOPO_RELAY_PID, errdesc(ret));
+cleanup:
+	return ret;
+}
+
+/*
+ * One pv guest: host TAP vnetK on br0 <=relay=> gN/eth0 (TAP), addresses, static neighbours
+ * and FDB entry, and the eswitch rule that sends its MAC towards the PF.
+ */
+static int build_pv_guest(struct topo *t, size_t gi, unsigned k, char *err, size_t errlen)
+{
+	struct topo_guest *g = &t->guests[gi];
+	enum topo_nsid gid = NS_G0 + g->num - 1;
+	char m_vnet[18], m_g[18], m_srv[18], mtu[16], addr[24];
+	struct tap_req guest = { "eth0", true }, host = { g->host_dev, false };
+	int fds[2] = { -1, -1 }, ret;
+
+	mac_of(t, MAC_VNET + k, m_vnet);
+	mac_of(t, MAC_G0 + g->num, m_g);
+	mac_of(t, MAC_SRV, m_srv);
+	snprintf(mtu, sizeof(mtu), "%u", t->mtu);
+	snprintf(addr, sizeof(addr), "%s%s", g->addr, TOPO_PLEN);
+	/*
+	 * The host end is written without NAPI, as vhost-net writes into its tap: the bridge
+	 * work of guest transmits runs in the backend's own context. The guest end uses NAPI:
+	 * a guest's virtio-net receives in a NAPI poll, so should the emulated one.
+	 */
+	fds[1] = ns_call(nsn(t, NS_HOST), tap_open_in, &host);
+	if (fds[1] < 0) {
+		ret = fds[1];
+		iovb_errf(err, errlen, "%s: TAP %s: %s", nsn(t, NS_HOST), g->host_dev,
+			  errdesc(ret));
+		goto cleanup;
+	}
+	dev_add(t, g->host_dev, NS_HOST, "tun", "backend port (vhost-net / VMBus host end)");
+	snprintf(t->devs[t->ndevs - 1].for_guest, sizeof(t->devs[0].for_guest), "%s", g->role);
+	fds[0] = ns_call(nsn(t, gid), tap_open_in, &guest);
+	if (fds[0] < 0) {
+		ret = fds[0];
+		iovb_errf(err, errlen, "%s: TAP eth0: %s", nsn(t, gid), errdesc(ret));
+		goto cleanup;
+	}
+	dev_add(t, "eth0", gid, "tun", "guest vNIC (virtio-net / netvsc)");
+	ret = start_relay(t, gi, fds, err, errlen);
+	if (!ret)
+		ret = run_tool(err, errlen, "ip", nsn(t, NS_HOST), "link", "set", g->host_dev,
+			       "address", m_vnet, "mtu", mtu, "master", "br0", "up", NULL);
+	if (!ret)
+		ret = run_tool(err, errlen, "ip", nsn(t, gid), "link", "set", "eth0", "address",
+			       m_g, "mtu", mtu, "up", NULL);
+	if (!ret)
+		ret = run_tool(err, errlen, "ip", nsn(t, gid), "addr", "add", addr, "dev", "eth0",
+			       NULL);
+	/* Static neighbours and FDB entries: no ARP, no flooding, nothing to learn mid-run. */
+	if (!ret)
+		ret = run_tool(err, errlen, "ip", nsn(t, gid), "neigh", "replace",
+			       TOPO_SERVER_ADDR, "lladdr", m_srv, "dev", "eth0", "nud", "permanent",
+			       NULL);
+	if (!ret)
+		ret = run_tool(err, errlen, "ip", nsn(t, NS_SRV), "neigh", "replace", g->addr,
+			       "lladdr", m_g, "dev", "eth0", "nud", "permanent", NULL);
+	if (!ret)
+		ret = run_tool(err, errlen, "bridge", nsn(t, NS_HOST), "fdb", "replace", m_g,
+			       "dev", g->host_dev, "master", "static", NULL);
+	/*
+	 * The eswitch: frames for a pv guest's MAC leave the adapter towards the PF. u32
+	 * offsets are relative to the network header at ingress, so `ether dst` matches at -14.
+	 * Everything else falls through to wire0's macvlan ports (the VFs) or is dropped.
+	 */
+	if (!ret)
+		ret = run_tool(err, errlen, "tc", nsn(t, NS_NIC), "filter", "add", "dev", "wire0",
+			       "parent", "ffff:", "protocol", "all", "prio", "1", "u32", "match",
+			       "ether", "dst", m_g, "action", "mirred", "egress", "redirect",
+			       "dev", "pfw", NULL);
+cleanup:
+	/* The relay holds its own copies; ours would keep the TAPs alive after it is gone. */
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return ret;
+}
+
+/*
+ * The PV path: adapter --(eswitch steering)--> pfw <-> pf0 (PF) -- br0 -- vnetK (TAP)
+ * <=relay K=> gN eth0 (TAP), one TAP port and one relay per pv guest.
+ */
+static int build_pv(struct topo *t, char *err, size_t errlen)
+{
+	char m_pfw[18], m_pf0[18], m_br[18], m_srv[18], mtu[16];
+	unsigned k = 0;
 	int ret;
 
 	mac_of(t, MAC_PFW, m_pfw);
 	mac_of(t, MAC_PF0, m_pf0);
 	mac_of(t, MAC_BR, m_br);
-	mac_of(t, MAC_VNET, m_vnet);
-	mac_of(t, MAC_G1, m_g1);
 	mac_of(t, MAC_SRV, m_srv);
 	snprintf(mtu, sizeof(mtu), "%u", t->mtu);
 	ret = run_tool(err, errlen, "ip", nsn(t, NS_NIC), "link", "add", "pfw", "address", m_pfw,
@@ -908,70 +1045,20 @@ static int build_pv(struct topo *t, int fds[2], char *err, size_t errlen)
 	if (ret)
 		goto cleanup;
 	dev_add(t, "br0", NS_HOST, "bridge", "virtual switch (vSwitch / OVS / bridge)");
-	/*
-	 * The host end is written without NAPI, as vhost-net writes into its tap: the bridge
-	 * work of guest transmits runs in the backend's own context. The guest end uses NAPI:
-	 * a guest's virtio-net receives in a NAPI poll, so should the emulated one.
-	 */
-	fds[1] = ns_call(nsn(t, NS_HOST), tap_open_in, &host);
-	if (fds[1] < 0) {
-		ret = fds[1];
-		iovb_errf(err, errlen, "%s: TAP vnet0: %s", nsn(t, NS_HOST), errdesc(ret));
-		goto cleanup;
-	}
-	dev_add(t, "vnet0", NS_HOST, "tun", "backend port (vhost-net / VMBus host end)");
-	fds[0] = ns_call(nsn(t, NS_G1), tap_open_in, &guest);
-	if (fds[0] < 0) {
-		ret = fds[0];
-		iovb_errf(err, errlen, "%s: TAP eth0: %s", nsn(t, NS_G1), errdesc(ret));
-		goto cleanup;
-	}
-	dev_add(t, "eth0", NS_G1, "tun", "guest vNIC (virtio-net / netvsc)");
-	ret = run_tool(err, errlen, "ip", nsn(t, NS_HOST), "link", "set", "vnet0", "address",
-		       m_vnet, "mtu", mtu, "master", "br0", "up", NULL);
-	if (!ret)
-		ret = run_tool(err, errlen, "ip", nsn(t, NS_HOST), "link", "set", "pf0", "master",
-			       "br0", "up", NULL);
+	ret = run_tool(err, errlen, "ip", nsn(t, NS_HOST), "link", "set", "pf0", "master", "br0",
+		       "up", NULL);
 	if (!ret)
 		ret = run_tool(err, errlen, "ip", nsn(t, NS_HOST), "link", "set", "br0", "up",
 			       NULL);
 	if (!ret)
 		ret = run_tool(err, errlen, "ip", nsn(t, NS_NIC), "link", "set", "pfw", "up", NULL);
 	if (!ret)
-		ret = run_tool(err, errlen, "ip", nsn(t, NS_G1), "link", "set", "eth0", "address",
-			       m_g1, "mtu", mtu, "up", NULL);
-	if (!ret)
-		ret = run_tool(err, errlen, "ip", nsn(t, NS_G1), "addr", "add",
-			       TOPO_G1_ADDR TOPO_PLEN, "dev", "eth0", NULL);
-	/* Static neighbours and FDB entries: no ARP, no flooding, nothing to learn mid-run. */
-	if (!ret)
-		ret = run_tool(err, errlen, "ip", nsn(t, NS_G1), "neigh", "replace",
-			       TOPO_SERVER_ADDR, "lladdr", m_srv, "dev", "eth0", "nud", "permanent",
-			       NULL);
-	if (!ret)
-		ret = run_tool(err, errlen, "ip", nsn(t, NS_SRV), "neigh", "replace", TOPO_G1_ADDR,
-			       "lladdr", m_g1, "dev", "eth0", "nud", "permanent", NULL);
-	if (!ret)
-		ret = run_tool(err, errlen, "bridge", nsn(t, NS_HOST), "fdb", "replace", m_g1,
-			       "dev", "vnet0", "master", "static", NULL);
-	if (!ret)
 		ret = run_tool(err, errlen, "bridge", nsn(t, NS_HOST), "fdb", "replace", m_srv,
 			       "dev", "pf0", "master", "static", NULL);
-	if (ret)
-		goto cleanup;
-	/*
-	 * The eswitch: frames for the PV guest's MAC leave the adapter towards the PF, and
-	 * whatever the PF sends goes out on the wire. u32 offsets are relative to the network
-	 * header at ingress, so `ether dst` matches at -14. Everything else falls through to
-	 * wire0's macvlan ports (the VFs) or is dropped.
-	 */
-	ret = run_tool(err, errlen, "tc", nsn(t, NS_NIC), "qdisc", "add", "dev", "wire0", "ingress",
-		       NULL);
+	/* Whatever the PF sends goes out on the wire. */
 	if (!ret)
-		ret = run_tool(err, errlen, "tc", nsn(t, NS_NIC), "filter", "add", "dev", "wire0",
-			       "parent", "ffff:", "protocol", "all", "prio", "1", "u32", "match",
-			       "ether", "dst", m_g1, "action", "mirred", "egress", "redirect",
-			       "dev", "pfw", NULL);
+		ret = run_tool(err, errlen, "tc", nsn(t, NS_NIC), "qdisc", "add", "dev", "wire0",
+			       "ingress", NULL);
 	if (!ret)
 		ret = run_tool(err, errlen, "tc", nsn(t, NS_NIC), "qdisc", "add", "dev", "pfw",
 			       "ingress", NULL);
@@ -980,64 +1067,50 @@ static int build_pv(struct topo *t, int fds[2], char *err, size_t errlen)
 			       "parent", "ffff:", "protocol", "all", "prio", "1", "u32", "match",
 			       "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev",
 			       "wire0", NULL);
+	for (size_t i = 0; !ret && i < t->nguests; i++)
+		if (t->guests[i].path == TOPO_PV)
+			ret = build_pv_guest(t, i, k++, err, errlen);
 cleanup:
 	return ret;
 }
 
-/* The VF path: a macvlan port of the adapter's wire0, owned by the guest. */
+/* The VF path: per vf guest a macvlan port of the adapter's wire0, owned by the guest. */
 static int build_vf(struct topo *t, char *err, size_t errlen)
 {
-	char m_g2[18], m_srv[18], mtu[16];
-	int ret;
+	char m_g[18], m_srv[18], mtu[16], addr[24];
+	int ret = 0;
 
-	mac_of(t, MAC_G2, m_g2);
 	mac_of(t, MAC_SRV, m_srv);
 	snprintf(mtu, sizeof(mtu), "%u", t->mtu);
-	/* Created straight into the guest: the lower device is looked up in nic, where we run. */
-	ret = run_tool(err, errlen, "ip", nsn(t, NS_NIC), "link", "add", "link", "wire0", "name",
-		       "eth0", "netns", nsn(t, NS_G2), "address", m_g2, "mtu", mtu, "type",
-		       "macvlan", "mode", "bridge", NULL);
-	if (ret)
-		goto cleanup;
-	dev_add(t, "eth0", NS_G2, "macvlan", "VF in the guest (eswitch-steered macvlan)");
-	ret = run_tool(err, errlen, "ip", nsn(t, NS_G2), "addr", "add", TOPO_G2_ADDR TOPO_PLEN,
-		       "dev", "eth0", NULL);
-	if (!ret)
-		ret = run_tool(err, errlen, "ip", nsn(t, NS_G2), "link", "set", "eth0", "up", NULL);
-	if (!ret)
-		ret = run_tool(err, errlen, "ip", nsn(t, NS_G2), "neigh", "replace",
-			       TOPO_SERVER_ADDR, "lladdr", m_srv, "dev", "eth0", "nud", "permanent",
+	for (size_t i = 0; !ret && i < t->nguests; i++) {
+		const struct topo_guest *g = &t->guests[i];
+		enum topo_nsid gid = NS_G0 + g->num - 1;
+
+		if (g->path != TOPO_VF)
+			continue;
+		mac_of(t, MAC_G0 + g->num, m_g);
+		snprintf(addr, sizeof(addr), "%s%s", g->addr, TOPO_PLEN);
+		/* Created straight into the guest: the lower device is looked up in nic. */
+		ret = run_tool(err, errlen, "ip", nsn(t, NS_NIC), "link", "add", "link", "wire0",
+			       "name", "eth0", "netns", nsn(t, gid), "address", m_g, "mtu", mtu,
+			       "type", "macvlan", "mode", "bridge", NULL);
+		if (ret)
+			break;
+		dev_add(t, "eth0", gid, "macvlan", "VF in the guest (eswitch-steered macvlan)");
+		ret = run_tool(err, errlen, "ip", nsn(t, gid), "addr", "add", addr, "dev", "eth0",
 			       NULL);
-	if (!ret)
-		ret = run_tool(err, errlen, "ip", nsn(t, NS_SRV), "neigh", "replace", TOPO_G2_ADDR,
-			       "lladdr", m_g2, "dev", "eth0", "nud", "permanent", NULL);
-cleanup:
-	return ret;
-}
-
-static int start_relay(struct topo *t, int fds[2], char *err, size_t errlen)
-{
-	pid_t pid;
-	int ret;
-
-	pid = relay__start(fds[0], fds[1], &t->relay_ctl);
-	if (pid < 0) {
-		ret = pid;
-		iovb_errf(err, errlen, "cannot start the backend relay: %s", errdesc(ret));
-		goto cleanup;
+		if (!ret)
+			ret = run_tool(err, errlen, "ip", nsn(t, gid), "link", "set", "eth0", "up",
+				       NULL);
+		if (!ret)
+			ret = run_tool(err, errlen, "ip", nsn(t, gid), "neigh", "replace",
+				       TOPO_SERVER_ADDR, "lladdr", m_srv, "dev", "eth0", "nud",
+				       "permanent", NULL);
+		if (!ret)
+			ret = run_tool(err, errlen, "ip", nsn(t, NS_SRV), "neigh", "replace",
+				       g->addr, "lladdr", m_g, "dev", "eth0", "nud", "permanent",
+				       NULL);
 	}
-	t->relay_pid = pid;
-	/* Our unreaped child: its pid cannot be recycled, so this pidfd is exact. */
-	t->relay_pidfd = pidfd_open(pid, 0);
-	if (t->relay_pidfd < 0) {
-		ret = -errno;
-		iovb_errf(err, errlen, "pidfd_open(relay): %s", errdesc(errno));
-		goto cleanup;
-	}
-	ret = pid_file_write(t->run_dir, pid);
-	if (ret)
-		iovb_errf(err, errlen, "%s/%s: %s", t->run_dir, TOPO_RELAY_PID, errdesc(ret));
-cleanup:
 	return ret;
 }
 
@@ -1198,10 +1271,8 @@ static int check_connectivity(const struct topo *t, char *err, size_t errlen)
 	if (t->link_rate_bps && t->link_rate_bps / 16 < bytes)
 		bytes = t->link_rate_bps / 16 > TOPO_CHECK_MIN ? t->link_rate_bps / 16
 							       : TOPO_CHECK_MIN;
-	if (t->path[TOPO_PV])
-		ret = check_path(t, lfd, &srv, NS_G1, bytes, err, errlen);
-	if (!ret && t->path[TOPO_VF])
-		ret = check_path(t, lfd, &srv, NS_G2, bytes, err, errlen);
+	for (size_t i = 0; !ret && i < t->nguests; i++)
+		ret = check_path(t, lfd, &srv, NS_G0 + t->guests[i].num - 1, bytes, err, errlen);
 cleanup:
 	if (lfd >= 0)
 		close(lfd);
@@ -1221,25 +1292,28 @@ static int topo_teardown(struct topo *t)
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		ret = -ENOMEM;
-	if (t->relay_ctl >= 0) {
-		/* Closing our end alone stops the relay; the signal covers a stuck write. */
-		close(t->relay_ctl);
-		t->relay_ctl = -1;
-	}
-	if (t->relay_pidfd >= 0) {
-		if (v) {
-			v->pidfd[0] = t->relay_pidfd;
-			v->pid[0] = t->relay_pid;
-			v->reap[0] = true;
-			v->n = 1;
-			victims__kill(v); /* closes the pidfd */
-		} else {
-			pidfd_send_signal(t->relay_pidfd, SIGKILL, NULL, 0);
-			close(t->relay_pidfd);
+	for (size_t i = 0; i < t->nguests; i++) {
+		if (t->relay_ctl[i] >= 0) {
+			/* Closing our end alone stops the relay; the signal covers a stuck write. */
+			close(t->relay_ctl[i]);
+			t->relay_ctl[i] = -1;
 		}
-		t->relay_pidfd = -1;
-		t->relay_pid = 0;
+		if (t->relay_pidfd[i] < 0)
+			continue;
+		if (v && v->n < TOPO_MAX_VICTIMS) {
+			v->pidfd[v->n] = t->relay_pidfd[i];
+			v->pid[v->n] = t->guests[i].relay_pid;
+			v->reap[v->n] = true;
+			v->n++;
+		} else {
+			pidfd_send_signal(t->relay_pidfd[i], SIGKILL, NULL, 0);
+			close(t->relay_pidfd[i]);
+		}
+		t->relay_pidfd[i] = -1;
+		t->guests[i].relay_pid = 0;
 	}
+	if (v)
+		victims__kill(v); /* closes the pidfds, all relays stop in one grace period */
 	for (size_t i = 0; i < t->nns; i++)
 		inos[i] = t->ns[i].ino;
 	if (v) {
@@ -1272,8 +1346,9 @@ static int topo_teardown(struct topo *t)
 struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 {
 	struct topo *t = NULL;
-	int fds[2] = { -1, -1 }, ret = 0;
+	unsigned ng[TOPO_NPATH];
 	char path[PATH_MAX];
+	int ret = 0;
 
 	iovb_errf(err, errlen, "ok");
 	if (!conf || !run_id_valid(conf->run_id)) {
@@ -1298,8 +1373,25 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 		iovb_errf(err, errlen, "out of memory");
 		goto cleanup;
 	}
-	t->relay_ctl = -1;
-	t->relay_pidfd = -1;
+	for (int p = 0; p < TOPO_NPATH; p++)
+		ng[p] = conf->guests[p] ? conf->guests[p] : 1;
+	if (ng[TOPO_PV] + ng[TOPO_VF] > TOPO_MAX_GUESTS) {
+		ret = -EINVAL;
+		iovb_errf(err, errlen, "%u guests: at most %d", ng[TOPO_PV] + ng[TOPO_VF],
+			  TOPO_MAX_GUESTS);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < conf->noffloads; i++) {
+		if (topo__offload_check(conf->offloads[i])) {
+			ret = -EINVAL;
+			iovb_errf(err, errlen, "bad offload setting '%s'", conf->offloads[i]);
+			goto cleanup;
+		}
+	}
+	for (int i = 0; i < TOPO_MAX_GUESTS; i++) {
+		t->relay_ctl[i] = -1;
+		t->relay_pidfd[i] = -1;
+	}
 	snprintf(t->run_id, sizeof(t->run_id), "%s", conf->run_id);
 	snprintf(t->run_dir, sizeof(t->run_dir), "%s/%s", TOPO_RUN_DIR, t->run_id);
 	for (int p = 0; p < TOPO_NPATH; p++)
@@ -1307,10 +1399,34 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 	t->link_rate_bps = conf->link_rate_bps;
 	t->mtu = conf->mtu ? conf->mtu : 1500;
 	t->mac_hash = fnv1a(t->run_id);
+	/* pv guests first, then vf: guest-N names the same guest whichever paths are selected */
+	t->nplanned = ng[TOPO_PV] + ng[TOPO_VF];
+	for (unsigned n = 1; n <= t->nplanned; n++) {
+		enum topo_path p = n <= ng[TOPO_PV] ? TOPO_PV : TOPO_VF;
+		struct topo_guest *g = &t->guests[t->nguests];
+
+		if (!t->path[p])
+			continue;
+		g->path = p;
+		g->num = n;
+		snprintf(g->ns, sizeof(g->ns), "%s-%s-g%u", TOPO_PREFIX, conf->run_id, n);
+		snprintf(g->role, sizeof(g->role), "guest-%u", n);
+		snprintf(g->addr, sizeof(g->addr), "10.77.0.%u", TOPO_GUEST_ADDR_BASE + n);
+		if (p == TOPO_PV)
+			snprintf(g->host_dev, sizeof(g->host_dev), "vnet%u", n - 1);
+		t->nguests++;
+	}
 	for (int i = 0; i < NS_COUNT; i++) {
 		t->ns_idx[i] = -1;
-		snprintf(t->ns_name[i], sizeof(t->ns_name[i]), "%s-%s-%s", TOPO_PREFIX, t->run_id,
-			 ns_defs[i].suffix);
+		if (i < NS_G0) {
+			snprintf(t->ns_name[i], sizeof(t->ns_name[i]), "%s-%s-%s", TOPO_PREFIX,
+				 t->run_id, ns_defs[i].suffix);
+			snprintf(t->ns_role[i], sizeof(t->ns_role[i]), "%s", ns_defs[i].role);
+		} else {
+			snprintf(t->ns_name[i], sizeof(t->ns_name[i]), "%s-%s-g%u", TOPO_PREFIX,
+				 t->run_id, ns_guest_num(i));
+			snprintf(t->ns_role[i], sizeof(t->ns_role[i]), "guest-%u", ns_guest_num(i));
+		}
 		ns_path(t->ns_name[i], path, sizeof(path));
 		if (ns_wanted(t, i) && !access(path, F_OK)) {
 			/* Never adopt (and later delete) what another run made. */
@@ -1336,10 +1452,7 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 	if (ret)
 		goto cleanup;
 	if (t->path[TOPO_PV]) {
-		ret = build_pv(t, fds, err, errlen);
-		if (ret)
-			goto cleanup;
-		ret = start_relay(t, fds, err, errlen);
+		ret = build_pv(t, err, errlen);
 		if (ret)
 			goto cleanup;
 	}
@@ -1360,12 +1473,11 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 		}
 		d->ifindex = (uint32_t)idx;
 	}
-	ret = check_connectivity(t, err, errlen);
+	for (size_t i = 0; i < conf->noffloads && !ret; i++)
+		ret = offload_apply(t, conf->offloads[i], err, errlen);
+	if (!ret)
+		ret = check_connectivity(t, err, errlen);
 cleanup:
-	/* The relay holds its own copies; ours would keep the TAPs alive after it is gone. */
-	for (int i = 0; i < 2; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
 	if (ret && t) {
 		topo_teardown(t);
 		free(t);
@@ -1394,14 +1506,20 @@ int topo__detach(struct topo *t)
 		ret = -EINVAL;
 		goto cleanup;
 	}
-	if (t->relay_ctl >= 0) {
-		ret = relay__detach(t->relay_ctl, 2000);
+	for (size_t i = 0; i < t->nguests; i++) {
+		if (t->relay_ctl[i] < 0)
+			continue;
+		ret = relay__detach(t->relay_ctl[i], 2000);
 		if (ret)
 			goto cleanup;
-		close(t->relay_ctl);
 	}
-	if (t->relay_pidfd >= 0)
-		close(t->relay_pidfd);
+	/* All relays acknowledged: only now is it safe to let go of them. */
+	for (size_t i = 0; i < t->nguests; i++) {
+		if (t->relay_ctl[i] >= 0)
+			close(t->relay_ctl[i]);
+		if (t->relay_pidfd[i] >= 0)
+			close(t->relay_pidfd[i]);
+	}
 	free(t);
 cleanup:
 	return ret;
@@ -1469,7 +1587,11 @@ static int down_match(const char *id, char *err, size_t errlen)
 			if (snprintf(dir, sizeof(dir), "%s/%s", TOPO_RUN_DIR, de->d_name) >=
 			    (int)sizeof(dir))
 				continue;
-			victims__add(v, pid_file_read(dir), RELAY_COMM, true);
+			pid_t pids[TOPO_MAX_GUESTS];
+			size_t np = pid_file_read(dir, pids, TOPO_MAX_GUESTS);
+
+			for (size_t k = 0; k < np; k++)
+				victims__add(v, pids[k], RELAY_COMM, true);
 		}
 		closedir(d);
 	}
@@ -1573,23 +1695,43 @@ const char *topo__server_addr(const struct topo *t)
 	return t ? TOPO_SERVER_ADDR : NULL;
 }
 
+size_t topo__nguests(const struct topo *t)
+{
+	return t ? t->nguests : 0;
+}
+
+const struct topo_guest *topo__guest(const struct topo *t, size_t i)
+{
+	return t && i < t->nguests ? &t->guests[i] : NULL;
+}
+
+static const struct topo_guest *first_guest(const struct topo *t, enum topo_path path)
+{
+	for (size_t i = 0; t && i < t->nguests; i++)
+		if (t->guests[i].path == path)
+			return &t->guests[i];
+	return NULL;
+}
+
 const char *topo__guest_ns(const struct topo *t, enum topo_path path)
 {
-	bool ok = t && path >= 0 && path < TOPO_NPATH && t->path[path];
+	const struct topo_guest *g = first_guest(t, path);
 
-	return ok ? t->ns_name[path == TOPO_PV ? NS_G1 : NS_G2] : NULL;
+	return g ? g->ns : NULL;
 }
 
 const char *topo__guest_role(const struct topo *t, enum topo_path path)
 {
-	bool ok = t && path >= 0 && path < TOPO_NPATH && t->path[path];
+	const struct topo_guest *g = first_guest(t, path);
 
-	return ok ? ns_defs[path == TOPO_PV ? NS_G1 : NS_G2].role : NULL;
+	return g ? g->role : NULL;
 }
 
 pid_t topo__relay_pid(const struct topo *t)
 {
-	return t ? t->relay_pid : 0;
+	const struct topo_guest *g = first_guest(t, TOPO_PV);
+
+	return g ? g->relay_pid : 0;
 }
 
 struct offload_req {
@@ -1598,21 +1740,179 @@ struct offload_req {
 	size_t len;
 };
 
+/* The offload features iovbench reads and sets, by their `ethtool -k` short names. */
+static const struct {
+	const char *key;
+	__u32 get, set;
+	__u32 flag; /* for ETHTOOL_GFLAGS/SFLAGS: the bit; 0 = the value itself */
+} offload_feats[] = {
+	{ "sg", ETHTOOL_GSG, ETHTOOL_SSG, 0 },
+	{ "tso", ETHTOOL_GTSO, ETHTOOL_STSO, 0 },
+	{ "gso", ETHTOOL_GGSO, ETHTOOL_SGSO, 0 },
+	{ "gro", ETHTOOL_GGRO, ETHTOOL_SGRO, 0 },
+	{ "lro", ETHTOOL_GFLAGS, ETHTOOL_SFLAGS, ETH_FLAG_LRO },
+	{ "rx-csum", ETHTOOL_GRXCSUM, ETHTOOL_SRXCSUM, 0 },
+	{ "tx-csum", ETHTOOL_GTXCSUM, ETHTOOL_STXCSUM, 0 },
+};
+
+#define NFEATS (sizeof(offload_feats) / sizeof(offload_feats[0]))
+
+/* A parsed "[ROLE/]DEV:feat=on|off,...": want[f] is -1 (leave), 0 or 1. */
+struct offload_spec {
+	char role[16]; /* "" = any */
+	char dev[16];  /* "*" = any */
+	int want[NFEATS];
+};
+
+static int offload_parse(const char *s, struct offload_spec *o)
+{
+	char buf[256], *colon, *slash, *tok, *save = NULL;
+	size_t n = 0;
+	int err = -EINVAL;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		goto cleanup;
+	strcpy(buf, s);
+	memset(o, 0, sizeof(*o));
+	for (size_t f = 0; f < NFEATS; f++)
+		o->want[f] = -1;
+	colon = strchr(buf, ':');
+	if (!colon)
+		goto cleanup;
+	*colon = '\0';
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		if (!*buf || strlen(buf) >= sizeof(o->role))
+			goto cleanup;
+		strcpy(o->role, buf);
+	}
+	tok = slash ? slash + 1 : buf;
+	if (!*tok || strlen(tok) >= sizeof(o->dev))
+		goto cleanup;
+	strcpy(o->dev, tok);
+	for (tok = strtok_r(colon + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		size_t f;
+
+		if (!eq)
+			goto cleanup;
+		*eq++ = '\0';
+		for (f = 0; f < NFEATS && strcmp(tok, offload_feats[f].key); f++)
+			;
+		if (f == NFEATS || (strcmp(eq, "on") && strcmp(eq, "off")))
+			goto cleanup;
+		o->want[f] = !strcmp(eq, "on");
+		n++;
+	}
+	if (n)
+		err = 0;
+cleanup:
+	return err;
+}
+
+int topo__offload_check(const char *spec)
+{
+	struct offload_spec o;
+
+	return offload_parse(spec, &o);
+}
+
+struct offload_set {
+	const char *ifname;
+	const int *want;
+	size_t failed; /* index of the feature that did not take, or NFEATS */
+};
+
+static int offload_ioctl(int fd, const char *ifname, struct ethtool_value *ev)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)ev;
+	return ioctl(fd, SIOCETHTOOL, &ifr) ? -errno : 0;
+}
+
+/* In the device's netns: set each wanted feature, then read it back. */
+static int offload_set_in(void *arg)
+{
+	struct offload_set *r = arg;
+	int fd, ret = 0;
+
+	r->failed = NFEATS;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	for (size_t f = 0; f < NFEATS && !ret; f++) {
+		struct ethtool_value ev = { .cmd = offload_feats[f].get };
+		bool on;
+
+		if (r->want[f] < 0)
+			continue;
+		ret = offload_ioctl(fd, r->ifname, &ev);
+		if (ret)
+			break;
+		if (offload_feats[f].flag)
+			ev.data = r->want[f] ? ev.data | offload_feats[f].flag
+					     : ev.data & ~offload_feats[f].flag;
+		else
+			ev.data = (__u32)r->want[f];
+		ev.cmd = offload_feats[f].set;
+		ret = offload_ioctl(fd, r->ifname, &ev);
+		/* The legacy set calls may accept a change the device then refuses: read back. */
+		ev = (struct ethtool_value){ .cmd = offload_feats[f].get };
+		if (!ret)
+			ret = offload_ioctl(fd, r->ifname, &ev);
+		on = offload_feats[f].flag ? !!(ev.data & offload_feats[f].flag) : !!ev.data;
+		if (!ret && on != (r->want[f] == 1))
+			ret = -EOPNOTSUPP;
+		if (ret)
+			r->failed = f;
+	}
+	close(fd);
+cleanup:
+	return ret;
+}
+
+static int offload_apply(struct topo *t, const char *spec, char *err, size_t errlen)
+{
+	struct offload_spec o;
+	struct offload_set r;
+	size_t matched = 0;
+	int ret;
+
+	ret = offload_parse(spec, &o);
+	if (ret) {
+		iovb_errf(err, errlen, "bad offload setting '%s'", spec);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < t->ndevs && !ret; i++) {
+		const struct topo_dev *d = &t->devs[i];
+
+		if ((o.role[0] && strcmp(o.role, d->role)) ||
+		    (strcmp(o.dev, "*") && strcmp(o.dev, d->name)))
+			continue;
+		matched++;
+		r = (struct offload_set){ d->name, o.want, NFEATS };
+		ret = ns_call(d->netns, offload_set_in, &r);
+		if (ret)
+			iovb_errf(err, errlen, "--offload %s: %s/%s: cannot set %s: %s", spec, d->role,
+				  d->name, r.failed < NFEATS ? offload_feats[r.failed].key : "?",
+				  errdesc(ret));
+	}
+	if (!ret && !matched) {
+		ret = -ENODEV;
+		iovb_errf(err, errlen, "--offload %s: no such device in the topology (ROLE/DEV, "
+			  "e.g. host/br0, guest-1/eth0, nic/wire0)", spec);
+	}
+cleanup:
+	return ret;
+}
+
 static int offloads_in(void *arg)
 {
-	static const struct {
-		const char *key;
-		__u32 cmd;
-		__u32 flag; /* for ETHTOOL_GFLAGS: the bit; 0 = the value itself */
-	} feats[] = {
-		{ "sg", ETHTOOL_GSG, 0 },
-		{ "tso", ETHTOOL_GTSO, 0 },
-		{ "gso", ETHTOOL_GGSO, 0 },
-		{ "gro", ETHTOOL_GGRO, 0 },
-		{ "lro", ETHTOOL_GFLAGS, ETH_FLAG_LRO },
-		{ "rx-csum", ETHTOOL_GRXCSUM, 0 },
-		{ "tx-csum", ETHTOOL_GTXCSUM, 0 },
-	};
 	struct offload_req *r = arg;
 	size_t off = 0;
 	int fd, ret = 0;
@@ -1622,22 +1922,18 @@ static int offloads_in(void *arg)
 		ret = -errno;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < sizeof(feats) / sizeof(feats[0]); i++) {
-		struct ethtool_value ev = { .cmd = feats[i].cmd };
-		struct ifreq ifr = { 0 };
+	for (size_t i = 0; i < NFEATS; i++) {
+		struct ethtool_value ev = { .cmd = offload_feats[i].get };
 		bool on;
 		int n;
 
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", r->ifname);
-		ifr.ifr_data = (void *)&ev;
 		/* The legacy one-feature ioctls: no string sets to fetch, same dev->features. */
-		if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-			ret = -errno;
+		ret = offload_ioctl(fd, r->ifname, &ev);
+		if (ret)
 			break;
-		}
-		on = feats[i].flag ? !!(ev.data & feats[i].flag) : !!ev.data;
-		n = snprintf(r->buf + off, r->len - off, "%s%s=%s", off ? " " : "", feats[i].key,
-			     on ? "on" : "off");
+		on = offload_feats[i].flag ? !!(ev.data & offload_feats[i].flag) : !!ev.data;
+		n = snprintf(r->buf + off, r->len - off, "%s%s=%s", off ? " " : "",
+			     offload_feats[i].key, on ? "on" : "off");
 		if (n < 0 || (size_t)n >= r->len - off) {
 			ret = -ENOSPC;
 			break;
@@ -1661,6 +1957,30 @@ int topo__dev_offloads(const struct topo *t, size_t i, char *buf, size_t len)
 	ret = ns_call(t->devs[i].netns, offloads_in, &r);
 cleanup:
 	return ret;
+}
+
+int topo__parse_guests(const char *s, unsigned guests[TOPO_NPATH])
+{
+	char buf[32], *plus;
+	uint64_t vf, pv;
+	int err = -EINVAL;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		goto cleanup;
+	strcpy(buf, s);
+	plus = strchr(buf, '+');
+	if (!plus)
+		goto cleanup;
+	*plus = '\0';
+	if (iovb_parse_u64(buf, 0, TOPO_MAX_GUESTS, &vf) ||
+	    iovb_parse_u64(plus + 1, 0, TOPO_MAX_GUESTS, &pv) || !(vf + pv) ||
+	    vf + pv > TOPO_MAX_GUESTS)
+		goto cleanup;
+	guests[TOPO_VF] = (unsigned)vf;
+	guests[TOPO_PV] = (unsigned)pv;
+	err = 0;
+cleanup:
+	return err;
 }
 
 int topo__parse_paths(const char *s, bool path[TOPO_NPATH])

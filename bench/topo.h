@@ -19,11 +19,43 @@ extern const char *const topo_path_names[TOPO_NPATH]; /* "pv", "vf" */
 /* Parse a list like "pv,vf" into path[]: each known once, at least one. 0 or -EINVAL. */
 int topo__parse_paths(const char *s, bool path[TOPO_NPATH]);
 
+#define TOPO_MAX_GUESTS 8 /* all paths together */
+
+/*
+ * Parse "VF+PV" guest counts, e.g. "2+2" (two VF guests, two pv guests), into
+ * guests[TOPO_VF] and guests[TOPO_PV]: each 0..TOPO_MAX_GUESTS, together 1..TOPO_MAX_GUESTS.
+ * 0 or -EINVAL.
+ */
+int topo__parse_guests(const char *s, unsigned guests[TOPO_NPATH]);
+
+/* Syntax check of one offload setting "[ROLE/]DEV:feat=on|off,..." (docs/paths.md). 0 or -EINVAL. */
+int topo__offload_check(const char *spec);
+
 struct topo_conf {
 	const char *run_id;   /* short unique id, e.g. "a1b2c3": names are iovb-<run_id>-<what> */
 	bool path[TOPO_NPATH]; /* which guests to create */
+	/*
+	 * Guests per path (0 = 1 for a selected path). Guests are numbered pv first: guest-1 ..
+	 * guest-<pv> on the pv path, then the vf guests, whether or not a path is selected, so
+	 * a role names the same guest across runs of one --guests setting.
+	 */
+	unsigned guests[TOPO_NPATH];
 	uint64_t link_rate_bps; /* shape the physical link (tbf); 0 = unshaped */
 	uint32_t mtu;         /* 0 = 1500 */
+	/* Offload settings applied before the path check: "NS/DEV:feat=on|off,..." (see docs/paths.md). */
+	const char *const *offloads;
+	size_t noffloads;
+};
+
+/* A guest (VM) of the topology. */
+struct topo_guest {
+	enum topo_path path;
+	unsigned num;	   /* N of guest-N */
+	char ns[64];	   /* its netns */
+	char role[16];	   /* "guest-N" */
+	char addr[16];	   /* its IPv4 address */
+	char host_dev[16]; /* pv: the host's TAP port of its backend (vnetK), "" on vf */
+	pid_t relay_pid;   /* pv: its backend relay process (host role), 0 on vf */
 };
 
 /* A namespace standing for a machine. */
@@ -42,6 +74,7 @@ struct topo_dev {
 	char stands_for[48]; /* e.g. "physical link (server side)", "guest vNIC (virtio-net)" */
 	uint32_t ifindex;
 	uint64_t netns_ino;
+	char for_guest[16]; /* host-side device serving one guest only (its backend TAP), else "" */
 };
 
 struct topo;
@@ -63,7 +96,11 @@ const struct topo_dev *topo__dev(const struct topo *t, size_t i);
 /* Role charged for work on (netns inode, ifindex); "other" when outside the topology. */
 const char *topo__role_of(const struct topo *t, uint64_t netns_ino);
 
-/* netns name of the file server and of the guest on `path`; the server's address. */
+/* Guests of the selected paths, in number order. */
+size_t topo__nguests(const struct topo *t);
+const struct topo_guest *topo__guest(const struct topo *t, size_t i);
+
+/* netns name of the file server and of the (first) guest on `path`; the server's address. */
 const char *topo__server_ns(const struct topo *t);
 const char *topo__server_addr(const struct topo *t);
 const char *topo__guest_ns(const struct topo *t, enum topo_path path);
@@ -71,7 +108,7 @@ const char *topo__guest_role(const struct topo *t, enum topo_path path);
 /* Offload settings of device i as "tso=on gso=on gro=off ..." (ethtool -k). 0 or -errno. */
 int topo__dev_offloads(const struct topo *t, size_t i, char *buf, size_t len);
 
-/* The backend relay process (host role), 0 if none. */
+/* The (first pv guest's) backend relay process (host role), 0 if none. */
 pid_t topo__relay_pid(const struct topo *t);
 
 /* Run fn(arg) in a forked child inside netns `ns`; returns the child's pid or -errno. */
