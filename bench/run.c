@@ -39,8 +39,13 @@
 #include "iovb/threads.h"
 
 #define RUN_PORT 4450
-#define DEFAULT_BYTES (4ULL << 30)
+#define DEFAULT_BYTES (2ULL << 30) /* per guest */
 #define DEFAULT_WARMUP (256ULL << 20)
+#define DEFAULT_GUESTS_VF 2
+#define DEFAULT_GUESTS_PV 2
+#define DEFAULT_MAX_REPS 10
+#define RUN_MAX_OFFLOADS 16
+#define SERIES_INTERVAL_NS 1000000000ULL
 
 /* Set from the signal handler; the only mutable static, as a handler can reach nothing else. */
 static volatile sig_atomic_t run_interrupted;
@@ -48,9 +53,13 @@ static volatile sig_atomic_t server_stop;
 
 struct run_opts {
 	bool path[TOPO_NPATH];
-	uint64_t bytes;
+	unsigned guests[TOPO_NPATH];
+	bool concurrent; /* all guests of every path in one window */
+	uint64_t bytes;	 /* per guest and window */
 	uint64_t warmup;
-	uint64_t reps;
+	uint64_t reps;	   /* exactly this many, or at least this many with max_stddev */
+	double max_stddev; /* percent; 0 = off */
+	uint64_t max_reps;
 	uint64_t io_size;
 	uint64_t depth;
 	uint64_t link_rate;
@@ -59,9 +68,13 @@ struct run_opts {
 	bool use_bpf;
 	bool use_perf;
 	bool report;
+	bool series;
 	int verbose; /* -1 quiet, 0 normal, 1 verbose */
 	const char *label;
 	const char *output;
+	const char *run_id;
+	const char *offloads[RUN_MAX_OFFLOADS];
+	size_t noffloads;
 };
 
 struct run_ctx {
@@ -90,7 +103,6 @@ struct client_arg {
 	struct engine_client_conf conf;
 	int msg_fd; /* write end */
 	int hold_fd; /* read end: the child waits for EOF so its threads can be read after the copy */
-	int parent_fds[2]; /* the run's ends, which the forked child must close for EOF to come */
 	pid_t parent;
 };
 
@@ -111,16 +123,32 @@ static const char *const run_usage =
 	"options:\n"
 	"  --paths LIST        datapaths to measure: pv (paravirtual: TAP + host relay + bridge),\n"
 	"                      vf (SR-IOV-like: macvlan VF on the adapter); default pv,vf\n"
-	"  --bytes SIZE        bytes each copy moves (default 4G; K/M/G = KiB/MiB/GiB)\n"
-	"  --reps N            repetitions per path, interleaved (default 3)\n"
+	"  --guests VF+PV      guests per path (default 2+2, as the study: guest-1, guest-2 on pv,\n"
+	"                      guest-3, guest-4 on vf; pv guests are numbered first). The guests\n"
+	"                      of a path copy at the same time in one measured window\n"
+	"  --concurrent        one window per repetition with every guest of every path at once\n"
+	"                      (runs[].path \"pv+vf\") instead of one window per path\n"
+	"  --bytes SIZE        bytes each guest copies per window (default 2G; K/M/G = KiB/MiB/GiB)\n"
+	"  --reps N            repetitions per path, interleaved (default 3); with --max-stddev,\n"
+	"                      the least number of repetitions\n"
+	"  --max-stddev PCT    repeat until the relative standard deviation of throughput is below\n"
+	"                      PCT percent on every path (at least 2 repetitions)\n"
+	"  --max-reps N        upper bound for --max-stddev (default 10)\n"
 	"  --io-size SIZE      bytes per SMB2 READ (default 1M)\n"
 	"  --depth N           READs in flight (credits), 1-256 (default 8)\n"
-	"  --warmup SIZE       untimed copy per path before the first repetition (default 256M, 0 = none)\n"
+	"  --warmup SIZE       untimed copy per guest before the first repetition (default 256M,\n"
+	"                      0 = none)\n"
 	"  --collectors LIST   procfs,bpf,perf (default procfs,bpf; procfs always runs). perf\n"
 	"                      samples kernel code at 999 Hz (cpu-clock) and charges it to\n"
 	"                      modules/subsystems (data/modules.tsv, docs/modules.md)\n"
-	"  --link-rate RATE    shape the physical link with tbf, e.g. 10gbit (default unshaped)\n"
+	"  --no-series         no per-second time series in the runs\n"
+	"  --link-rate RATE    shape the physical link with tbf both ways, e.g. 10gbit\n"
+	"                      (default unshaped)\n"
+	"  --offload SPEC      offloads to set before measuring, [ROLE/]DEV:FEAT=on|off,... e.g.\n"
+	"                      host/br0:gro=off or '*:tso=off,gso=off' (FEAT: sg tso gso gro lro\n"
+	"                      rx-csum tx-csum; repeatable; every device's settings are recorded)\n"
 	"  --timeout T         give up a copy after T (default 300s)\n"
+	"  --run-id ID         name the topology iovb-ID-* (default: random; [A-Za-z0-9_], 1-32)\n"
 	"  --label NAME        name part of the record file (default \"run\")\n"
 	"  -o, --output FILE   record path (default results/<UTC time>-<label>.json.gz)\n"
 	"  --report            print the report of the record when done\n"
@@ -129,7 +157,8 @@ static const char *const run_usage =
 	"\n"
 	"examples:\n"
 	"  iovbench run --report\n"
-	"  iovbench run --paths pv --bytes 8G --reps 5 --link-rate 10gbit -o pv.json.gz\n"
+	"  iovbench run --guests 1+1 --paths pv --bytes 8G --reps 5 --link-rate 10gbit -o pv.json.gz\n"
+	"  iovbench run --max-stddev 5 --max-reps 8\n"
 	"\n"
 	"The record (docs/record.md) holds every figure with its source; 'iovbench report FILE'\n"
 	"prints per path the throughput and, per role, CPU ns per byte by softirq vector and device.\n";
@@ -210,20 +239,36 @@ static int parse_collectors(const char *s, struct run_opts *o)
 	return 0;
 }
 
+static bool run_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n >= 1 && n <= 32 && strspn(id, "abcdefghijklmnopqrstuvwxyz"
+					       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
+}
+
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_PATHS = 256, O_BYTES, O_REPS, O_IOSIZE, O_DEPTH, O_WARMUP, O_COLL, O_RATE,
-	       O_TIMEOUT, O_LABEL, O_REPORT };
+	       O_TIMEOUT, O_LABEL, O_REPORT, O_GUESTS, O_CONC, O_MAXSD, O_MAXREPS, O_OFFLOAD,
+	       O_RUNID, O_NOSERIES };
 	static const struct option opts[] = {
 		{ "paths", required_argument, NULL, O_PATHS },
+		{ "guests", required_argument, NULL, O_GUESTS },
+		{ "concurrent", no_argument, NULL, O_CONC },
 		{ "bytes", required_argument, NULL, O_BYTES },
 		{ "reps", required_argument, NULL, O_REPS },
+		{ "max-stddev", required_argument, NULL, O_MAXSD },
+		{ "max-reps", required_argument, NULL, O_MAXREPS },
 		{ "io-size", required_argument, NULL, O_IOSIZE },
 		{ "depth", required_argument, NULL, O_DEPTH },
 		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "collectors", required_argument, NULL, O_COLL },
+		{ "no-series", no_argument, NULL, O_NOSERIES },
 		{ "link-rate", required_argument, NULL, O_RATE },
+		{ "offload", required_argument, NULL, O_OFFLOAD },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "run-id", required_argument, NULL, O_RUNID },
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "output", required_argument, NULL, 'o' },
 		{ "report", no_argument, NULL, O_REPORT },
@@ -232,13 +277,19 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	bool reps_given = false, max_reps_given = false;
+	uint64_t u;
+	char *end;
 	int ch;
 
 	*o = (struct run_opts){
 		.path = { true, true }, .bytes = DEFAULT_BYTES, .warmup = DEFAULT_WARMUP,
-		.reps = 3, .io_size = 1 << 20, .depth = 8, .timeout_ns = 300000000000ULL,
-		.use_procfs = true, .use_bpf = true, .label = "run",
+		.reps = 3, .max_reps = DEFAULT_MAX_REPS, .io_size = 1 << 20, .depth = 8,
+		.timeout_ns = 300000000000ULL, .use_procfs = true, .use_bpf = true, .series = true,
+		.label = "run",
 	};
+	o->guests[TOPO_VF] = DEFAULT_GUESTS_VF;
+	o->guests[TOPO_PV] = DEFAULT_GUESTS_PV;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":o:qvh", opts, NULL)) != -1) {
@@ -247,6 +298,14 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			if (topo__parse_paths(optarg, o->path))
 				return cli__usage_error("iovbench run", "bad --paths '%s': a list of pv,vf", optarg);
 			break;
+		case O_GUESTS:
+			if (topo__parse_guests(optarg, o->guests))
+				return cli__usage_error("iovbench run", "bad --guests '%s': VF+PV counts like 2+2, 1 to 8 guests in all",
+						   optarg);
+			break;
+		case O_CONC:
+			o->concurrent = true;
+			break;
 		case O_BYTES:
 			if (iovb_parse_size(optarg, &o->bytes) || !o->bytes)
 				return cli__usage_error("iovbench run", "bad --bytes '%s': a size like 2G or 512M", optarg);
@@ -254,6 +313,20 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case O_REPS:
 			if (iovb_parse_u64(optarg, 1, 1000, &o->reps))
 				return cli__usage_error("iovbench run", "bad --reps '%s': 1 to 1000", optarg);
+			reps_given = true;
+			break;
+		case O_MAXSD:
+			errno = 0;
+			o->max_stddev = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->max_stddev > 0) ||
+			    o->max_stddev >= 100)
+				return cli__usage_error("iovbench run", "bad --max-stddev '%s': a percentage above 0, below 100",
+						   optarg);
+			break;
+		case O_MAXREPS:
+			if (iovb_parse_u64(optarg, 2, 1000, &o->max_reps))
+				return cli__usage_error("iovbench run", "bad --max-reps '%s': 2 to 1000", optarg);
+			max_reps_given = true;
 			break;
 		case O_IOSIZE:
 			if (iovb_parse_size(optarg, &o->io_size) || o->io_size < 512 ||
@@ -273,13 +346,27 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 				return cli__usage_error("iovbench run", "bad --collectors '%s': a list of procfs,bpf,perf",
 						   optarg);
 			break;
+		case O_NOSERIES:
+			o->series = false;
+			break;
 		case O_RATE:
 			if (iovb_parse_rate_bps(optarg, &o->link_rate) || !o->link_rate)
 				return cli__usage_error("iovbench run", "bad --link-rate '%s': a rate like 10gbit", optarg);
 			break;
+		case O_OFFLOAD:
+			if (topo__offload_check(optarg) || o->noffloads >= RUN_MAX_OFFLOADS)
+				return cli__usage_error("iovbench run", "bad --offload '%s': [ROLE/]DEV:FEAT=on|off,... (at most 16)",
+						   optarg);
+			o->offloads[o->noffloads++] = optarg;
+			break;
 		case O_TIMEOUT:
 			if (iovb_parse_duration_ns(optarg, &o->timeout_ns) || !o->timeout_ns)
 				return cli__usage_error("iovbench run", "bad --timeout '%s': a duration like 300s", optarg);
+			break;
+		case O_RUNID:
+			if (!run_id_ok(optarg))
+				return cli__usage_error("iovbench run", "bad --run-id '%s': 1 to 32 of A-Z a-z 0-9 _", optarg);
+			o->run_id = optarg;
 			break;
 		case O_LABEL:
 			if (!*optarg || strlen(optarg) > 64 || strpbrk(optarg, "/ \t\n"))
@@ -310,6 +397,22 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind < argc)
 		return cli__usage_error("iovbench run", "unexpected argument '%s'", argv[optind]);
+	for (int p = 0; p < TOPO_NPATH; p++)
+		if (o->path[p] && !o->guests[p])
+			return cli__usage_error("iovbench run", "--paths has %s but --guests gives it no guest",
+					   topo_path_names[p]);
+	if (max_reps_given && !o->max_stddev)
+		return cli__usage_error("iovbench run", "%s needs --max-stddev", "--max-reps");
+	if (o->max_stddev) {
+		/* A spread needs two values; --reps is the least number then. */
+		if (!reps_given)
+			o->reps = 2;
+		if (o->reps < 2 || o->reps > o->max_reps)
+			return cli__usage_error("iovbench run", "with --max-stddev, --reps (the least) must be 2..--max-reps%s",
+					   "");
+	}
+	u = o->reps;
+	(void)u;
 	return 0;
 }
 
@@ -349,6 +452,17 @@ static void client_progress(void *p, uint64_t done, uint64_t total)
 		return;
 }
 
+static void close_others(int a, int b)
+{
+	unsigned lo = (unsigned)(a < b ? a : b), hi = (unsigned)(a < b ? b : a);
+
+	if (lo > 3)
+		close_range(3, lo - 1, 0);
+	if (hi > lo + 1)
+		close_range(lo + 1, hi - 1, 0);
+	close_range(hi + 1, ~0U, 0);
+}
+
 static int client_main(void *p)
 {
 	struct client_arg *a = p;
@@ -356,8 +470,11 @@ static int client_main(void *p)
 	char c;
 
 	die_with_parent(a->parent);
-	close(a->parent_fds[0]);
-	close(a->parent_fds[1]);
+	/*
+	 * Every fd but our two pipe ends goes: the run's ends of every guest's pipes (or the EOF
+	 * another client waits for never comes), relay control sockets, collector fds.
+	 */
+	close_others(a->msg_fd, a->hold_fd);
 	if (!m)
 		return 1;
 	a->conf.progress = client_progress;
@@ -421,62 +538,310 @@ static void waitpid_quiet(pid_t pid)
 		;
 }
 
+/* One guest's copy inside a window. */
+struct guest_copy {
+	const struct topo_guest *g;
+	struct client_arg ca;
+	pid_t pid;
+	int msg;  /* read end of its message pipe */
+	int hold; /* write end of its hold pipe */
+	uint64_t done;
+	bool finished; /* its result arrived (or it died: have_res false) */
+	bool have_res;
+	struct engine_result res;
+};
+
+/* The per-second series of one window (schema in docs/record.md, "series"). */
+struct series {
+	json_t *t_s, *bytes, *tp, *softirq_ns;
+	json_t *cpu;	  /* role -> array of ns per interval */
+	json_t *cpu_prev; /* role -> cumulative ns at the last sample */
+	uint64_t bytes_prev, last_ns, softirq_prev;
+	size_t n;
+	bool cpu_bpf; /* every sample had bpf figures */
+};
+
+/* Add the threads of every process the run keeps (server, relays) to s. */
+static void threads_long_lived(const struct run_ctx *c, struct threads_snap *s)
+{
+	threads_snap__add(s, c->server_pid, IOVB_ROLE_SERVER);
+	for (size_t i = 0; i < topo__nguests(c->topo); i++)
+		if (topo__guest(c->topo, i)->relay_pid > 0)
+			threads_snap__add(s, topo__guest(c->topo, i)->relay_pid, IOVB_ROLE_HOST);
+}
+
+static void role_add_ns(json_t *roles, const char *role, double v)
+{
+	json_t *old = json_object_get(roles, role);
+
+	json_object_set_new(roles, role, json_real((old ? json_number_value(old) : 0) + v));
+}
+
 /*
- * Run one copy from the guest on `path`. With measure set, the collectors' window is the copy
- * (opened just before the client starts, closed as soon as its result arrives) and the run's
- * JSON is appended to c->runs. Returns 0, or -errno when the run cannot go on.
+ * CPU per role since the window opened, as the report computes it: each role's threads
+ * (schedstat, net of the interrupt time bpf saw on top of them) plus, with bpf, the NET_RX
+ * time charged to the role's devices. Returns role -> ns.
  */
-static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool measure)
+static json_t *role_cpu(const struct run_ctx *c, const struct threads_snap *td,
+			const struct netcpu_stats *ns)
+{
+	json_t *roles = json_object();
+
+	for (size_t i = 0; i < td->n; i++) {
+		double cpu = (double)td->t[i].cpu_ns, irq = 0;
+
+		for (size_t k = 0; ns && k < ns->ntasks; k++)
+			if (ns->tasks[k].tid == td->t[i].tid)
+				irq = (double)ns->tasks[k].irq_ns;
+		role_add_ns(roles, td->t[i].role, cpu > irq ? cpu - irq : 0);
+	}
+	for (size_t i = 0; ns && i < ns->ndevs; i++)
+		role_add_ns(roles, topo__role_of(c->topo, ns->devs[i].netns_ino),
+			    (double)ns->devs[i].ns);
+	return roles;
+}
+
+static void series_init(struct series *s, uint64_t w0)
+{
+	*s = (struct series){ .t_s = json_array(), .bytes = json_array(), .tp = json_array(),
+			      .softirq_ns = json_array(), .cpu = json_object(),
+			      .cpu_prev = json_object(), .last_ns = w0, .cpu_bpf = true };
+}
+
+static void series_free(struct series *s)
+{
+	json_decref(s->t_s);
+	json_decref(s->bytes);
+	json_decref(s->tp);
+	json_decref(s->softirq_ns);
+	json_decref(s->cpu);
+	json_decref(s->cpu_prev);
+	memset(s, 0, sizeof(*s));
+}
+
+/* /proc/stat softirq time of all CPUs, ns; 0 when unreadable. */
+static uint64_t softirq_total_ns(void)
+{
+	struct procfs_snap p = { 0 };
+	uint64_t v = 0;
+
+	if (!procfs_snap__read(&p, "/proc"))
+		v = p.total.softirq * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
+	procfs_snap__free(&p);
+	return v;
+}
+
+/* Append one interval ending at now_ns: bytes is the guests' total so far, roles cumulative. */
+static void series_add(struct series *s, uint64_t w0, uint64_t now, uint64_t bytes,
+		       json_t *roles, bool bpf, uint64_t softirq_ns, uint64_t softirq0)
+{
+	double dt = (double)(now - s->last_ns) / 1e9;
+	uint64_t db = bytes > s->bytes_prev ? bytes - s->bytes_prev : 0;
+	uint64_t sq = softirq_ns - softirq0;
+	const char *role;
+	json_t *v, *a;
+
+	json_array_append_new(s->t_s, json_real((double)(now - w0) / 1e9));
+	json_array_append_new(s->bytes, json_integer((json_int_t)db));
+	json_array_append_new(s->tp, record__real(dt > 0 ? (double)db * 8 / dt : NAN));
+	json_array_append_new(s->softirq_ns,
+			      json_integer((json_int_t)(softirq_ns && sq > s->softirq_prev ?
+							sq - s->softirq_prev : 0)));
+	s->softirq_prev = softirq_ns ? sq : s->softirq_prev;
+	s->cpu_bpf &= bpf;
+	json_object_foreach(roles, role, v) {
+		double prev = json_number_value(json_object_get(s->cpu_prev, role));
+		double d = json_number_value(v) - prev;
+
+		a = json_object_get(s->cpu, role);
+		if (!a) {
+			/* A role first seen now had nothing measured before. */
+			a = json_array();
+			for (size_t i = 0; i < s->n; i++)
+				json_array_append_new(a, json_integer(0));
+			json_object_set_new(s->cpu, role, a);
+		}
+		json_array_append_new(a, json_integer((json_int_t)(d > 0 ? d : 0)));
+	}
+	json_object_foreach(s->cpu, role, a)
+		if (json_array_size(a) < s->n + 1)
+			json_array_append_new(a, json_integer(0));
+	json_object_update(s->cpu_prev, roles);
+	s->bytes_prev = bytes;
+	s->last_ns = now;
+	s->n++;
+}
+
+static json_t *series_json(struct series *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "interval_s", json_real((double)SERIES_INTERVAL_NS / 1e9));
+	json_object_set(o, "t_s", s->t_s);
+	json_object_set(o, "bytes", s->bytes);
+	json_object_set(o, "throughput_bps", s->tp);
+	json_object_set(o, "cpu_ns", s->cpu);
+	json_object_set_new(o, "cpu_source", json_string(s->cpu_bpf ?
+		"per role: schedstat of its threads net of bpf task_irq + bpf NET_RX on its devices" :
+		"per role: schedstat of its threads only (bpf unavailable)"));
+	json_object_set(o, "softirq_ns", s->softirq_ns);
+	json_object_set_new(o, "bytes_source",
+			    json_string("client progress (about every 100 ms) as last reported "
+					"before each sample; the last interval ends with the results"));
+	return o;
+}
+
+/* Take a per-second sample: bytes from the guests' progress, CPU per role now. */
+static void series_tick(const struct run_ctx *c, struct series *s, const struct guest_copy *gc,
+			size_t ng, const struct threads_snap *t0, uint64_t w0, uint64_t softirq0)
+{
+	struct threads_snap now = { 0 }, d = { 0 };
+	struct netcpu_stats ns = { 0 };
+	bool bpf = false;
+	uint64_t bytes = 0;
+	json_t *roles;
+
+	threads_long_lived(c, &now);
+	for (size_t i = 0; i < ng; i++) {
+		bytes += gc[i].have_res ? gc[i].res.bytes : gc[i].done;
+		if (gc[i].pid > 0)
+			threads_snap__add(&now, gc[i].pid, gc[i].g->role);
+	}
+	threads_snap__delta(t0, &now, &d);
+	/* Non-destructive: the window's own start stays; this reads the deltas so far. */
+	if (c->nc && !netcpu__stop(c->nc, &ns))
+		bpf = true;
+	roles = role_cpu(c, &d, bpf ? &ns : NULL);
+	series_add(s, w0, now_ns(), bytes, roles, bpf, softirq_total_ns(), softirq0);
+	json_decref(roles);
+	netcpu_stats__free(&ns);
+	threads_snap__free(&now);
+	threads_snap__free(&d);
+}
+
+static const char *window_label(const bool sel[TOPO_NPATH])
+{
+	return sel[TOPO_PV] && sel[TOPO_VF] ? "pv+vf" : sel[TOPO_PV] ? "pv" : "vf";
+}
+
+static json_t *engine_json(const struct engine_result *e, const char *source)
+{
+	double secs = (double)(e->end_ns - e->start_ns) / 1e9;
+
+	return json_pack("{ss sI sI sI so so so}", "source", source, "bytes", (json_int_t)e->bytes,
+			 "wire_bytes", (json_int_t)e->wire_bytes, "ios", (json_int_t)e->ios,
+			 "seconds", record__real(e->end_ns > e->start_ns ? secs : NAN),
+			 "throughput_bps",
+			 record__real(secs > 0 && e->end_ns > e->start_ns ?
+				      (double)e->bytes * 8 / secs : NAN),
+			 "latency", record__hist_us(&e->latency_ns));
+}
+
+/* Which guest a relay thread's process serves, or NULL. */
+static const char *relay_guest(const struct run_ctx *c, uint32_t pid)
+{
+	for (size_t i = 0; i < topo__nguests(c->topo); i++)
+		if (topo__guest(c->topo, i)->relay_pid == (pid_t)pid)
+			return topo__guest(c->topo, i)->role;
+	return NULL;
+}
+
+/* Start guest i's client. 0 or -errno with errbuf set. */
+static int guest_start(struct run_ctx *c, struct guest_copy *g, uint64_t bytes, char *errbuf,
+		       size_t errlen)
+{
+	int msg[2] = { -1, -1 }, hold[2] = { -1, -1 }, err = 0;
+
+	if (pipe2(msg, O_CLOEXEC) || pipe2(hold, O_CLOEXEC)) {
+		err = -errno;
+		snprintf(errbuf, errlen, "cannot create pipes: %s", strerror(-err));
+		goto cleanup;
+	}
+	g->ca.msg_fd = msg[1];
+	g->ca.hold_fd = hold[0];
+	g->ca.parent = getpid();
+	g->ca.conf.workload = ENGINE_READ;
+	g->ca.conf.io_size = (uint32_t)c->o.io_size;
+	g->ca.conf.depth = (uint32_t)c->o.depth;
+	g->ca.conf.bytes = bytes;
+	g->ca.conf.timeout_ns = c->o.timeout_ns;
+	err = engine__addr(topo__server_addr(c->topo), RUN_PORT, &g->ca.conf.server,
+			   &g->ca.conf.server_len);
+	if (err) {
+		snprintf(errbuf, errlen, "bad server address");
+		goto cleanup;
+	}
+	g->pid = topo__spawn_in(g->g->ns, client_main, &g->ca);
+	if (g->pid < 0) {
+		err = (int)g->pid;
+		g->pid = -1;
+		snprintf(errbuf, errlen, "cannot start the client in %s: %s", g->g->ns,
+			 strerror(-err));
+		goto cleanup;
+	}
+	g->msg = msg[0];
+	g->hold = hold[1];
+	msg[0] = hold[1] = -1;
+cleanup:
+	for (int i = 0; i < 2; i++) {
+		if (msg[i] >= 0)
+			close(msg[i]);
+		if (hold[i] >= 0)
+			close(hold[i]);
+	}
+	return err;
+}
+
+/*
+ * One window: every guest of the selected paths copies at the same time. With measure set,
+ * the collectors' window is the copies (opened just before the first client starts, closed
+ * as soon as the last result arrives) and the window's JSON is appended to c->runs. Returns
+ * 0, or -errno when the run cannot go on.
+ */
+static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned rep,
+		       bool measure)
 {
 	struct procfs_snap p0 = { 0 }, p1 = { 0 }, pd = { 0 };
 	struct threads_snap t0 = { 0 }, t1 = { 0 }, td = { 0 };
 	struct netcpu_stats ns = { 0 };
 	struct perfcol_stats ps = { 0 };
-	struct client_arg ca = { 0 };
+	struct guest_copy *gc = NULL;
 	struct client_msg *m = NULL;
-	int msg[2] = { -1, -1 }, hold[2] = { -1, -1 };
-	const char *guest_role = topo__guest_role(c->topo, path);
+	struct engine_result agg;
+	struct series se = { 0 };
+	struct pollfd *pfd = NULL;
 	char what[64], started[32], errbuf[256] = "";
-	uint64_t w0 = 0, w1 = 0;
-	bool nc_ok = false, pf_ok = false, pc_ok = false;
-	pid_t cpid = -1;
-	json_t *r = NULL;
+	uint64_t w0 = 0, w1 = 0, next_tick = 0, softirq0 = 0;
+	bool nc_ok = false, pf_ok = false, pc_ok = false, any_res = false, series = false;
+	size_t ng = 0, left;
+	json_t *r = NULL, *guests;
 	bool fatal = true;
 	int err = 0;
 
 	if (measure)
-		snprintf(what, sizeof(what), "[%s rep %u/%" PRIu64 "]", topo_path_names[path], rep,
-			 c->o.reps);
+		snprintf(what, sizeof(what), "[%s rep %u]", window_label(sel), rep);
 	else
-		snprintf(what, sizeof(what), "[%s warm-up]", topo_path_names[path]);
+		snprintf(what, sizeof(what), "[%s warm-up]", window_label(sel));
+	gc = calloc(topo__nguests(c->topo) + 1, sizeof(*gc));
+	pfd = calloc(topo__nguests(c->topo) + 1, sizeof(*pfd));
 	m = calloc(1, sizeof(*m));
-	if (!m || pipe2(msg, O_CLOEXEC) || pipe2(hold, O_CLOEXEC)) {
-		err = m ? -errno : -ENOMEM;
-		snprintf(errbuf, sizeof(errbuf), "cannot create pipes: %s", strerror(-err));
+	if (!gc || !pfd || !m) {
+		err = -ENOMEM;
+		snprintf(errbuf, sizeof(errbuf), "out of memory");
 		goto cleanup;
 	}
-	ca.msg_fd = msg[1];
-	ca.hold_fd = hold[0];
-	ca.parent_fds[0] = msg[0];
-	ca.parent_fds[1] = hold[1];
-	ca.parent = getpid();
-	ca.conf.workload = ENGINE_READ;
-	ca.conf.io_size = (uint32_t)c->o.io_size;
-	ca.conf.depth = (uint32_t)c->o.depth;
-	ca.conf.bytes = measure ? c->o.bytes : c->o.warmup;
-	ca.conf.timeout_ns = c->o.timeout_ns;
-	err = engine__addr(topo__server_addr(c->topo), RUN_PORT, &ca.conf.server,
-			   &ca.conf.server_len);
-	if (err) {
-		snprintf(errbuf, sizeof(errbuf), "bad server address");
-		goto cleanup;
+	for (size_t i = 0; i < topo__nguests(c->topo); i++) {
+		const struct topo_guest *g = topo__guest(c->topo, i);
+
+		if (!sel[g->path])
+			continue;
+		gc[ng] = (struct guest_copy){ .g = g, .pid = -1, .msg = -1, .hold = -1 };
+		ng++;
 	}
 
 	if (measure) {
 		/* Long-lived processes first: their start values are read before the window opens. */
-		threads_snap__add(&t0, c->server_pid, IOVB_ROLE_SERVER);
-		if (topo__relay_pid(c->topo) > 0)
-			threads_snap__add(&t0, topo__relay_pid(c->topo), IOVB_ROLE_HOST);
+		threads_long_lived(c, &t0);
 		/*
 		 * /proc/softirqs and the bpf counters must be read back to back at both ends of
 		 * the window, or their counts differ by what ran in between: netcpu__start reads its
@@ -495,38 +860,77 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 		if (c->pc && !perfcol__start(c->pc))
 			pc_ok = true;
 		iso_now(started, sizeof(started));
+		series = c->o.series;
+		if (series)
+			softirq0 = softirq_total_ns();
 	}
 	w0 = now_ns();
-	cpid = topo__spawn_in(topo__guest_ns(c->topo, path), client_main, &ca);
-	if (cpid < 0) {
-		err = (int)cpid;
-		snprintf(errbuf, sizeof(errbuf), "cannot start the client in %s: %s",
-			 topo__guest_ns(c->topo, path), strerror(-err));
-		goto cleanup;
+	series_init(&se, w0);
+	next_tick = w0 + SERIES_INTERVAL_NS;
+	for (size_t i = 0; i < ng; i++) {
+		err = guest_start(c, &gc[i], measure ? c->o.bytes : c->o.warmup, errbuf,
+				  sizeof(errbuf));
+		if (err)
+			goto cleanup;
 	}
-	close(msg[1]);
-	msg[1] = -1;
-	close(hold[0]);
-	hold[0] = -1;
-	for (;;) {
-		ssize_t n = read_full(msg[0], m, sizeof(*m));
+	for (left = ng; left && !err;) {
+		uint64_t now = now_ns();
+		int n, timeout = series ? (int)((next_tick > now ? next_tick - now : 0) / 1000000) : 500;
 
-		if (n == -EINTR) {
+		for (size_t i = 0; i < ng; i++)
+			pfd[i] = (struct pollfd){ gc[i].finished ? -1 : gc[i].msg, POLLIN, 0 };
+		n = poll(pfd, ng, timeout);
+		if (n < 0 && errno != EINTR) {
+			err = -errno;
+			snprintf(errbuf, sizeof(errbuf), "poll: %s", strerror(errno));
+			break;
+		}
+		if (run_interrupted) {
 			err = -EINTR;
 			snprintf(errbuf, sizeof(errbuf), "interrupted");
 			break;
 		}
-		if (n != (ssize_t)sizeof(*m)) {
-			err = -EPIPE;
-			snprintf(errbuf, sizeof(errbuf), "the client in %s died without a result",
-				 topo__guest_ns(c->topo, path));
-			break;
+		for (size_t i = 0; n > 0 && i < ng; i++) {
+			ssize_t got;
+
+			if (gc[i].finished || !pfd[i].revents)
+				continue;
+			got = read_full(gc[i].msg, m, sizeof(*m));
+			if (got == -EINTR) {
+				err = -EINTR;
+				snprintf(errbuf, sizeof(errbuf), "interrupted");
+				break;
+			}
+			if (got != (ssize_t)sizeof(*m)) {
+				err = -EPIPE;
+				snprintf(errbuf, sizeof(errbuf), "the client in %s died without a result",
+					 gc[i].g->ns);
+				gc[i].finished = true;
+				left--;
+				break;
+			}
+			if (m->type == 'P') {
+				gc[i].done = m->done;
+				continue;
+			}
+			gc[i].res = m->res;
+			gc[i].have_res = true;
+			gc[i].finished = true;
+			left--;
 		}
-		if (m->type == 'P') {
-			show_progress(c, what, m->done, m->total, w0);
-			continue;
+		if (c->progress) {
+			uint64_t done = 0;
+
+			for (size_t i = 0; i < ng; i++)
+				done += gc[i].have_res ? gc[i].res.bytes : gc[i].done;
+			show_progress(c, what, done, ng * (measure ? c->o.bytes : c->o.warmup), w0);
 		}
-		break;
+		if (series && left && now_ns() >= next_tick) {
+			series_tick(c, &se, gc, ng, &t0, w0, softirq0);
+			/* A late sample (a busy machine) shortens the next interval, never drifts. */
+			while (next_tick <= now_ns())
+				next_tick += SERIES_INTERVAL_NS;
+		}
 	}
 	w1 = now_ns();
 	if (measure) {
@@ -541,62 +945,106 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 		for (size_t i = 0; pf_ok && i < topo__nns(c->topo); i++)
 			if (procfs_snap__read_netdev(&p1, topo__ns(c->topo, i)->name, NULL))
 				pf_ok = false;
-		threads_snap__add(&t1, c->server_pid, IOVB_ROLE_SERVER);
-		if (topo__relay_pid(c->topo) > 0)
-			threads_snap__add(&t1, topo__relay_pid(c->topo), IOVB_ROLE_HOST);
-		threads_snap__add(&t1, cpid, guest_role);
+		threads_long_lived(c, &t1);
+		for (size_t i = 0; i < ng; i++)
+			if (gc[i].pid > 0)
+				threads_snap__add(&t1, gc[i].pid, gc[i].g->role);
 	}
 	if (c->progress)
 		fputs("\r\033[K", stderr);
-	if (!err)
+	if (err != -EINTR && err != -ENOMEM)
 		fatal = false;
-	if (!err && m->res.status) {
-		snprintf(errbuf, sizeof(errbuf), "copy over %s failed: %s", topo_path_names[path],
-			 m->res.error);
-		err = m->res.status;
+	for (size_t i = 0; !err && i < ng; i++) {
+		if (gc[i].res.status) {
+			snprintf(errbuf, sizeof(errbuf), "copy over %s by %s failed: %s",
+				 topo_path_names[gc[i].g->path], gc[i].g->role, gc[i].res.error);
+			err = gc[i].res.status;
+		}
 	}
 	if (!measure)
 		goto cleanup;
 
 	r = json_object();
-	json_object_set_new(r, "path", json_string(topo_path_names[path]));
+	json_object_set_new(r, "path", json_string(window_label(sel)));
 	json_object_set_new(r, "rep", json_integer(rep));
 	json_object_set_new(r, "status", json_string(err ? (err == -EINTR ? "interrupted" :
 								"aborted") : "ok"));
 	if (err)
 		json_object_set_new(r, "error", json_string(errbuf));
-	json_object_set_new(r, "guest_role", json_string(guest_role));
-	json_object_set_new(r, "guest_netns", json_string(topo__guest_ns(c->topo, path)));
+	/* The first guest, as records with one guest per path had it. */
+	json_object_set_new(r, "guest_role", json_string(ng ? gc[0].g->role : ""));
+	json_object_set_new(r, "guest_netns", json_string(ng ? gc[0].g->ns : ""));
 	json_object_set_new(r, "window", json_pack("{ss sI ss}", "start", started, "duration_ns",
 						   (json_int_t)(w1 - w0), "clock",
 						   "CLOCK_MONOTONIC, run process"));
-	if (m->type == 'R') {
-		const struct engine_result *e = &m->res;
-		double secs = (double)(e->end_ns - e->start_ns) / 1e9;
+	memset(&agg, 0, sizeof(agg));
+	iovb_hist__init(&agg.latency_ns);
+	guests = json_array();
+	for (size_t i = 0; i < ng; i++) {
+		const struct engine_result *e = &gc[i].res;
+		json_t *gj = json_pack("{ss ss ss ss}", "role", gc[i].g->role, "netns", gc[i].g->ns,
+				       "path", topo_path_names[gc[i].g->path], "status",
+				       !gc[i].have_res ? (err == -EINTR ? "interrupted" : "died") :
+				       e->status ? "aborted" : "ok");
 
-		json_object_set_new(r, "engine", json_pack("{ss sI sI sI so so so}",
-			"source", "engine (client side, SMB2 READ responses)",
-			"bytes", (json_int_t)e->bytes, "wire_bytes", (json_int_t)e->wire_bytes,
-			"ios", (json_int_t)e->ios,
-			"seconds", record__real(e->end_ns > e->start_ns ? secs : NAN),
-			"throughput_bps",
-			record__real(secs > 0 ? (double)e->bytes * 8 / secs : NAN),
-			"latency", record__hist_us(&e->latency_ns)));
+		if (gc[i].have_res && e->status)
+			json_object_set_new(gj, "error", json_string(e->error));
+		if (gc[i].have_res) {
+			json_t *ej = engine_json(e, "engine (client side, SMB2 READ responses)");
+
+			json_object_update(gj, ej);
+			json_decref(ej);
+			json_object_del(gj, "source");
+			if (!any_res || e->start_ns < agg.start_ns)
+				agg.start_ns = e->start_ns;
+			if (!any_res || e->end_ns > agg.end_ns)
+				agg.end_ns = e->end_ns;
+			any_res = true;
+			agg.bytes += e->bytes;
+			agg.wire_bytes += e->wire_bytes;
+			agg.ios += e->ios;
+			iovb_hist__merge(&agg.latency_ns, &e->latency_ns);
+		}
+		json_array_append_new(guests, gj);
 	}
+	if (any_res) {
+		json_t *ej = engine_json(&agg, ng > 1 ?
+			"engine (client side, SMB2 READ responses), all guests of the window: "
+			"bytes summed, seconds from the first READ sent to the last response" :
+			"engine (client side, SMB2 READ responses)");
+
+		json_object_set_new(ej, "guests", json_integer((json_int_t)ng));
+		json_object_set_new(r, "engine", ej);
+	}
+	json_object_set_new(r, "guests", guests);
 	if (!threads_snap__delta(&t0, &t1, &td)) {
 		json_t *list = json_array();
 
-		for (size_t i = 0; i < td.n; i++)
-			json_array_append_new(list, json_pack("{sI sI ss ss sI sI sI}",
+		for (size_t i = 0; i < td.n; i++) {
+			const char *fg = relay_guest(c, td.t[i].pid);
+			json_t *tj = json_pack("{sI sI ss ss sI sI sI}",
 				"pid", (json_int_t)td.t[i].pid, "tid", (json_int_t)td.t[i].tid,
 				"comm", td.t[i].comm, "role", td.t[i].role,
 				"cpu_ns", (json_int_t)td.t[i].cpu_ns,
 				"utime_ticks", (json_int_t)td.t[i].utime_ticks,
-				"stime_ticks", (json_int_t)td.t[i].stime_ticks));
+				"stime_ticks", (json_int_t)td.t[i].stime_ticks);
+
+			if (fg)
+				json_object_set_new(tj, "for_guest", json_string(fg));
+			json_array_append_new(list, tj);
+		}
 		json_object_set_new(r, "threads", json_pack("{ss ss so}", "source",
 			"schedstat (/proc/PID/task/TID/schedstat sum_exec_runtime)", "unit",
 			"ns; includes interrupt time run on top of the thread (no IRQ_TIME_ACCOUNTING)",
 			"list", list));
+		if (series) {
+			/* The last, usually partial, interval ends with the window. */
+			json_t *roles = role_cpu(c, &td, nc_ok ? &ns : NULL);
+
+			series_add(&se, w0, w1, agg.bytes, roles, nc_ok, softirq_total_ns(),
+				   softirq0);
+			json_decref(roles);
+		}
 	}
 	{
 		json_t *coll = json_object();
@@ -611,23 +1059,24 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 			json_object_set_new(coll, "perf", record__perf(&ps));
 		json_object_set_new(r, "collectors", coll);
 	}
+	if (series)
+		json_object_set_new(r, "series", series_json(&se));
 	json_array_append_new(c->runs, r);
 cleanup:
 	if (err && errbuf[0] && err != -EINTR && c->o.verbose >= 0)
 		fprintf(stderr, "iovbench run: %s\n", errbuf);
-	if (msg[1] >= 0)
-		close(msg[1]);
-	if (hold[0] >= 0)
-		close(hold[0]);
-	if (hold[1] >= 0)
-		close(hold[1]);
-	if (msg[0] >= 0)
-		close(msg[0]);
-	if (cpid > 0) {
-		if (err == -EINTR)
-			kill(cpid, SIGTERM);
-		waitpid_quiet(cpid);
+	for (size_t i = 0; gc && i < ng; i++) {
+		if (gc[i].msg >= 0)
+			close(gc[i].msg);
+		if (gc[i].hold >= 0)
+			close(gc[i].hold);
+		if (gc[i].pid > 0) {
+			if (err == -EINTR || !gc[i].finished)
+				kill(gc[i].pid, SIGTERM);
+			waitpid_quiet(gc[i].pid);
+		}
 	}
+	series_free(&se);
 	procfs_snap__free(&p0);
 	procfs_snap__free(&p1);
 	procfs_snap__free(&pd);
@@ -637,6 +1086,8 @@ cleanup:
 	netcpu_stats__free(&ns);
 	perfcol_stats__free(&ps);
 	free(m);
+	free(pfd);
+	free(gc);
 	/* A failed copy is recorded and the run goes on (exit status says so); an interrupt or a
 	 * broken setup stops it. */
 	if (err && !fatal)
@@ -688,7 +1139,10 @@ static json_t *meta_json(const struct run_ctx *c, int argc, char **argv, const c
 static json_t *topo_json(const struct run_ctx *c)
 {
 	json_t *o = json_object(), *nss = json_array(), *devs = json_array();
+	json_t *guests = json_array(), *offl = json_array();
 
+	for (size_t i = 0; i < c->o.noffloads; i++)
+		json_array_append_new(offl, json_string(c->o.offloads[i]));
 	json_object_set_new(o, "kind", json_string("emulated"));
 	json_object_set_new(o, "server_addr", json_string(topo__server_addr(c->topo)));
 	json_object_set_new(o, "link_rate_bps", c->o.link_rate ?
@@ -706,19 +1160,41 @@ static json_t *topo_json(const struct run_ctx *c)
 
 		if (topo__dev_offloads(c->topo, i, off, sizeof(off)))
 			snprintf(off, sizeof(off), "unknown");
-		json_array_append_new(devs,
-			json_pack("{ss ss ss ss ss sI sI ss}", "name", d->name, "netns", d->netns,
-				  "role", d->role, "kind", d->kind, "stands_for", d->stands_for,
-				  "ifindex", (json_int_t)d->ifindex,
-				  "netns_ino", (json_int_t)d->netns_ino, "offloads", off));
+		json_t *dj = json_pack("{ss ss ss ss ss sI sI ss}", "name", d->name, "netns", d->netns,
+				       "role", d->role, "kind", d->kind, "stands_for", d->stands_for,
+				       "ifindex", (json_int_t)d->ifindex,
+				       "netns_ino", (json_int_t)d->netns_ino, "offloads", off);
+
+		if (d->for_guest[0])
+			json_object_set_new(dj, "for_guest", json_string(d->for_guest));
+		json_array_append_new(devs, dj);
 	}
 	json_object_set_new(o, "devices", devs);
-	for (int p = 0; p < TOPO_NPATH; p++)
-		if (c->o.path[p])
-			json_object_set_new(o, topo_path_names[p],
-					    json_pack("{ss ss}", "guest_netns",
-						      topo__guest_ns(c->topo, p), "guest_role",
-						      topo__guest_role(c->topo, p)));
+	for (int p = 0; p < TOPO_NPATH; p++) {
+		json_t *roles = json_array();
+
+		if (!c->o.path[p])
+			continue;
+		for (size_t i = 0; i < topo__nguests(c->topo); i++)
+			if (topo__guest(c->topo, i)->path == (enum topo_path)p)
+				json_array_append_new(roles, json_string(topo__guest(c->topo, i)->role));
+		json_object_set_new(o, topo_path_names[p],
+				    json_pack("{ss ss so}", "guest_netns", topo__guest_ns(c->topo, p),
+					      "guest_role", topo__guest_role(c->topo, p),
+					      "guest_roles", roles));
+	}
+	for (size_t i = 0; i < topo__nguests(c->topo); i++) {
+		const struct topo_guest *g = topo__guest(c->topo, i);
+		json_t *gj = json_pack("{ss ss ss ss}", "role", g->role, "path",
+				       topo_path_names[g->path], "netns", g->ns,
+				       "addr", g->addr);
+
+		if (g->path == TOPO_PV)
+			json_object_set_new(gj, "host_dev", json_string(g->host_dev));
+		json_array_append_new(guests, gj);
+	}
+	json_object_set_new(o, "guests", guests);
+	json_object_set_new(o, "offloads_requested", offl);
 	return o;
 }
 
@@ -789,12 +1265,106 @@ static void random_id(char *buf, size_t len)
 		 (unsigned)((ts.tv_nsec >> 10) & 0xff));
 }
 
+/* Relative standard deviation (sample, n-1) of throughput of the ok windows labelled `path`. */
+static double rel_stddev(const json_t *runs, const char *path)
+{
+	double sum = 0, sq = 0, v, mean;
+	size_t i, k = 0;
+	json_t *r;
+
+	json_array_foreach(runs, i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "path")) ?: "", path) ||
+		    strcmp(json_string_value(json_object_get(r, "status")) ?: "", "ok"))
+			continue;
+		v = json_number_value(json_object_get(json_object_get(r, "engine"),
+						      "throughput_bps"));
+		sum += v;
+		sq += v * v;
+		k++;
+	}
+	if (k < 2)
+		return NAN;
+	mean = sum / (double)k;
+	v = (sq - (double)k * mean * mean) / (double)(k - 1);
+	return mean > 0 ? sqrt(v > 0 ? v : 0) / mean : NAN;
+}
+
+/*
+ * Warm-up, then the repetitions: per repetition one window per path (the guests of a path
+ * at once), or one window with every guest with --concurrent. Says in c->rec "repetitions"
+ * how many ran and why they stopped. Returns the exit status so far.
+ */
+static int run_windows(struct run_ctx *c)
+{
+	bool groups[TOPO_NPATH][TOPO_NPATH] = { { false } };
+	size_t ngroups = 0;
+	const char *why = NULL;
+	json_t *rsd = json_object();
+	unsigned rep = 0, done = 0;
+	int ret = IOVB_EXIT_OK;
+
+	if (c->o.concurrent) {
+		for (int p = 0; p < TOPO_NPATH; p++)
+			groups[0][p] = c->o.path[p];
+		ngroups = 1;
+	} else {
+		for (int p = 0; p < TOPO_NPATH; p++)
+			if (c->o.path[p])
+				groups[ngroups++][p] = true;
+	}
+	for (size_t gi = 0; gi < ngroups && c->o.warmup && !run_interrupted; gi++) {
+		say(c, "warm-up on %s", window_label(groups[gi]));
+		if (copy_window(c, groups[gi], 0, false))
+			ret = IOVB_EXIT_ENV;
+	}
+	while (ret == IOVB_EXIT_OK && !run_interrupted) {
+		bool all_below = true;
+
+		rep++;
+		for (size_t gi = 0; gi < ngroups && ret == IOVB_EXIT_OK && !run_interrupted; gi++) {
+			say(c, "%s repetition %u", window_label(groups[gi]), rep);
+			if (copy_window(c, groups[gi], rep, true))
+				ret = IOVB_EXIT_ENV;
+		}
+		if (ret != IOVB_EXIT_OK || run_interrupted)
+			break;
+		done = rep;
+		json_object_clear(rsd);
+		for (size_t gi = 0; gi < ngroups; gi++) {
+			double v = rel_stddev(c->runs, window_label(groups[gi]));
+
+			json_object_set_new(rsd, window_label(groups[gi]), record__real(v));
+			all_below &= isfinite(v) && v * 100 < c->o.max_stddev;
+		}
+		if (!c->o.max_stddev && rep >= c->o.reps) {
+			why = "reps";
+			break;
+		}
+		if (c->o.max_stddev && rep >= c->o.reps && all_below) {
+			why = "max-stddev";
+			break;
+		}
+		if (c->o.max_stddev && rep >= c->o.max_reps) {
+			why = "max-reps";
+			break;
+		}
+		say(c, "repetition %u done; relative stddev of throughput not yet below %.2f%%", rep,
+		    c->o.max_stddev);
+	}
+	if (!why)
+		why = run_interrupted ? "interrupted" : "error";
+	json_object_set_new(c->rec, "repetitions",
+			    json_pack("{sI ss so}", "done", (json_int_t)done, "stopped", why,
+				      "throughput_rel_stddev", rsd));
+	return ret;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	struct run_ctx c = { 0 };
 	struct topo_conf tc = { 0 };
-	char err[512] = "", run_id[16], started[32], ended[32];
+	char err[512] = "", run_id[40], started[32], ended[32];
 	json_t *colls;
 	int ret = IOVB_EXIT_ENV, e;
 
@@ -815,11 +1385,18 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, &old_term);
 	iso_now(started, sizeof(started));
 
-	random_id(run_id, sizeof(run_id));
+	if (c.o.run_id)
+		snprintf(run_id, sizeof(run_id), "%s", c.o.run_id);
+	else
+		random_id(run_id, sizeof(run_id));
 	tc.run_id = run_id;
-	for (int p = 0; p < TOPO_NPATH; p++)
+	for (int p = 0; p < TOPO_NPATH; p++) {
 		tc.path[p] = c.o.path[p];
+		tc.guests[p] = c.o.guests[p];
+	}
 	tc.link_rate_bps = c.o.link_rate;
+	tc.offloads = c.o.offloads;
+	tc.noffloads = c.o.noffloads;
 	say(&c, "bringing up topology %s", run_id);
 	if (c.o.verbose >= 0)
 		fprintf(stderr, "iovbench run: setting up the emulated topology (run id %s)\n", run_id);
@@ -868,29 +1445,27 @@ int cmd_run(int argc, char **argv)
 	json_object_set_new(c.rec, "meta", meta_json(&c, argc, argv, started));
 	json_object_set_new(c.rec, "topology", topo_json(&c));
 	json_object_set_new(c.rec, "workload",
-			    json_pack("{ss sI sI sI sI sI ss}", "kind", "read", "bytes",
-				      (json_int_t)c.o.bytes, "io_size", (json_int_t)c.o.io_size,
-				      "depth", (json_int_t)c.o.depth, "reps", (json_int_t)c.o.reps,
-				      "warmup_bytes", (json_int_t)c.o.warmup, "order",
-				      "repetitions interleaved across paths"));
+			    json_pack("{ss sI sI sI sI sI ss ss s{sI sI} ss}", "kind", "read",
+				      "bytes", (json_int_t)c.o.bytes, "io_size",
+				      (json_int_t)c.o.io_size, "depth", (json_int_t)c.o.depth,
+				      "reps", (json_int_t)c.o.reps, "warmup_bytes",
+				      (json_int_t)c.o.warmup, "bytes_per", "guest",
+				      "windows", c.o.concurrent ? "concurrent" : "per path",
+				      "guests", "vf", (json_int_t)c.o.guests[TOPO_VF], "pv",
+				      (json_int_t)c.o.guests[TOPO_PV], "order",
+				      c.o.concurrent ? "one window per repetition, every guest of "
+						       "every path at once" :
+				      "repetitions interleaved across paths; the guests of a path "
+				      "copy at once in one window"));
+	if (c.o.max_stddev) {
+		json_t *wl = json_object_get(c.rec, "workload");
+
+		json_object_set_new(wl, "max_stddev_pct", json_real(c.o.max_stddev));
+		json_object_set_new(wl, "max_reps", json_integer((json_int_t)c.o.max_reps));
+	}
 	json_object_set_new(c.rec, "collectors", colls);
 
-	ret = IOVB_EXIT_OK;
-	for (int p = 0; p < TOPO_NPATH && c.o.warmup && !run_interrupted; p++) {
-		if (!c.o.path[p])
-			continue;
-		say(&c, "warm-up on %s", topo_path_names[p]);
-		if (copy_once(&c, p, 0, false))
-			ret = IOVB_EXIT_ENV;
-	}
-	for (unsigned rep = 1; rep <= c.o.reps && ret == IOVB_EXIT_OK && !run_interrupted; rep++)
-		for (int p = 0; p < TOPO_NPATH && ret == IOVB_EXIT_OK && !run_interrupted; p++) {
-			if (!c.o.path[p])
-				continue;
-			say(&c, "%s repetition %u", topo_path_names[p], rep);
-			if (copy_once(&c, p, rep, true))
-				ret = IOVB_EXIT_ENV;
-		}
+	ret = run_windows(&c);
 	if (run_interrupted)
 		ret = 130;
 	else if (c.failed_copies && ret == IOVB_EXIT_OK)

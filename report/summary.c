@@ -23,6 +23,7 @@
 static const char *const path_desc[][2] = {
 	{ "pv", "paravirtual: guest TAP -> host backend relay -> bridge -> adapter" },
 	{ "vf", "SR-IOV-like: guest macvlan VF straight on the adapter" },
+	{ "pv+vf", "every guest of both paths at once (--concurrent)" },
 };
 
 struct stat3 {
@@ -170,6 +171,111 @@ static json_t *softirq_check(const json_t *runs, double *worst)
 	return per_vec;
 }
 
+/* The guest a host-side device serves alone (topology.devices[].for_guest), or NULL. */
+static const char *dev_for_guest(const json_t *rec, const json_t *d)
+{
+	const json_t *td;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(rec, "topology"), "devices"), i, td)
+		if (json_integer_value(json_object_get(td, "netns_ino")) ==
+			    json_integer_value(json_object_get(d, "netns_ino")) &&
+		    json_integer_value(json_object_get(td, "ifindex")) ==
+			    json_integer_value(json_object_get(d, "ifindex")))
+			return json_string_value(json_object_get(td, "for_guest"));
+	return NULL;
+}
+
+/*
+ * Per guest of a path (runs[].guests[]): its throughput, its own role's CPU per byte it moved,
+ * and the host work done for it alone (its backend relay's threads net of interrupts, and
+ * NET_RX on its backend TAP port) per byte it moved; medians over the repetitions. Host work
+ * shared by all guests (bridge, PF) stays in roles.host only.
+ */
+static json_t *guests_summary(const json_t *rec, const char *path)
+{
+	json_t *out = json_object(), *runs = json_object_get(rec, "runs"), *run, *vals = json_object();
+	const char *role;
+	json_t *v;
+	size_t i, j;
+
+	json_array_foreach(runs, i, run) {
+		const json_t *bpf = json_object_get(json_object_get(run, "collectors"), "bpf");
+		json_t *roles, *g, *d;
+		bool have_bpf;
+
+		if (strcmp(json_string_value(json_object_get(run, "path")) ?: "", path) ||
+		    strcmp(json_string_value(json_object_get(run, "status")) ?: "", "ok"))
+			continue;
+		roles = summary__run_roles(run, &have_bpf);
+		json_array_foreach(json_object_get(run, "guests"), j, g) {
+			const char *gr = json_string_value(json_object_get(g, "role"));
+			const json_t *r = json_object_get(roles, gr ?: "");
+			double b = num(g, "bytes"), host = 0, own;
+			json_t *a, *t;
+			size_t k;
+
+			if (!gr || !(b > 0))
+				continue;
+			own = (r && isfinite(num(r, "softirq_NET_RX_ns")) ? num(r, "softirq_NET_RX_ns") : 0) +
+			      (r && isfinite(num(r, "process_ns")) ? num(r, "process_ns") : 0);
+			json_array_foreach(json_object_get(json_object_get(run, "threads"), "list"), k, t) {
+				double cpu = num(t, "cpu_ns");
+				double irq = bpf ? task_irq_ns(bpf, json_integer_value(
+							   json_object_get(t, "tid"))) : 0;
+
+				if (!strcmp(json_string_value(json_object_get(t, "for_guest")) ?: "", gr))
+					host += cpu > irq ? cpu - irq : 0;
+			}
+			json_array_foreach(json_object_get(bpf, "net_rx_devices"), k, d)
+				if (!strcmp(dev_for_guest(rec, d) ?: "", gr))
+					host += num(d, "ns");
+			a = json_object_get(vals, gr);
+			if (!a) {
+				a = json_pack("{ss s[] s[] s[] s[]}", "path",
+					      json_string_value(json_object_get(g, "path")) ?: path,
+					      "tp", "bytes", "own", "host");
+				json_object_set_new(vals, gr, a);
+			}
+			json_array_append_new(json_object_get(a, "tp"), json_real(num(g, "throughput_bps")));
+			json_array_append_new(json_object_get(a, "bytes"), json_real(b));
+			json_array_append_new(json_object_get(a, "own"), json_real(own / b));
+			json_array_append_new(json_object_get(a, "host"), json_real(host / b));
+		}
+		json_decref(roles);
+	}
+	json_object_foreach(vals, role, v) {
+		static const char *const keys[][2] = {
+			{ "tp", "throughput_bps" }, { "bytes", "bytes_per_rep" },
+			{ "own", "cpu_ns_per_byte" }, { "host", "host_ns_per_byte" },
+		};
+		json_t *o = json_pack("{sO}", "path", json_object_get(v, "path"));
+
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			const json_t *a = json_object_get(v, keys[k][0]);
+			size_t n = json_array_size(a);
+			double *x = calloc(n + 1, sizeof(double));
+			json_t *e;
+
+			json_array_foreach(a, j, e)
+				x[j] = json_number_value(e);
+			json_object_set_new(o, keys[k][1], record__real(stat3_of(x, n).med));
+			if (!k)
+				json_object_set_new(o, "throughput_bps_spread", stat3_json(stat3_of(x, n)));
+			free(x);
+		}
+		json_object_set_new(o, "source",
+				    json_string("cpu_ns_per_byte: the guest's role (NET_RX on its "
+						"devices + its threads net of interrupts) per byte it "
+						"moved; host_ns_per_byte: its backend relay's threads net "
+						"of interrupts + NET_RX on its backend TAP port, per byte "
+						"it moved (shared host work: roles.host)"));
+		json_object_set_new(out, role, o);
+	}
+	json_decref(vals);
+	return out;
+}
+
 static json_t *path_summary(const json_t *rec, const char *path)
 {
 	json_t *out = json_object(), *runs = json_object_get(rec, "runs"), *run, *role_runs;
@@ -298,6 +404,7 @@ static json_t *path_summary(const json_t *rec, const char *path)
 		free(proc);
 	}
 	json_object_set_new(out, "roles", roles);
+	json_object_set_new(out, "guests", guests_summary(rec, path));
 	{
 		json_t *vs = json_object(), *a;
 		const char *vec;
@@ -425,6 +532,20 @@ void summary__print(FILE *f, const json_t *sum)
 				if (json_number_value(v) > 0)
 					fprintf(f, "  %12s %-34s %10.4f\n", "", key,
 						json_number_value(v));
+		}
+		if (json_object_size(json_object_get(p, "guests"))) {
+			fprintf(f, "  %-10s %4s %10s %10s %10s   per guest (median): Gbit/s; CPU "
+				   "ns per byte it moved: its own role, host work for it alone\n",
+				"guest", "path", "Gbit/s", "guest", "host");
+			json_object_foreach((json_t *)json_object_get(p, "guests"), role, r) {
+				fprintf(f, "  %-10s %4s %10.3f ", role,
+					json_string_value(json_object_get(r, "path")) ?: "?",
+					num(r, "throughput_bps") / 1e9);
+				print_nsb(f, json_object_get(r, "cpu_ns_per_byte"));
+				fputc(' ', f);
+				print_nsb(f, json_object_get(r, "host_ns_per_byte"));
+				fputc('\n', f);
+			}
 		}
 		fprintf(f, "  softirq ns/byte by vector, all roles (bpf):");
 		json_object_foreach((json_t *)vs, key, v)
