@@ -30,3 +30,80 @@ fail() {
 	echo "FAIL: $*"
 	exit 1
 }
+
+# ---- checks scoped to one run id ------------------------------------------------------------
+# Other helpers and CI jobs run topologies on the same machine at the same time, so the global
+# snapshot above can change under a test. These look only at what belongs to run ID: its
+# namespaces (by name, and by inode for processes still holding one after its name is gone),
+# its run directory and relays, root-netns links/qdiscs of the kinds a topology makes that
+# were absent before, and BPF links held by the run's own process.
+
+# run_note ID NOTES: while run ID is up, append its netns inodes and relay pids to NOTES.
+run_note() {
+	local f
+	for f in /run/netns/iovb-"$1"-*; do
+		[ -e "$f" ] && echo "ino $(stat -L -c %i "$f")"
+	done >>"$2" 2>/dev/null
+	if [ -r "/run/iovbench/$1/relay.pid" ]; then
+		sed 's/^/relay /' "/run/iovbench/$1/relay.pid" >>"$2" 2>/dev/null || true
+	fi
+	return 0
+}
+
+# root_links FILE: the root netns's links and qdiscs, one per line, for run_left.
+root_links() {
+	{
+		ip -o link show | awk -F': ' '{print "link " $2}'
+		tc qdisc show | sed 's/^/qdisc /'
+	} 2>/dev/null | sort >"$1"
+}
+
+# run_left ID NOTES ROOT_BEFORE [PID...]: print whatever of run ID is still there (nothing =
+# clean). PIDs are the run's own processes, whose BPF links must be gone.
+run_left() {
+	local id=$1 notes=$2 before=$3 p ino pid
+	shift 3
+	ip netns list 2>/dev/null | awk '{print $1}' | grep "^iovb-$id-" | sed 's/^/netns /' || true
+	[ -e "/run/iovbench/$id" ] && echo "run directory /run/iovbench/$id"
+	local inos
+	inos=" $(awk '$1 == "ino" {print $2}' "$notes" 2>/dev/null | sort -u | tr '\n' ' ') "
+	if [ "$inos" != "  " ]; then
+		for p in /proc/[0-9]*; do
+			ino=$(stat -L -c %i "$p/ns/net" 2>/dev/null) || continue
+			case "$inos" in *" $ino "*) echo "process ${p#/proc/} ($(cat "$p/comm" 2>/dev/null)) holds netns inode $ino" ;; esac
+		done
+	fi
+	for pid in $(awk '$1 == "relay" {print $2}' "$notes" 2>/dev/null | sort -u); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = iovb-relay ] && echo "relay $pid alive"
+	done
+	# A topology creates its devices inside its namespaces only: none may surface in root.
+	root_links "$before.now"
+	comm -13 "$before" "$before.now" |
+		grep -E '^(link|qdisc) .*\b(wire0|pfw|pf0|br0|vnet[0-9]+)\b' || true
+	rm -f "$before.now"
+	if [ $# -gt 0 ] && command -v bpftool >/dev/null; then
+		bpftool link list -j 2>/dev/null | jq -r --argjson pids "[$(IFS=,; echo "$*")]" \
+			'.[] | select(any(.pids[]?; .pid as $p | $pids | index($p))) |
+			 "bpf link \(.id) held by \(.pids)"' 2>/dev/null || true
+	fi
+	return 0
+}
+
+# run_clean ID NOTES ROOT_BEFORE [PID...]: wait up to 5 s for run ID to be gone, else show it.
+run_clean() {
+	local left
+	for _ in $(seq 1 50); do
+		left=$(run_left "$@")
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "$left"
+	return 1
+}
+
+# record_note RECORD NOTES: the namespaces' inodes and relay pids a finished run recorded.
+record_note() {
+	zcat "$1" | jq -r '(.topology.namespaces[]? | "ino \(.netns_ino)"),
+		([.runs[]?.threads.list[]? | select(.comm == "iovb-relay") | .pid] | unique[] |
+		 "relay \(.)")' >>"$2"
+}
