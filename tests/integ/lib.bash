@@ -38,9 +38,15 @@ fail() {
 # its run directory and relays, root-netns links/qdiscs of the kinds a topology makes that
 # were absent before, and BPF links held by the run's own process.
 
-# run_note ID NOTES: while run ID is up, append its netns inodes and relay pids to NOTES.
+# run_note ID NOTES [PID]: while run ID is up, append its netns inodes, relay pids and the
+# BPF links process PID (the run) holds to NOTES. bpftool here cannot name a link's owner
+# (no pid iterator), so link ids come from the run's own /proc/PID/fdinfo.
 run_note() {
 	local f
+	if [ -n "${3:-}" ]; then
+		{ cat /proc/"$3"/fdinfo/* 2>/dev/null || true; } |
+			awk '$1 == "link_id:" {print "bpflink " $2}' >>"$2"
+	fi
 	for f in /run/netns/iovb-"$1"-*; do
 		[ -e "$f" ] && echo "ino $(stat -L -c %i "$f")"
 	done >>"$2" 2>/dev/null
@@ -58,11 +64,9 @@ root_links() {
 	} 2>/dev/null | sort >"$1"
 }
 
-# run_left ID NOTES ROOT_BEFORE [PID...]: print whatever of run ID is still there (nothing =
-# clean). PIDs are the run's own processes, whose BPF links must be gone.
+# run_left ID NOTES ROOT_BEFORE: print whatever of run ID is still there (nothing = clean).
 run_left() {
 	local id=$1 notes=$2 before=$3 p ino pid
-	shift 3
 	ip netns list 2>/dev/null | awk '{print $1}' | grep "^iovb-$id-" | sed 's/^/netns /' || true
 	[ -e "/run/iovbench/$id" ] && echo "run directory /run/iovbench/$id"
 	local inos
@@ -81,15 +85,17 @@ run_left() {
 	comm -13 "$before" "$before.now" |
 		grep -E '^(link|qdisc) .*\b(wire0|pfw|pf0|br0|vnet[0-9]+)\b' || true
 	rm -f "$before.now"
-	if [ $# -gt 0 ] && command -v bpftool >/dev/null; then
-		bpftool link list -j 2>/dev/null | jq -r --argjson pids "[$(IFS=,; echo "$*")]" \
-			'.[] | select(any(.pids[]?; .pid as $p | $pids | index($p))) |
-			 "bpf link \(.id) held by \(.pids)"' 2>/dev/null || true
+	local links
+	links=$(awk '$1 == "bpflink" {print $2}' "$notes" 2>/dev/null | sort -u | tr '\n' ,)
+	if [ -n "$links" ] && command -v bpftool >/dev/null; then
+		bpftool link list -j 2>/dev/null | jq -r --argjson ids "[${links%,}]" \
+			'.[] | select(.id as $i | $ids | index($i)) | "bpf link \(.id) still attached"' ||
+			true
 	fi
 	return 0
 }
 
-# run_clean ID NOTES ROOT_BEFORE [PID...]: wait up to 5 s for run ID to be gone, else show it.
+# run_clean ID NOTES ROOT_BEFORE: wait up to 5 s for run ID to be gone, else show it.
 run_clean() {
 	local left
 	for _ in $(seq 1 50); do

@@ -77,7 +77,7 @@ jq -e '.repetitions.done == 2 and .repetitions.stopped == "reps"' <<<"$gz" >/dev
 jq -e '[.runs[] | (.guests | length) == 2 and ([.guests[] | .bytes == 268435456 and
 	.status == "ok"] | all) and .engine.bytes == 536870912 and .engine.guests == 2] | all' \
 	<<<"$gz" >/dev/null || fail "2+2: a window lacks a guest, or bytes do not add up"
-jq -e '[.runs[] | select(.path == "pv") | [.guests[].role] == ["guest-1","guest-2"]] | all and
+jq -e '([.runs[] | select(.path == "pv") | [.guests[].role] == ["guest-1","guest-2"]] | all) and
 	([.runs[] | select(.path == "vf") | [.guests[].role] == ["guest-3","guest-4"]] | all)' \
 	<<<"$gz" >/dev/null || fail "2+2: wrong guests in a window"
 # The host's per-guest work is attributable: every relay thread says which guest it serves.
