@@ -491,10 +491,17 @@ void summary__print(FILE *f, const json_t *sum)
 		json_string_value(json_object_get(json_object_get(sum, "tool"), "git_rev")) ?: "?",
 		json_string_value(json_object_get(sum, "started")) ?: "?",
 		json_string_value(json_object_get(sum, "status")) ?: "?");
-	fprintf(f, "workload: %s copy of %.2f GiB per repetition, %lld-byte READs, %lld in flight\n",
+	fprintf(f, "workload: %s copy of %.2f GiB per %srepetition, %lld-byte READs, %lld in flight",
 		json_string_value(json_object_get(wl, "kind")) ?: "?",
-		num(wl, "bytes") / (1 << 30), (long long)num(wl, "io_size"),
+		num(wl, "bytes") / (1 << 30),
+		json_object_get(wl, "bytes_per") ? "guest and " : "", (long long)num(wl, "io_size"),
 		(long long)num(wl, "depth"));
+	if (json_object_get(wl, "guests"))
+		fprintf(f, "; guests vf+pv %lld+%lld, %s",
+			(long long)num(json_object_get(wl, "guests"), "vf"),
+			(long long)num(json_object_get(wl, "guests"), "pv"),
+			json_string_value(json_object_get(wl, "windows")) ?: "?");
+	fprintf(f, "\n");
 	fprintf(f, "collectors:");
 	json_array_foreach(json_object_get(sum, "collectors"), i, c)
 		fprintf(f, " %s=%s", json_string_value(json_object_get(c, "name")),
