@@ -28,6 +28,9 @@ struct topo_opts {
 	uint64_t link_rate_bps;
 	const char *offloads[16];
 	size_t noffloads;
+	const char *vfs[TOPO_MAX_GUESTS]; /* --vf SPECs */
+	size_t nvfs;
+	const char *sysfs_root;
 };
 
 /* Sorted names of the iovb-* namespaces, optionally of one run only. */
@@ -41,6 +44,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: " CMD " up [--paths pv,vf] [--guests VF+PV] [--link-rate RATE]\n"
 		"                      [--offload [ROLE/]DEV:FEAT=on|off,...]...\n"
+		"                      [--vf PF:INDEX|netdev:NAME]... [--sysfs-root DIR]\n"
 		"       " CMD " down [[--run-id] RUN_ID]\n"
 		"       " CMD " show\n\n"
 		"  up     create the emulated topology (namespaces, links, eswitch steering, "
@@ -55,6 +59,10 @@ static void usage(FILE *f)
 		"  --offload SPEC    set offloads before the path check, e.g. host/br0:gro=off or\n"
 		"                    '*:tso=off,gso=off' (features sg tso gso gro lro rx-csum tx-csum;\n"
 		"                    repeatable)\n"
+		"  --vf SPEC         a real VF for the next vf guest instead of a macvlan: PF:INDEX\n"
+		"                    (PF a PCI address or netdev) or netdev:NAME; moved into the\n"
+		"                    guest as eth0, given back on down (docs/sriov.md); repeatable\n"
+		"  --sysfs-root DIR  resolve --vf PF:INDEX in DIR instead of /sys (tests)\n"
 		"  --link-rate RATE  shape the physical link, e.g. 10gbit, 1gbit (default: "
 		"unshaped)\n\n"
 		"up and down need root (CAP_NET_ADMIN, CAP_SYS_ADMIN). See docs/paths.md.\n");
@@ -104,10 +112,26 @@ static int do_up(const struct topo_opts *o)
 {
 	struct topo_conf conf = { .link_rate_bps = o->link_rate_bps, .offloads = o->offloads,
 				  .noffloads = o->noffloads };
-	char id[16], err[512], off[256];
+	char id[16], err[512], off[256], vfdev[TOPO_MAX_GUESTS][16];
+	const char *vfp[TOPO_MAX_GUESTS];
 	struct topo *t;
 	int ret = IOVB_EXIT_ENV, e;
 
+	for (size_t i = 0; i < o->nvfs; i++) {
+		e = topo__vf_resolve(o->sysfs_root, o->vfs[i], vfdev[i], sizeof(vfdev[i]));
+		if (e) {
+			fprintf(stderr, CMD " up: --vf %s: %s\n", o->vfs[i],
+				e == -ENOENT ? "that VF has no netdev here (vfio-pci, unbound, or in "
+					       "another netns)" :
+				e == -ERANGE ? "no such VF index (enabled VFs: iovbench sriov list)" :
+				strerror(-e));
+			ret = e == -EINVAL ? IOVB_EXIT_USAGE : IOVB_EXIT_ENV;
+			goto cleanup;
+		}
+		vfp[i] = vfdev[i];
+	}
+	conf.vf_netdevs = vfp;
+	conf.nvf_netdevs = o->nvfs;
 	new_run_id(id, sizeof(id));
 	conf.run_id = id;
 	for (int p = 0; p < TOPO_NPATH; p++) {
@@ -142,6 +166,8 @@ static int do_up(const struct topo_opts *o)
 		printf("%s guest %s (%s, %s)", topo_path_names[g->path], g->ns, g->role, g->addr);
 		if (g->relay_pid > 0)
 			printf(", backend relay pid %d on host/%s", (int)g->relay_pid, g->host_dev);
+		if (g->vf_netdev[0])
+			printf(", real VF %s as eth0 (path not checked)", g->vf_netdev);
 		printf("\n");
 	}
 	fflush(stdout);
@@ -295,6 +321,19 @@ static int parse_args(int argc, char **argv, struct topo_opts *o)
 			else if (name[2] == 'l' &&
 				 (iovb_parse_rate_bps(v, &o->link_rate_bps) || !o->link_rate_bps))
 				ret = cli__usage_error(CMD, "--link-rate: '%s' is not a rate like 10gbit", v);
+			seen_opt = true;
+		} else if (cli__opt_is(a, "--vf") || cli__opt_is(a, "--sysfs-root")) {
+			bool vf = cli__opt_is(a, "--vf");
+
+			v = cli__opt_arg(argc, argv, &i);
+			if (!v)
+				ret = cli__usage_error(CMD, "%s needs a value", vf ? "--vf" : "--sysfs-root");
+			else if (vf && o->nvfs >= TOPO_MAX_GUESTS)
+				ret = cli__usage_error(CMD, "too many --vf (%s)", v);
+			else if (vf)
+				o->vfs[o->nvfs++] = v;
+			else
+				o->sysfs_root = v;
 			seen_opt = true;
 		} else if (cli__opt_is(a, "--run-id")) {
 			v = cli__opt_arg(argc, argv, &i);

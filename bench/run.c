@@ -75,6 +75,9 @@ struct run_opts {
 	const char *run_id;
 	const char *offloads[RUN_MAX_OFFLOADS];
 	size_t noffloads;
+	const char *vfs[TOPO_MAX_GUESTS]; /* --vf SPECs */
+	size_t nvfs;
+	const char *sysfs_root;
 };
 
 struct run_ctx {
@@ -147,6 +150,12 @@ static const char *const run_usage =
 	"  --offload SPEC      offloads to set before measuring, [ROLE/]DEV:FEAT=on|off,... e.g.\n"
 	"                      host/br0:gro=off or '*:tso=off,gso=off' (FEAT: sg tso gso gro lro\n"
 	"                      rx-csum tx-csum; repeatable; every device's settings are recorded)\n"
+	"  --vf SPEC           a real VF for the next vf guest instead of a macvlan: PF:INDEX (PF a\n"
+	"                      PCI address or netdev) or netdev:NAME; moved into the guest as\n"
+	"                      eth0 and given back afterwards. Its copies go out through the real\n"
+	"                      adapter: the file server must answer at 10.77.0.1 there\n"
+	"                      (docs/sriov.md); repeatable\n"
+	"  --sysfs-root DIR    resolve --vf PF:INDEX in DIR instead of /sys (tests)\n"
 	"  --timeout T         give up a copy after T (default 300s)\n"
 	"  --run-id ID         name the topology iovb-ID-* (default: random; [A-Za-z0-9_], 1-32)\n"
 	"  --label NAME        name part of the record file (default \"run\")\n"
@@ -251,7 +260,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_PATHS = 256, O_BYTES, O_REPS, O_IOSIZE, O_DEPTH, O_WARMUP, O_COLL, O_RATE,
 	       O_TIMEOUT, O_LABEL, O_REPORT, O_GUESTS, O_CONC, O_MAXSD, O_MAXREPS, O_OFFLOAD,
-	       O_RUNID, O_NOSERIES };
+	       O_RUNID, O_NOSERIES, O_VF, O_SYSFS };
 	static const struct option opts[] = {
 		{ "paths", required_argument, NULL, O_PATHS },
 		{ "guests", required_argument, NULL, O_GUESTS },
@@ -269,6 +278,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "offload", required_argument, NULL, O_OFFLOAD },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "run-id", required_argument, NULL, O_RUNID },
+		{ "vf", required_argument, NULL, O_VF },
+		{ "sysfs-root", required_argument, NULL, O_SYSFS },
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "output", required_argument, NULL, 'o' },
 		{ "report", no_argument, NULL, O_REPORT },
@@ -363,6 +374,14 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			if (iovb_parse_duration_ns(optarg, &o->timeout_ns) || !o->timeout_ns)
 				return cli__usage_error("iovbench run", "bad --timeout '%s': a duration like 300s", optarg);
 			break;
+		case O_VF:
+			if (o->nvfs >= TOPO_MAX_GUESTS)
+				return cli__usage_error("iovbench run", "too many --vf ('%s')", optarg);
+			o->vfs[o->nvfs++] = optarg;
+			break;
+		case O_SYSFS:
+			o->sysfs_root = optarg;
+			break;
 		case O_RUNID:
 			if (!run_id_ok(optarg))
 				return cli__usage_error("iovbench run", "bad --run-id '%s': 1 to 32 of A-Z a-z 0-9 _", optarg);
@@ -401,6 +420,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		if (o->path[p] && !o->guests[p])
 			return cli__usage_error("iovbench run", "--paths has %s but --guests gives it no guest",
 					   topo_path_names[p]);
+	if (o->nvfs > o->guests[TOPO_VF] || (o->nvfs && !o->path[TOPO_VF]))
+		return cli__usage_error("iovbench run", "more --vf than vf guests (--guests %s)",
+				   o->path[TOPO_VF] ? "VF+PV" : "and --paths");
 	if (max_reps_given && !o->max_stddev)
 		return cli__usage_error("iovbench run", "%s needs --max-stddev", "--max-reps");
 	if (o->max_stddev) {
@@ -1191,6 +1213,8 @@ static json_t *topo_json(const struct run_ctx *c)
 
 		if (g->path == TOPO_PV)
 			json_object_set_new(gj, "host_dev", json_string(g->host_dev));
+		if (g->vf_netdev[0])
+			json_object_set_new(gj, "vf_netdev", json_string(g->vf_netdev));
 		json_array_append_new(guests, gj);
 	}
 	json_object_set_new(o, "guests", guests);
@@ -1364,7 +1388,8 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
 	struct run_ctx c = { 0 };
 	struct topo_conf tc = { 0 };
-	char err[512] = "", run_id[40], started[32], ended[32];
+	char err[512] = "", run_id[40], started[32], ended[32], vfdev[TOPO_MAX_GUESTS][16];
+	const char *vfp[TOPO_MAX_GUESTS];
 	json_t *colls;
 	int ret = IOVB_EXIT_ENV, e;
 
@@ -1397,6 +1422,21 @@ int cmd_run(int argc, char **argv)
 	tc.link_rate_bps = c.o.link_rate;
 	tc.offloads = c.o.offloads;
 	tc.noffloads = c.o.noffloads;
+	for (size_t i = 0; i < c.o.nvfs; i++) {
+		e = topo__vf_resolve(c.o.sysfs_root, c.o.vfs[i], vfdev[i], sizeof(vfdev[i]));
+		if (e) {
+			fprintf(stderr, "iovbench run: --vf %s: %s\n", c.o.vfs[i],
+				e == -ENOENT ? "that VF has no netdev here (vfio-pci, unbound, or in "
+					       "another netns)" :
+				e == -ERANGE ? "no such VF index (enabled VFs: iovbench sriov list)" :
+				e == -EINVAL ? "not PF:INDEX or netdev:NAME" : strerror(-e));
+			ret = e == -EINVAL ? IOVB_EXIT_USAGE : IOVB_EXIT_ENV;
+			goto cleanup;
+		}
+		vfp[i] = vfdev[i];
+	}
+	tc.vf_netdevs = vfp;
+	tc.nvf_netdevs = c.o.nvfs;
 	say(&c, "bringing up topology %s", run_id);
 	if (c.o.verbose >= 0)
 		fprintf(stderr, "iovbench run: setting up the emulated topology (run id %s)\n", run_id);

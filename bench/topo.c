@@ -38,11 +38,13 @@
 #include "iovb/parse.h"
 #include "iovb/role.h"
 #include "relay.h"
+#include "sriov.h"
 #include "topo.h"
 
 #define TOPO_NETNS_DIR "/run/netns"
 #define TOPO_RUN_DIR "/run/iovbench"
 #define TOPO_RELAY_PID "relay.pid"
+#define TOPO_VF_FILE "vf-%u" /* per guest N with a real VF: how to give the netdev back */
 #define TOPO_RUN_ID_MAX 32
 
 #define TOPO_SERVER_ADDR "10.77.0.1"
@@ -107,6 +109,7 @@ struct topo {
 	unsigned nplanned;	    /* guests numbered: guests[pv] + guests[vf], made or not */
 	struct topo_guest guests[TOPO_MAX_GUESTS];
 	size_t nguests;		    /* guests of the selected paths, in number order */
+	bool vf_moved[TOPO_MAX_GUESTS];   /* by guests[] index: its real VF is in the guest */
 	int relay_pidfd[TOPO_MAX_GUESTS]; /* by guests[] index; -1 if none */
 	int relay_ctl[TOPO_MAX_GUESTS];
 };
@@ -682,6 +685,13 @@ static void run_dir_remove(const char *dir)
 		unlink(path);
 	if (snprintf(path, sizeof(path), "%s/%s.tmp", dir, TOPO_RELAY_PID) < (int)sizeof(path))
 		unlink(path);
+	for (unsigned n = 1; n <= TOPO_MAX_GUESTS; n++) {
+		char f[16];
+
+		snprintf(f, sizeof(f), TOPO_VF_FILE, n);
+		if (snprintf(path, sizeof(path), "%s/%s", dir, f) < (int)sizeof(path))
+			unlink(path);
+	}
 	rmdir(dir);
 	rmdir(TOPO_RUN_DIR); /* only when no other run is left: ENOTEMPTY otherwise */
 }
@@ -1074,7 +1084,172 @@ cleanup:
 	return ret;
 }
 
-/* The VF path: per vf guest a macvlan port of the adapter's wire0, owned by the guest. */
+/* ---- real VF netdevs ------------------------------------------------------------------- */
+
+/* What a VF netdev looked like before we took it: enough to give it back as it was. */
+struct vf_orig {
+	char name[IFNAMSIZ];
+	unsigned mtu;
+	char mac[18];
+	bool up;
+};
+
+static int vf_file(const struct topo *t, unsigned num, char *buf, size_t len)
+{
+	char f[16];
+
+	snprintf(f, sizeof(f), TOPO_VF_FILE, num);
+	return snprintf(buf, len, "%s/%s", t->run_dir, f) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+/* Read name, MTU, MAC and IFF_UP of netdev name in the calling thread's netns; refuse one with
+ * IPv4 addresses (someone uses it). 0 or -errno. */
+static int vf_read(const char *name, struct vf_orig *o)
+{
+	struct ifreq ifr = { 0 };
+	unsigned char *m;
+	int fd, err = 0;
+
+	if (strlen(name) >= IFNAMSIZ)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		err = -errno;
+		goto cleanup;
+	}
+	o->up = ifr.ifr_flags & IFF_UP;
+	if (ioctl(fd, SIOCGIFMTU, &ifr)) {
+		err = -errno;
+		goto cleanup;
+	}
+	o->mtu = (unsigned)ifr.ifr_mtu;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		err = -errno;
+		goto cleanup;
+	}
+	m = (unsigned char *)ifr.ifr_hwaddr.sa_data;
+	snprintf(o->mac, sizeof(o->mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+		 m[4], m[5]);
+	/* SIOCGIFADDR gives the first IPv4 address; EADDRNOTAVAIL = none. */
+	if (!ioctl(fd, SIOCGIFADDR, &ifr))
+		err = -EADDRINUSE;
+	else if (errno != EADDRNOTAVAIL)
+		err = -errno;
+cleanup:
+	close(fd);
+	return err;
+}
+
+static int vf_orig_write(const struct topo *t, unsigned num, const struct vf_orig *o)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int err;
+
+	err = vf_file(t, num, path, sizeof(path));
+	if (err)
+		return err;
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s %u %s %d\n", o->name, o->mtu, o->mac, o->up);
+	if (fclose(f))
+		err = -errno;
+	return err;
+}
+
+static int vf_orig_read(const char *path, struct vf_orig *o)
+{
+	char buf[128], name[IFNAMSIZ + 1], mac[18];
+	unsigned mtu;
+	int up;
+
+	if (read_small(path, buf, sizeof(buf)) ||
+	    sscanf(buf, "%16s %u %17s %d", name, &mtu, mac, &up) != 4 || strlen(name) >= IFNAMSIZ)
+		return -EINVAL;
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	o->mtu = mtu;
+	snprintf(o->mac, sizeof(o->mac), "%s", mac);
+	o->up = up;
+	return 0;
+}
+
+/*
+ * Give a VF back: out of netns `ns` (its eth0) into ours under its own name, in one
+ * RTM_NEWLINK (move and rename together, so "eth0" never appears here), then its MTU, MAC and
+ * state. With ns NULL or gone, only the settings, if it is here under its name (a real VF
+ * comes back to the initial netns by itself when its netns is deleted; a stand-in veth dies).
+ */
+static int vf_restore(const char *ns, const struct vf_orig *o, char *err, size_t errlen)
+{
+	char pid[16], mtu[16], path[PATH_MAX];
+	int ret = 0;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	snprintf(mtu, sizeof(mtu), "%u", o->mtu);
+	if (ns) {
+		ns_path(ns, path, sizeof(path));
+		if (!access(path, F_OK)) {
+			run_tool(NULL, 0, "ip", ns, "link", "set", "eth0", "down", NULL);
+			ret = run_tool(err, errlen, "ip", ns, "link", "set", "eth0", "netns", pid,
+				       "name", o->name, NULL);
+			if (ret)
+				goto cleanup;
+		}
+	}
+	if (!if_nametoindex(o->name)) {
+		ret = -ENODEV;
+		iovb_errf(err, errlen, "VF netdev %s is gone", o->name);
+		goto cleanup;
+	}
+	ret = run_tool(err, errlen, "ip", NULL, "link", "set", o->name, "mtu", mtu, "address",
+		       o->mac, NULL);
+	if (!ret && o->up)
+		ret = run_tool(err, errlen, "ip", NULL, "link", "set", o->name, "up", NULL);
+cleanup:
+	return ret;
+}
+
+/* Move guest i's real VF netdev into its netns as eth0, noting first how to give it back. */
+static int vf_move_in(struct topo *t, size_t i, char *err, size_t errlen)
+{
+	struct topo_guest *g = &t->guests[i];
+	enum topo_nsid gid = NS_G0 + g->num - 1;
+	char stands[48], mtu[16];
+	struct vf_orig o;
+	int ret;
+
+	ret = vf_read(g->vf_netdev, &o);
+	if (ret) {
+		iovb_errf(err, errlen, "VF netdev %s: %s", g->vf_netdev,
+			  ret == -EADDRINUSE ? "has IPv4 addresses (in use?)" : errdesc(ret));
+		goto cleanup;
+	}
+	/* Written before the move: a run killed right after it can still be undone. */
+	ret = vf_orig_write(t, g->num, &o);
+	if (ret) {
+		iovb_errf(err, errlen, "%s: %s", t->run_dir, errdesc(ret));
+		goto cleanup;
+	}
+	snprintf(mtu, sizeof(mtu), "%u", t->mtu);
+	run_tool(NULL, 0, "ip", NULL, "link", "set", g->vf_netdev, "down", NULL);
+	ret = run_tool(err, errlen, "ip", NULL, "link", "set", g->vf_netdev, "netns", nsn(t, gid),
+		       "name", "eth0", NULL);
+	if (ret)
+		goto cleanup;
+	t->vf_moved[i] = true;
+	ret = run_tool(err, errlen, "ip", nsn(t, gid), "link", "set", "eth0", "mtu", mtu, NULL);
+	snprintf(stands, sizeof(stands), "real VF %s in the guest", g->vf_netdev);
+	dev_add(t, "eth0", gid, "vf", stands);
+cleanup:
+	return ret;
+}
+
+/* The VF path: per vf guest a macvlan port of the adapter's wire0 (or a real VF), owned by the guest. */
 static int build_vf(struct topo *t, char *err, size_t errlen)
 {
 	char m_g[18], m_srv[18], mtu[16], addr[24];
@@ -1090,6 +1265,18 @@ static int build_vf(struct topo *t, char *err, size_t errlen)
 			continue;
 		mac_of(t, MAC_G0 + g->num, m_g);
 		snprintf(addr, sizeof(addr), "%s%s", g->addr, TOPO_PLEN);
+		if (g->vf_netdev[0]) {
+			ret = vf_move_in(t, i, err, errlen);
+			if (ret)
+				break;
+			/* Its own MAC stays: a real VF's MAC is the PF's to set (ip link set PF vf N mac). */
+			ret = run_tool(err, errlen, "ip", nsn(t, gid), "addr", "add", addr, "dev",
+				       "eth0", NULL);
+			if (!ret)
+				ret = run_tool(err, errlen, "ip", nsn(t, gid), "link", "set", "eth0", "up",
+					       NULL);
+			continue;
+		}
 		/* Created straight into the guest: the lower device is looked up in nic. */
 		ret = run_tool(err, errlen, "ip", nsn(t, NS_NIC), "link", "add", "link", "wire0",
 			       "name", "eth0", "netns", nsn(t, gid), "address", m_g, "mtu", mtu,
@@ -1271,8 +1458,11 @@ static int check_connectivity(const struct topo *t, char *err, size_t errlen)
 	if (t->link_rate_bps && t->link_rate_bps / 16 < bytes)
 		bytes = t->link_rate_bps / 16 > TOPO_CHECK_MIN ? t->link_rate_bps / 16
 							       : TOPO_CHECK_MIN;
+	/* A real VF's frames leave through the adapter: the emulated server is not there. */
 	for (size_t i = 0; !ret && i < t->nguests; i++)
-		ret = check_path(t, lfd, &srv, NS_G0 + t->guests[i].num - 1, bytes, err, errlen);
+		if (!t->guests[i].vf_netdev[0])
+			ret = check_path(t, lfd, &srv, NS_G0 + t->guests[i].num - 1, bytes, err,
+					 errlen);
 cleanup:
 	if (lfd >= 0)
 		close(lfd);
@@ -1314,6 +1504,18 @@ static int topo_teardown(struct topo *t)
 	}
 	if (v)
 		victims__kill(v); /* closes the pidfds, all relays stop in one grace period */
+	for (size_t i = 0; i < t->nguests; i++) {
+		struct vf_orig o;
+		char path[PATH_MAX];
+
+		if (!t->vf_moved[i] || vf_file(t, t->guests[i].num, path, sizeof(path)) ||
+		    vf_orig_read(path, &o))
+			continue;
+		e = vf_restore(t->guests[i].ns, &o, NULL, 0);
+		if (e && !ret)
+			ret = e;
+		t->vf_moved[i] = false;
+	}
 	for (size_t i = 0; i < t->nns; i++)
 		inos[i] = t->ns[i].ino;
 	if (v) {
@@ -1346,7 +1548,7 @@ static int topo_teardown(struct topo *t)
 struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 {
 	struct topo *t = NULL;
-	unsigned ng[TOPO_NPATH];
+	unsigned ng[TOPO_NPATH], nvf = 0;
 	char path[PATH_MAX];
 	int ret = 0;
 
@@ -1373,8 +1575,16 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 		iovb_errf(err, errlen, "out of memory");
 		goto cleanup;
 	}
+	/* Both 0: one guest per path, as before guest counts existed; else taken as given. */
 	for (int p = 0; p < TOPO_NPATH; p++)
-		ng[p] = conf->guests[p] ? conf->guests[p] : 1;
+		ng[p] = conf->guests[TOPO_PV] || conf->guests[TOPO_VF] ? conf->guests[p] : 1;
+	for (int p = 0; p < TOPO_NPATH; p++) {
+		if (conf->path[p] && !ng[p]) {
+			ret = -EINVAL;
+			iovb_errf(err, errlen, "path %s selected with no guest", topo_path_names[p]);
+			goto cleanup;
+		}
+	}
 	if (ng[TOPO_PV] + ng[TOPO_VF] > TOPO_MAX_GUESTS) {
 		ret = -EINVAL;
 		iovb_errf(err, errlen, "%u guests: at most %d", ng[TOPO_PV] + ng[TOPO_VF],
@@ -1414,7 +1624,22 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 		snprintf(g->addr, sizeof(g->addr), "10.77.0.%u", TOPO_GUEST_ADDR_BASE + n);
 		if (p == TOPO_PV)
 			snprintf(g->host_dev, sizeof(g->host_dev), "vnet%u", n - 1);
+		if (p == TOPO_VF && nvf < conf->nvf_netdevs) {
+			if (strlen(conf->vf_netdevs[nvf]) >= sizeof(g->vf_netdev)) {
+				ret = -EINVAL;
+				iovb_errf(err, errlen, "VF netdev name '%s' too long",
+					  conf->vf_netdevs[nvf]);
+				goto cleanup;
+			}
+			snprintf(g->vf_netdev, sizeof(g->vf_netdev), "%s", conf->vf_netdevs[nvf]);
+			nvf++;
+		}
 		t->nguests++;
+	}
+	if (nvf < conf->nvf_netdevs) {
+		ret = -EINVAL;
+		iovb_errf(err, errlen, "%zu VF netdevs for %u vf guests", conf->nvf_netdevs, nvf);
+		goto cleanup;
 	}
 	for (int i = 0; i < NS_COUNT; i++) {
 		t->ns_idx[i] = -1;
@@ -1596,6 +1821,30 @@ static int down_match(const char *id, char *err, size_t errlen)
 		closedir(d);
 	}
 	victims__kill(v);
+	/* Real VFs back to where they came from, before their namespaces go. */
+	d = opendir(TOPO_RUN_DIR);
+	if (d) {
+		while ((de = readdir(d)) != NULL) {
+			if (!run_id_valid(de->d_name) || (id && strcmp(de->d_name, id)))
+				continue;
+			for (unsigned g = 1; g <= TOPO_MAX_GUESTS; g++) {
+				char path[PATH_MAX], ns[64], one[256];
+				struct vf_orig o;
+
+				if (snprintf(path, sizeof(path), "%s/%s/" TOPO_VF_FILE, TOPO_RUN_DIR,
+					     de->d_name, g) >= (int)sizeof(path) ||
+				    vf_orig_read(path, &o))
+					continue;
+				snprintf(ns, sizeof(ns), "%s-%.32s-g%u", TOPO_PREFIX, de->d_name, g);
+				e = vf_restore(ns, &o, one, sizeof(one));
+				if (e && !ret) {
+					ret = e;
+					iovb_errf(err, errlen, "%s", one);
+				}
+			}
+		}
+		closedir(d);
+	}
 	victims__in_ns(v, inos, n, &foreign);
 	victims__kill(v);
 	for (size_t i = 0; i < n; i++) {
@@ -1957,6 +2206,56 @@ int topo__dev_offloads(const struct topo *t, size_t i, char *buf, size_t len)
 	ret = ns_call(t->devs[i].netns, offloads_in, &r);
 cleanup:
 	return ret;
+}
+
+int topo__vf_resolve(const char *sysfs_root, const char *spec, char *buf, size_t len)
+{
+	const struct sriov_pf *pf;
+	struct sriov *sr = NULL;
+	char pfname[SRIOV_PCI_LEN + SRIOV_NAME_LEN], pci[SRIOV_PCI_LEN];
+	const char *colon;
+	uint64_t idx;
+	int err = -EINVAL;
+
+	if (!spec || !buf || !len)
+		goto cleanup;
+	if (!strncmp(spec, "netdev:", 7)) {
+		if (!spec[7] || strlen(spec + 7) >= IFNAMSIZ || strlen(spec + 7) >= len)
+			goto cleanup;
+		snprintf(buf, len, "%s", spec + 7);
+		err = 0;
+		goto cleanup;
+	}
+	/* PCI addresses hold ':' themselves: the index follows the last one. */
+	colon = strrchr(spec, ':');
+	if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(pfname) ||
+	    iovb_parse_u64(colon + 1, 0, UINT32_MAX, &idx))
+		goto cleanup;
+	snprintf(pfname, sizeof(pfname), "%.*s", (int)(colon - spec), spec);
+	err = sriov__resolve(sysfs_root, pfname, pci, sizeof(pci));
+	if (err)
+		goto cleanup;
+	err = sriov__scan(sysfs_root, &sr);
+	if (err)
+		goto cleanup;
+	err = -ENODEV;
+	for (size_t i = 0; i < sriov__npfs(sr); i++) {
+		pf = sriov__pf(sr, i);
+		if (strcmp(pf->pci, pci))
+			continue;
+		err = -ERANGE;
+		for (size_t k = 0; k < pf->nvfs; k++) {
+			if (pf->vfs[k].index != idx)
+				continue;
+			err = !pf->vfs[k].netdev[0] ? -ENOENT :
+			      strlen(pf->vfs[k].netdev) >= len ? -ENOSPC : 0;
+			if (!err)
+				snprintf(buf, len, "%s", pf->vfs[k].netdev);
+		}
+	}
+cleanup:
+	sriov__free(sr);
+	return err;
 }
 
 int topo__parse_guests(const char *s, unsigned guests[TOPO_NPATH])

@@ -35,7 +35,7 @@ struct topo_conf {
 	const char *run_id;   /* short unique id, e.g. "a1b2c3": names are iovb-<run_id>-<what> */
 	bool path[TOPO_NPATH]; /* which guests to create */
 	/*
-	 * Guests per path (0 = 1 for a selected path). Guests are numbered pv first: guest-1 ..
+	 * Guests per path (both 0: one per path). Guests are numbered pv first: guest-1 ..
 	 * guest-<pv> on the pv path, then the vf guests, whether or not a path is selected, so
 	 * a role names the same guest across runs of one --guests setting.
 	 */
@@ -45,7 +45,24 @@ struct topo_conf {
 	/* Offload settings applied before the path check: "NS/DEV:feat=on|off,..." (see docs/paths.md). */
 	const char *const *offloads;
 	size_t noffloads;
+	/*
+	 * Real VF netdevs (in the caller's netns) for the first nvf_netdevs vf guests, instead of
+	 * macvlans: each is moved into its guest's netns as eth0 and, on teardown (also by
+	 * topo__down_run after a killed run), moved back under its own name with its MTU, MAC
+	 * and up/down state. Its path to the emulated server is not checked: its frames leave
+	 * through the real adapter. A netdev with IP addresses is refused (in use).
+	 */
+	const char *const *vf_netdevs;
+	size_t nvf_netdevs;
 };
+
+/*
+ * Resolve a --vf SPEC to a netdev name in buf: "PF:INDEX" (PF a PCI address or netdev,
+ * INDEX the VF number, looked up under sysfs_root, NULL = /sys) or "netdev:NAME". 0, -EINVAL
+ * (malformed), -ENODEV (no such PF or VF), -ERANGE (INDEX not enabled), -ENOENT (the VF has no
+ * netdev here: bound to vfio-pci, unbound or in another netns), or sriov__scan's -errno.
+ */
+int topo__vf_resolve(const char *sysfs_root, const char *spec, char *buf, size_t len);
 
 /* A guest (VM) of the topology. */
 struct topo_guest {
@@ -55,6 +72,7 @@ struct topo_guest {
 	char role[16];	   /* "guest-N" */
 	char addr[16];	   /* its IPv4 address */
 	char host_dev[16]; /* pv: the host's TAP port of its backend (vnetK), "" on vf */
+	char vf_netdev[16]; /* vf with a real VF: its netdev's own name outside the guest, else "" */
 	pid_t relay_pid;   /* pv: its backend relay process (host role), 0 on vf */
 };
 
