@@ -541,8 +541,8 @@ void summary__print(FILE *f, const json_t *sum)
 						json_number_value(v));
 		}
 		if (json_object_size(json_object_get(p, "guests"))) {
-			fprintf(f, "  %-10s %4s %10s %10s %10s   per guest (median): Gbit/s; CPU "
-				   "ns per byte it moved: its own role, host work for it alone\n",
+			fprintf(f, "  %-10s %4s %10s %10s %10s   per guest, median; ns per byte it "
+				   "moved: own, host for it\n",
 				"guest", "path", "Gbit/s", "guest", "host");
 			json_object_foreach((json_t *)json_object_get(p, "guests"), role, r) {
 				fprintf(f, "  %-10s %4s %10.3f ", role,
