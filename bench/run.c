@@ -579,6 +579,7 @@ struct series {
 	json_t *cpu;	  /* role -> array of ns per interval */
 	json_t *cpu_prev; /* role -> cumulative ns at the last sample */
 	uint64_t bytes_prev, last_ns, softirq_prev;
+	uint64_t cost_ns; /* the run thread's CPU time spent taking samples */
 	size_t n;
 	bool cpu_bpf; /* every sample had bpf figures */
 };
@@ -707,6 +708,7 @@ static json_t *series_json(struct series *s)
 		"per role: schedstat of its threads net of bpf task_irq + bpf NET_RX on its devices" :
 		"per role: schedstat of its threads only (bpf unavailable)"));
 	json_object_set(o, "softirq_ns", s->softirq_ns);
+	json_object_set_new(o, "sampling_cpu_ns", json_integer((json_int_t)s->cost_ns));
 	json_object_set_new(o, "bytes_source",
 			    json_string("client progress (about every 100 ms) as last reported "
 					"before each sample; the last interval ends with the results"));
@@ -719,10 +721,12 @@ static void series_tick(const struct run_ctx *c, struct series *s, const struct 
 {
 	struct threads_snap now = { 0 }, d = { 0 };
 	struct netcpu_stats ns = { 0 };
+	struct timespec c0, c1;
 	bool bpf = false;
 	uint64_t bytes = 0;
 	json_t *roles;
 
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	threads_long_lived(c, &now);
 	for (size_t i = 0; i < ng; i++) {
 		bytes += gc[i].have_res ? gc[i].res.bytes : gc[i].done;
@@ -739,6 +743,8 @@ static void series_tick(const struct run_ctx *c, struct series *s, const struct 
 	netcpu_stats__free(&ns);
 	threads_snap__free(&now);
 	threads_snap__free(&d);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	s->cost_ns += (uint64_t)((c1.tv_sec - c0.tv_sec) * 1000000000LL + (c1.tv_nsec - c0.tv_nsec));
 }
 
 static const char *window_label(const bool sel[TOPO_NPATH])
