@@ -744,7 +744,8 @@ static void series_tick(const struct run_ctx *c, struct series *s, const struct 
 	threads_snap__free(&now);
 	threads_snap__free(&d);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-	s->cost_ns += (uint64_t)((c1.tv_sec - c0.tv_sec) * 1000000000LL + (c1.tv_nsec - c0.tv_nsec));
+	s->cost_ns += (uint64_t)((c1.tv_sec - c0.tv_sec) * 1000000000LL +
+				 (c1.tv_nsec - c0.tv_nsec));
 }
 
 static const char *window_label(const bool sel[TOPO_NPATH])
@@ -903,7 +904,8 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 	}
 	for (left = ng; left && !err;) {
 		uint64_t now = now_ns();
-		int n, timeout = series ? (int)((next_tick > now ? next_tick - now : 0) / 1000000) : 500;
+		uint64_t wait = next_tick > now ? next_tick - now : 0;
+		int n, timeout = series ? (int)(wait / 1000000) : 500;
 
 		for (size_t i = 0; i < ng; i++)
 			pfd[i] = (struct pollfd){ gc[i].finished ? -1 : gc[i].msg, POLLIN, 0 };
@@ -931,8 +933,8 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			}
 			if (got != (ssize_t)sizeof(*m)) {
 				err = -EPIPE;
-				snprintf(errbuf, sizeof(errbuf), "the client in %s died without a result",
-					 gc[i].g->ns);
+				snprintf(errbuf, sizeof(errbuf),
+					 "the client in %s died without a result", gc[i].g->ns);
 				gc[i].finished = true;
 				left--;
 				break;
@@ -955,7 +957,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 		}
 		if (series && left && now_ns() >= next_tick) {
 			series_tick(c, &se, gc, ng, &t0, w0, softirq0);
-			/* A late sample (a busy machine) shortens the next interval, never drifts. */
+			/* A late sample (busy machine) shortens the next interval, no drift. */
 			while (next_tick <= now_ns())
 				next_tick += SERIES_INTERVAL_NS;
 		}
@@ -1205,7 +1207,8 @@ static json_t *topo_json(const struct run_ctx *c)
 			continue;
 		for (size_t i = 0; i < topo__nguests(c->topo); i++)
 			if (topo__guest(c->topo, i)->path == (enum topo_path)p)
-				json_array_append_new(roles, json_string(topo__guest(c->topo, i)->role));
+				json_array_append_new(roles,
+						      json_string(topo__guest(c->topo, i)->role));
 		json_object_set_new(o, topo_path_names[p],
 				    json_pack("{ss ss so}", "guest_netns", topo__guest_ns(c->topo, p),
 					      "guest_role", topo__guest_role(c->topo, p),
@@ -1378,8 +1381,8 @@ static int run_windows(struct run_ctx *c)
 			why = "max-reps";
 			break;
 		}
-		say(c, "repetition %u done; relative stddev of throughput not yet below %.2f%%", rep,
-		    c->o.max_stddev);
+		say(c, "repetition %u done; relative stddev of throughput not yet below %.2f%%",
+		    rep, c->o.max_stddev);
 	}
 	if (!why)
 		why = run_interrupted ? "interrupted" : "error";

@@ -1249,7 +1249,7 @@ cleanup:
 	return ret;
 }
 
-/* The VF path: per vf guest a macvlan port of the adapter's wire0 (or a real VF), owned by the guest. */
+/* The VF path: per vf guest a macvlan port of the adapter's wire0, or a real VF. */
 static int build_vf(struct topo *t, char *err, size_t errlen)
 {
 	char m_g[18], m_srv[18], mtu[16], addr[24];
@@ -1269,7 +1269,7 @@ static int build_vf(struct topo *t, char *err, size_t errlen)
 			ret = vf_move_in(t, i, err, errlen);
 			if (ret)
 				break;
-			/* Its own MAC stays: a real VF's MAC is the PF's to set (ip link set PF vf N mac). */
+			/* Its MAC stays: a real VF's MAC is the PF's to set (ip link set PF vf N). */
 			ret = run_tool(err, errlen, "ip", nsn(t, gid), "addr", "add", addr, "dev",
 				       "eth0", NULL);
 			if (!ret)
@@ -1484,7 +1484,7 @@ static int topo_teardown(struct topo *t)
 		ret = -ENOMEM;
 	for (size_t i = 0; i < t->nguests; i++) {
 		if (t->relay_ctl[i] >= 0) {
-			/* Closing our end alone stops the relay; the signal covers a stuck write. */
+			/* Closing our end stops the relay; the signal covers a stuck write. */
 			close(t->relay_ctl[i]);
 			t->relay_ctl[i] = -1;
 		}
