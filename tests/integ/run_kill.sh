@@ -37,7 +37,9 @@ while [ $((SECONDS - start)) -lt "$budget" ] && [ "$i" -lt 12 ]; do
 	: >"$notes"
 	# 0.2 to 4.2 s: setup takes about 1-2 s, then a 64M warm-up, then the windows.
 	delay_ms=$((200 + RANDOM % 4000))
-	"$bin" run --guests 1+1 --bytes 1G --reps 2 --warmup 64M -q --run-id "$id" \
+	# Alternately one and two guests per path (two relays to stop and find).
+	guests=$((i % 2 + 1))+$((i % 2 + 1))
+	"$bin" run --guests "$guests" --bytes 1G --reps 2 --warmup 64M -q --run-id "$id" \
 		-o "$tmp/k$i.json.gz" 2>"$tmp/err.$i" &
 	pid=$!
 	t0=$(date +%s%N)
@@ -50,7 +52,7 @@ while [ $((SECONDS - start)) -lt "$budget" ] && [ "$i" -lt 12 ]; do
 	rc=0
 	wait "$pid" || rc=$?
 	pid=
-	echo "iteration $i: SIG$sig after ${delay_ms} ms, exit $rc, noted" \
+	echo "iteration $i: $guests guests, SIG$sig after ${delay_ms} ms, exit $rc, noted" \
 		"$(grep -c . "$notes" || true) objects"
 	if [ "$sig" = KILL ]; then
 		[ "$rc" -eq 137 ] || [ "$rc" -eq 0 ] || fail "SIGKILLed run exited $rc"
