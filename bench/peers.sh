@@ -248,17 +248,18 @@ row() { # path, tool, bytes, bps, cpu_ns, wall_ns, proc_ns ('' = not measured)
 
 # One transfer: run the client, take /proc/stat and the clock around it, parse its figure.
 measure() { # path, tool, netns, address, smb dir
-	local path=$1 tool=$2 ns=$3 addr=$4 sd=$5 out b0 b1 t0 t1 c0 c1 got bps rc=0
+	local path=$1 tool=$2 ns=$3 addr=$4 sd=$5 out b0 b1 t0 t1 c0 c1 got bps rc=0 zc=()
 	SEQ=$((SEQ + 1))
 	out=$TMP/out.$SEQ
 	local tmo=$((60 + BYTES / 10000000)) # >= 10 MB/s, or it is broken
+	[ "$tool" = iperf3-Z ] && zc=(-Z)
 	c0=$(cg_usage)
 	b0=$(cpu_busy)
 	t0=$(date +%s%N)
 	case $tool in
 	iperf3 | iperf3-Z)
-		nsx "$ns" timeout "$tmo" iperf3 -c "$addr" -p "$IPF_PORT" -R -n "$BYTES" -J \
-			$([ "$tool" = iperf3-Z ] && echo -Z) >"$out" 2>&1 || rc=$?
+		nsx "$ns" timeout "$tmo" iperf3 -c "$addr" -p "$IPF_PORT" -R -n "$BYTES" -J "${zc[@]}" \
+			>"$out" 2>&1 || rc=$?
 		;;
 	engine)
 		nsx "$ns" timeout "$tmo" "$IOVB" load --connect "$addr:$ENG_PORT" --bytes "$BYTES" \
@@ -322,7 +323,7 @@ head -c "$BYTES" /dev/zero >"$TMP/share/file"
 chmod -R a+rX "$TMP"
 : >"$TMP/rows.tsv"
 
-declare -A NS ADDR TAG
+declare -A NS
 if [ $want_topo -eq 1 ]; then
 	topo_args=(--paths "$(printf '%s\n' "${path_list[@]}" | grep -E '^(pv|vf)$' | paste -sd,)")
 	[ -n "$LINK_RATE" ] && topo_args+=(--link-rate "$LINK_RATE")

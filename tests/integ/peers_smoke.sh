@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # bench/peers.sh --smoke end to end: on loopback, iperf3, iperf3 -Z, the engine and smbclient
 # each move the bytes and yield a non-zero throughput and CPU figure, the ratios are printed,
@@ -29,8 +30,12 @@ grep -Eq '^loopback +engine/smbclient +throughput +[0-9.]+x' "$tmp/out" ||
 	fail "no engine/smbclient ratio"
 
 # The script removed its own directory, cgroup and servers (they run with a cwd under it).
-[ -z "$(ls -A "$tmp" | grep -v -e '^rows.tsv$' -e '^out$' -e '^err$' -e '^cg.before$')" ] ||
-	fail "left behind in $tmp: $(ls -A "$tmp")"
+for f in "$tmp"/* "$tmp"/.[!.]*; do
+	case ${f##*/} in
+	rows.tsv | out | err | cg.before | '*' | '.[!.]*') ;;
+	*) fail "left behind in $tmp: ${f##*/}" ;;
+	esac
+done
 for d in /proc/[0-9]*; do
 	case $(readlink "$d/cwd" 2>/dev/null) in
 	"$tmp"/*) fail "process ${d#/proc/} ($(tr '\0' ' ' <"$d/cmdline")) left running" ;;
