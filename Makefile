@@ -145,7 +145,8 @@ check: deps
 # ---- fuzz (issue 4) ---------------------------------------------------------------------------
 # `make fuzz`: every tests/fuzz/fuzz_NAME.c becomes a libFuzzer binary build-fuzz/fuzz_NAME (clang
 # -fsanitize=fuzzer,address,undefined), run for FUZZ_SECONDS with the seeds in
-# tests/fuzz/corpus/NAME/ (read only; new inputs go to build-fuzz/corpus/NAME/). A finding
+# tests/fuzz/corpus/NAME/ (read only; new inputs go to build-fuzz/corpus/NAME/) and the
+# dictionary tests/fuzz/NAME.dict if there is one. A finding
 # (crash, sanitizer report, leak, timeout, OOM) fails the target; its input is kept in
 # build-fuzz/artifacts/NAME/. The sources a target links besides itself are compiled directly
 # with clang (libiovb.a is gcc-built and uninstrumented): list them in the file's own header as
@@ -179,9 +180,10 @@ fuzz: $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ))
 	$(Q)for n in $(FUZZ); do \
 		mkdir -p $(FUZZ_BUILD)/corpus/$$n $(FUZZ_BUILD)/artifacts/$$n; \
 		seeds=; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
+		dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
 		echo "  FUZZ     $$n for $(FUZZ_SECONDS)s"; \
 		$(abspath $(FUZZ_BUILD))/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-			-rss_limit_mb=2048 -print_final_stats=1 \
+			-rss_limit_mb=2048 -print_final_stats=1 $$dict \
 			-artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n/ \
 			$(FUZZ_BUILD)/corpus/$$n $$seeds > $(FUZZ_BUILD)/fuzz_$$n.log 2>&1; \
 		rc=$$?; \
