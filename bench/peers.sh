@@ -121,6 +121,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'echo "peers: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 trap 'exit 130' INT TERM
 
 # NSCMD: a command to run in a netns ('' = this one), inside our cgroup when there is one. Each
@@ -343,7 +344,7 @@ if [ $want_topo -eq 1 ]; then
 	srv_addr=$(awk '{print $2}' <<<"$srvline")
 	srv_ns=$(awk '{print $4}' <<<"$srvline" | tr -d ';')
 	for p in pv vf; do
-		NS[$p]=$(grep -o "$p guest [^ ]*" <<<"$srvline" | awk '{print $3}')
+		NS[$p]=$(grep -o "$p guest [^ ]*" <<<"$srvline" | awk '{print $3}' || true)
 	done
 	RELAY_PID=$(sed -n 's/^backend relay pid \([0-9]*\) .*/\1/p' "$TMP/topo.out")
 	if [ -n "$RELAY_PID" ] && [ -n "$CG" ] && [ "$(cat "/proc/$RELAY_PID/comm" 2>/dev/null)" = iovb-relay ]; then
