@@ -403,6 +403,17 @@ function median(list,   a, n, i, j, t) {
 		return ""
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
+function range(list,   a, n, i, lo, hi) {
+	n = split(list, a, " ")
+	lo = hi = a[1] + 0
+	for (i = 2; i <= n; i++) {
+		if (a[i] + 0 < lo)
+			lo = a[i] + 0
+		if (a[i] + 0 > hi)
+			hi = a[i] + 0
+	}
+	return sprintf("%.2f-%.2f", lo / 1e9, hi / 1e9)
+}
 function verdict(ok) {
 	return ok ? "met" : "not met"
 }
@@ -422,21 +433,23 @@ function verdict(ok) {
 END {
 	np = split(paths, P, ",")
 	nt = split("iperf3 iperf3-Z engine smbclient", T, " ")
-	printf "\n%-9s %-10s %4s %8s %10s %10s %7s\n", "path", "tool", "runs", "Gbit/s", "cpu ns/B",
-	       "proc ns/B", "wall s"
+	printf "\n%-9s %-10s %4s %8s %13s %10s %10s %7s\n", "path", "tool", "runs", "Gbit/s",
+	       "(min-max)", "cpu ns/B", "proc ns/B", "wall s"
 	for (i = 1; i <= np; i++) {
 		p = P[i]
 		for (j = 1; j <= nt; j++) {
 			k = p SUBSEP T[j]
 			if (!n[k]) {
-				printf "%-9s %-10s %4d %8s %10s %10s %7s\n", p, T[j], 0, "-", "-", "-", "-"
+				printf "%-9s %-10s %4d %8s %13s %10s %10s %7s\n", p, T[j], 0, "-", "", "-", "-",
+				       "-"
 				continue
 			}
 			m_bps[k] = median(bps[k])
 			m_cpb[k] = median(cpb[k])
 			m_ppb[k] = median(ppb[k])
-			printf "%-9s %-10s %4d %8.2f %10.3f %10s %7.2f\n", p, T[j], n[k], m_bps[k] / 1e9,
-			       m_cpb[k], m_ppb[k] == "" ? "-" : sprintf("%.3f", m_ppb[k]), median(wall[k])
+			printf "%-9s %-10s %4d %8.2f %13s %10.3f %10s %7.2f\n", p, T[j], n[k],
+			       m_bps[k] / 1e9, "(" range(bps[k]) ")", m_cpb[k],
+			       m_ppb[k] == "" ? "-" : sprintf("%.3f", m_ppb[k]), median(wall[k])
 		}
 		kb = p SUBSEP "background"
 		if (n[kb])
