@@ -75,6 +75,7 @@ help:
 	@echo "make deps       install build/run/test dependencies (Debian 12, as root)"
 	@echo "make run        deps + build + 'iovbench run' on the emulated default + report"
 	@echo "make check      deps + build + unit tests + root integration tests + sanitizer build"
+	@echo "make fuzz       libFuzzer targets tests/fuzz/fuzz_*.c, FUZZ_SECONDS each (default 30)"
 	@echo "make V=1        show full commands; SAN=1 builds with ASan+UBSan into build-san/"
 
 deps:
@@ -141,13 +142,69 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 $(BIN:build/%=build-san/%) $(UNIT_BINS:build/%=build-san/%)
 	$(Q)tests/check.sh
 
+# ---- fuzz (issue 4) ---------------------------------------------------------------------------
+# `make fuzz`: every tests/fuzz/fuzz_NAME.c becomes a libFuzzer binary build-fuzz/fuzz_NAME (clang
+# -fsanitize=fuzzer,address,undefined), run for FUZZ_SECONDS with the seeds in
+# tests/fuzz/corpus/NAME/ (read only; new inputs go to build-fuzz/corpus/NAME/) and the
+# dictionary tests/fuzz/NAME.dict if there is one. A finding
+# (crash, sanitizer report, leak, timeout, OOM) fails the target; its input is kept in
+# build-fuzz/artifacts/NAME/. The sources a target links besides itself are compiled directly
+# with clang (libiovb.a is gcc-built and uninstrumented): list them in the file's own header as
+# a line `// fuzz-srcs: bench/smb2.c ...` (and libraries as `// fuzz-libs: -lpcap ...`), or
+# override with FUZZ_SRCS_NAME / FUZZ_LIBS_NAME here or on the command line. FUZZ=NAME runs one.
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD ?= build-fuzz
+FUZZ_ALL := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ ?= $(FUZZ_ALL)
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror \
+	-Wno-unused-parameter -Wno-missing-field-initializers -D_GNU_SOURCE \
+	-Iinclude -Ibench -Icollectors -Ireport $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+# One clang command compiles and links a target, so header dependencies are coarse: all of them.
+FUZZ_HDRS := $(wildcard include/iovb/*.h bench/*.h collectors/*.h report/*.h)
+# A header line `// fuzz-KEY: words` of tests/fuzz/fuzz_NAME.c: $(call fuzz_decl,NAME,KEY).
+fuzz_decl = $(shell sed -n '1,15s@^// fuzz-$(2): *@@p' tests/fuzz/fuzz_$(1).c)
+
+define FUZZ_RULE
+FUZZ_SRCS_$(1) ?= $$(call fuzz_decl,$(1),srcs)
+FUZZ_LIBS_$(1) ?= $$(call fuzz_decl,$(1),libs)
+$(FUZZ_BUILD)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(FUZZ_SRCS_$(1)) $(FUZZ_HDRS)
+	$$(call msg,FUZZ-CC,$$@)
+	$(Q)mkdir -p $$(dir $$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $$(filter %.c,$$^) $$(FUZZ_LIBS_$(1)) -o $$@
+endef
+$(foreach n,$(FUZZ_ALL),$(eval $(call FUZZ_RULE,$(n))))
+
+.PHONY: fuzz
+fuzz: $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ))
+	$(Q)for n in $(FUZZ); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$n $(FUZZ_BUILD)/artifacts/$$n; \
+		seeds=; [ -d tests/fuzz/corpus/$$n ] && seeds=tests/fuzz/corpus/$$n; \
+		dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
+		echo "  FUZZ     $$n for $(FUZZ_SECONDS)s"; \
+		$(abspath $(FUZZ_BUILD))/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 $$dict \
+			-artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n/ \
+			$(FUZZ_BUILD)/corpus/$$n $$seeds > $(FUZZ_BUILD)/fuzz_$$n.log 2>&1; \
+		rc=$$?; \
+		cov=$$(grep -o 'cov: [0-9]* ft: [0-9]*' $(FUZZ_BUILD)/fuzz_$$n.log | tail -1); \
+		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_BUILD)/fuzz_$$n.log); \
+		echo "  $$n: $${runs:-?} inputs, $${cov:-no coverage line}, exit $$rc"; \
+		if [ $$rc -ne 0 ]; then \
+			tail -40 $(FUZZ_BUILD)/fuzz_$$n.log; \
+			echo "fuzz: $$n found a problem (exit $$rc); input kept in" \
+				"$(FUZZ_BUILD)/artifacts/$$n/, log $(FUZZ_BUILD)/fuzz_$$n.log" >&2; \
+			exit 1; \
+		fi; \
+	done
+
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
 format-check:
 	$(Q)clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san $(FUZZ_BUILD)
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/tests/*.d $(BUILD)/tests/integ/*.d)
 

@@ -9,6 +9,7 @@ pkgs=(
 	libpcap-dev zlib1g-dev libjansson-dev libcmocka-dev
 	gnuplot-nox iproute2 ethtool iperf3 procps jq man-db groff-base chromium tshark
 	linux-source-6.1 xz-utils flex bison
+	libclang-rt-14-dev samba smbclient
 )
 
 missing=()

@@ -30,6 +30,9 @@ for t in build/tests/test_*; do
 	[ -x "$t" ] && run_one "unit/$(basename "$t")" "$t"
 done
 
+# libFuzzer targets (tests/fuzz), bounded: only a finding (crash, sanitizer report) fails it.
+run_one fuzz make --no-print-directory fuzz FUZZ_SECONDS=20
+
 if [ "$(id -u)" -eq 0 ]; then
 	for t in build/tests/integ/*; do
 		[ -x "$t" ] && [ ! -d "$t" ] && run_one "integ/$(basename "$t")" "$t"
