@@ -234,7 +234,7 @@ json_t *record__procfs(const struct procfs_snap *d, long clk_tck)
 	return o;
 }
 
-json_t *record__log2_hist(const uint64_t *slots, size_t n)
+json_t *record__log2_hist(const uint64_t *slots, size_t n, const char *unit)
 {
 	json_t *o = json_object(), *l = json_array();
 
@@ -242,7 +242,7 @@ json_t *record__log2_hist(const uint64_t *slots, size_t n)
 		if (slots[k])
 			json_array_append_new(l, json_pack("[II]", (json_int_t)(1ULL << k),
 							   (json_int_t)slots[k]));
-	json_object_set_new(o, "unit", json_string("ns"));
+	json_object_set_new(o, "unit", json_string(unit));
 	json_object_set_new(o, "log2", l);
 	return o;
 }
@@ -297,7 +297,7 @@ json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, vo
 				sum += h[k];
 			if (sum)
 				json_object_set_new(hist, netcpu_vec_names[v],
-						    record__log2_hist(h, NETCPU_HIST_SLOTS));
+						    record__log2_hist(h, NETCPU_HIST_SLOTS, "ns"));
 		}
 		json_object_set_new(o, "softirq_hist", hist);
 	}
