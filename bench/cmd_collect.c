@@ -506,13 +506,17 @@ int cmd_collect(int argc, char **argv)
 	}
 	pcpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	realtime(true);
-	if (c.cs[C_BPF].ok && (e = netcpu__stop(c.nc, &ns))) {
+	if (c.cs[C_BPF].ok && (e = netcpu__mark_end(c.nc))) {
 		c.cs[C_BPF].ok = false;
 		snprintf(c.cs[C_BPF].err, sizeof(c.cs[C_BPF].err), "bpf: stop: %s", strerror(-e));
 	}
 	if (c.cs[C_PROCFS].ok && procfs_snap__read(&p1, "/proc"))
 		c.cs[C_PROCFS].ok = false;
 	realtime(false);
+	if (c.cs[C_BPF].ok && (e = netcpu__stop(c.nc, &ns))) {
+		c.cs[C_BPF].ok = false;
+		snprintf(c.cs[C_BPF].err, sizeof(c.cs[C_BPF].err), "bpf: stop: %s", strerror(-e));
+	}
 	if (c.cs[C_PROCFS].ok && procfs_snap__read_netdev(&p1, NULL, NULL))
 		c.cs[C_PROCFS].ok = false;
 	if (c.cs[C_PROCFS].ok && procfs_snap__delta(&p0, &p1, &pd)) {

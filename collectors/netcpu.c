@@ -86,6 +86,8 @@ struct netcpu {
 	char attach[8];
 	bool started;
 	struct nc_snap start;
+	bool have_end; /* netcpu__mark_end took the window's end snapshot */
+	struct nc_snap end;
 	struct ksym *ksyms; /* sorted by addr */
 	size_t nksyms, ksyms_cap;
 };
@@ -311,6 +313,7 @@ static int snap_read_progs(struct netcpu *nc, struct nc_snap *s)
 		snprintf(p->name, sizeof(p->name), "%s", bpf_program__name(prog));
 		p->run_ns = info.run_time_ns;
 		p->run_cnt = info.run_cnt;
+		p->misses = info.recursion_misses;
 		s->run_ns += info.run_time_ns;
 		s->run_cnt += info.run_cnt;
 	}
@@ -756,11 +759,31 @@ int netcpu__start(struct netcpu *nc)
 		goto cleanup;
 	}
 	nc->started = false;
+	nc->have_end = false;
+	snap_free(&nc->end);
 	snap_free(&nc->start);
 	err = snap_take(nc, &nc->start, true);
 	if (err)
 		goto cleanup;
 	nc->started = true;
+cleanup:
+	return err;
+}
+
+int netcpu__mark_end(struct netcpu *nc)
+{
+	int err = 0;
+
+	if (!nc || !nc->started) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	snap_free(&nc->end);
+	nc->have_end = false;
+	err = snap_take(nc, &nc->end, false);
+	if (err)
+		goto cleanup;
+	nc->have_end = true;
 cleanup:
 	return err;
 }
@@ -781,9 +804,15 @@ int netcpu__stop(struct netcpu *nc, struct netcpu_stats *out)
 	memset(out, 0, sizeof(*out));
 	filled = true;
 	a = &nc->start;
-	err = snap_take(nc, &end, false);
-	if (err)
-		goto cleanup;
+	if (nc->have_end) {
+		end = nc->end; /* ours now: freed below */
+		memset(&nc->end, 0, sizeof(nc->end));
+		nc->have_end = false;
+	} else {
+		err = snap_take(nc, &end, false);
+		if (err)
+			goto cleanup;
+	}
 	out->ncpu = nc->ncpu;
 	snprintf(out->attach, sizeof(out->attach), "%s", nc->attach);
 	n = (size_t)NC_NR_VEC * nc->ncpu;
@@ -823,6 +852,8 @@ int netcpu__stop(struct netcpu *nc, struct netcpu_stats *out)
 			out->progs[out->nprogs].run_ns = delta(end.progs[i].run_ns, a->progs[i].run_ns);
 			out->progs[out->nprogs].run_cnt =
 				delta(end.progs[i].run_cnt, a->progs[i].run_cnt);
+			out->progs[out->nprogs].misses =
+				delta(end.progs[i].misses, a->progs[i].misses);
 			out->nprogs++;
 		}
 	}
@@ -855,6 +886,7 @@ void netcpu__close(struct netcpu *nc)
 	if (nc->stats_fd >= 0)
 		close(nc->stats_fd);
 	snap_free(&nc->start);
+	snap_free(&nc->end);
 	free(nc->ksyms);
 	free(nc);
 }

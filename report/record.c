@@ -265,9 +265,10 @@ static json_t *netcpu_overhead(const struct netcpu_stats *st)
 	json_object_set_new(o, "prog_run_ns", json_integer((json_int_t)st->prog_run_ns));
 	json_object_set_new(o, "prog_run_cnt", json_integer((json_int_t)st->prog_run_cnt));
 	for (size_t i = 0; i < st->nprogs; i++)
-		json_array_append_new(progs, json_pack("{ss sI sI}", "name", st->progs[i].name,
+		json_array_append_new(progs, json_pack("{ss sI sI sI}", "name", st->progs[i].name,
 						       "run_ns", (json_int_t)st->progs[i].run_ns,
-						       "run_cnt", (json_int_t)st->progs[i].run_cnt));
+						       "run_cnt", (json_int_t)st->progs[i].run_cnt,
+						       "misses", (json_int_t)st->progs[i].misses));
 	json_object_set_new(o, "programs", progs);
 	return o;
 }

@@ -46,6 +46,8 @@ struct netcpu_prog {
 	char name[64]; /* the program's name in netcpu.bpf.c, e.g. "btf_softirq_exit" */
 	uint64_t run_ns;
 	uint64_t run_cnt;
+	uint64_t misses; /* runs the kernel skipped (recursion: the program was already running on
+			    that CPU); their events are missing from the counts */
 };
 
 struct netcpu_stats {
@@ -76,7 +78,15 @@ struct netcpu;
 struct netcpu *netcpu__open(char *err, size_t errlen);
 /* Start the measured window (snapshot the running counters). 0 or -errno. */
 int netcpu__start(struct netcpu *nc);
-/* End the window: fill *out with the deltas since netcpu__start. 0 or -errno. */
+/*
+ * Optional: end the window now (a cheap snapshot of the counters, read last), so a caller can
+ * read /proc/softirqs right after it; netcpu__stop then works from this snapshot. Naming the
+ * devices (kallsyms, netns lookups) in netcpu__stop takes long enough that events in between
+ * would otherwise make the two counts differ. 0 or -errno.
+ */
+int netcpu__mark_end(struct netcpu *nc);
+/* End the window (at netcpu__mark_end if it was called): fill *out with the deltas since
+ * netcpu__start. 0 or -errno. */
 int netcpu__stop(struct netcpu *nc, struct netcpu_stats *out);
 /* Free what netcpu__stop allocated inside *st (not st itself). NULL-safe. */
 void netcpu_stats__free(struct netcpu_stats *st);
