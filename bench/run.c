@@ -37,6 +37,8 @@
 #include "iovb/role.h"
 #include "iovb/summary.h"
 #include "iovb/threads.h"
+#include "iovb/rec_wire.h"
+#include "iovb/wire.h"
 
 #define RUN_PORT 4450
 #define DEFAULT_BYTES (4ULL << 30)
@@ -58,6 +60,8 @@ struct run_opts {
 	bool use_procfs;
 	bool use_bpf;
 	bool use_perf;
+	bool use_wire;
+	bool overhead; /* one more copy per path with every collector closed */
 	bool report;
 	int verbose; /* -1 quiet, 0 normal, 1 verbose */
 	const char *label;
@@ -70,6 +74,7 @@ struct run_ctx {
 	struct netcpu *nc;
 	char nc_error[256];
 	struct perfcol *pc;
+	struct wire *wire; /* on the server's eth0, in the server's netns */
 	pid_t server_pid;
 	bool progress; /* stderr is a terminal and not quiet */
 	json_t *rec;
@@ -116,9 +121,12 @@ static const char *const run_usage =
 	"  --io-size SIZE      bytes per SMB2 READ (default 1M)\n"
 	"  --depth N           READs in flight (credits), 1-256 (default 8)\n"
 	"  --warmup SIZE       untimed copy per path before the first repetition (default 256M, 0 = none)\n"
-	"  --collectors LIST   procfs,bpf,perf (default procfs,bpf; procfs always runs). perf\n"
-	"                      samples kernel code at 999 Hz (cpu-clock) and charges it to\n"
-	"                      modules/subsystems (data/modules.tsv, docs/modules.md)\n"
+	"  --collectors LIST   procfs,bpf,perf,wire (default procfs,bpf; procfs always runs).\n"
+	"                      perf samples kernel code at 999 Hz (cpu-clock) and charges it to\n"
+	"                      modules/subsystems (data/modules.tsv, docs/modules.md); wire\n"
+	"                      captures headers on the server's eth0 (libpcap)\n"
+	"  --overhead          after the repetitions, one more copy per path with every\n"
+	"                      collector closed: the report gives throughput with / without\n"
 	"  --link-rate RATE    shape the physical link with tbf, e.g. 10gbit (default unshaped)\n"
 	"  --timeout T         give up a copy after T (default 300s)\n"
 	"  --label NAME        name part of the record file (default \"run\")\n"
@@ -204,6 +212,8 @@ static int parse_collectors(const char *s, struct run_opts *o)
 			o->use_bpf = true;
 		else if (!strcmp(tok, "perf"))
 			o->use_perf = true;
+		else if (!strcmp(tok, "wire"))
+			o->use_wire = true;
 		else if (strcmp(tok, "procfs"))
 			return -EINVAL;
 	}
@@ -213,7 +223,7 @@ static int parse_collectors(const char *s, struct run_opts *o)
 static int run_parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_PATHS = 256, O_BYTES, O_REPS, O_IOSIZE, O_DEPTH, O_WARMUP, O_COLL, O_RATE,
-	       O_TIMEOUT, O_LABEL, O_REPORT };
+	       O_TIMEOUT, O_LABEL, O_REPORT, O_OVERHEAD };
 	static const struct option opts[] = {
 		{ "paths", required_argument, NULL, O_PATHS },
 		{ "bytes", required_argument, NULL, O_BYTES },
@@ -227,6 +237,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "output", required_argument, NULL, 'o' },
 		{ "report", no_argument, NULL, O_REPORT },
+		{ "overhead", no_argument, NULL, O_OVERHEAD },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -270,7 +281,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_COLL:
 			if (parse_collectors(optarg, o))
-				return cli__usage_error("iovbench run", "bad --collectors '%s': a list of procfs,bpf,perf",
+				return cli__usage_error("iovbench run", "bad --collectors '%s': a list of procfs,bpf,perf,wire",
 						   optarg);
 			break;
 		case O_RATE:
@@ -292,6 +303,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_REPORT:
 			o->report = true;
+			break;
+		case O_OVERHEAD:
+			o->overhead = true;
 			break;
 		case 'q':
 			o->verbose = -1;
@@ -432,13 +446,14 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 	struct threads_snap t0 = { 0 }, t1 = { 0 }, td = { 0 };
 	struct netcpu_stats ns = { 0 };
 	struct perfcol_stats ps = { 0 };
+	struct wire_stats ws = { 0 };
 	struct client_arg ca = { 0 };
 	struct client_msg *m = NULL;
 	int msg[2] = { -1, -1 }, hold[2] = { -1, -1 };
 	const char *guest_role = topo__guest_role(c->topo, path);
 	char what[64], started[32], errbuf[256] = "";
 	uint64_t w0 = 0, w1 = 0;
-	bool nc_ok = false, pf_ok = false, pc_ok = false;
+	bool nc_ok = false, pf_ok = false, pc_ok = false, wr_ok = false;
 	pid_t cpid = -1;
 	json_t *r = NULL;
 	bool fatal = true;
@@ -494,6 +509,8 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 				pf_ok = false;
 		if (c->pc && !perfcol__start(c->pc))
 			pc_ok = true;
+		if (c->wire && !wire__start(c->wire))
+			wr_ok = true;
 		iso_now(started, sizeof(started));
 	}
 	w0 = now_ns();
@@ -530,6 +547,8 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 	}
 	w1 = now_ns();
 	if (measure) {
+		if (wr_ok && wire__stop(c->wire, &ws))
+			wr_ok = false;
 		if (pc_ok && perfcol__stop(c->pc, &ps))
 			pc_ok = false;
 		realtime(true);
@@ -609,6 +628,8 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 							   c->topo));
 		if (pc_ok)
 			json_object_set_new(coll, "perf", record__perf(&ps));
+		if (wr_ok)
+			json_object_set_new(coll, "wire", record__wire(&ws));
 		json_object_set_new(r, "collectors", coll);
 	}
 	json_array_append_new(c->runs, r);
@@ -642,6 +663,35 @@ cleanup:
 	if (err && !fatal)
 		c->failed_copies++;
 	return fatal ? err : 0;
+}
+
+/*
+ * --overhead: close every collector (BPF programs detached, sampling and capture off), then one
+ * more copy per path, kept apart in the record's overhead_runs[] so no other reader pools it
+ * with the measured repetitions. Returns the exit status so far.
+ */
+static int run_overhead(struct run_ctx *c)
+{
+	json_t *measured = c->runs;
+	int ret = IOVB_EXIT_OK;
+
+	perfcol__close(c->pc);
+	netcpu__close(c->nc);
+	wire__close(c->wire);
+	c->pc = NULL;
+	c->nc = NULL;
+	c->wire = NULL;
+	c->runs = json_array();
+	for (int p = 0; p < TOPO_NPATH && ret == IOVB_EXIT_OK && !run_interrupted; p++) {
+		if (!c->o.path[p])
+			continue;
+		say(c, "%s with the collectors closed (--overhead)", topo_path_names[p]);
+		if (copy_once(c, p, 1, true))
+			ret = IOVB_EXIT_ENV;
+	}
+	json_object_set_new(c->rec, "overhead_runs", c->runs);
+	c->runs = measured;
+	return ret;
 }
 
 static void cpu_model(char *buf, size_t len)
@@ -856,6 +906,18 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "iovbench run: perf collector unavailable: %s\n", perr);
 		}
 	}
+	if (c.o.use_wire) {
+		struct wire_conf wc = { .ifaces = "eth0", .netns = topo__server_ns(c.topo) };
+		char werr[256] = "";
+
+		c.wire = wire__open(&wc, werr, sizeof(werr));
+		json_array_append_new(colls, c.wire ? json_pack("{ss ss}", "name", "wire", "status",
+							       "ok") :
+					      json_pack("{ss ss ss}", "name", "wire", "status",
+							"unavailable", "error", werr));
+		if (!c.wire)
+			fprintf(stderr, "iovbench run: wire collector unavailable: %s\n", werr);
+	}
 	json_array_append_new(colls, json_pack("{ss ss}", "name", "threads", "status", "ok"));
 	if (start_server(&c, err, sizeof(err))) {
 		fprintf(stderr, "iovbench run: %s\n", err);
@@ -891,6 +953,8 @@ int cmd_run(int argc, char **argv)
 			if (copy_once(&c, p, rep, true))
 				ret = IOVB_EXIT_ENV;
 		}
+	if (c.o.overhead && ret == IOVB_EXIT_OK && !run_interrupted)
+		ret = run_overhead(&c);
 	if (run_interrupted)
 		ret = 130;
 	else if (c.failed_copies && ret == IOVB_EXIT_OK)
@@ -906,6 +970,7 @@ cleanup:
 	stop_server(&c);
 	perfcol__close(c.pc);
 	netcpu__close(c.nc);
+	wire__close(c.wire);
 	if (c.topo) {
 		if (c.o.verbose >= 0)
 			fprintf(stderr, "iovbench run: removing the topology\n");
