@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "iovb/collect_sum.h"
 #include "iovb/page.h"
 #include "iovb/plot.h"
 #include "iovb/record.h"
@@ -693,7 +694,15 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "iovbench report: %s\n", err);
 		goto cleanup;
 	}
-	sum = summary__build(rec, err, sizeof(err));
+	/* an `iovbench collect` record has no paths: its own summary (docs/record.md) */
+	sum = collect__summary(rec);
+	if (sum && !json) {
+		collect__print(stdout, sum);
+		ret = 0;
+		goto cleanup;
+	}
+	if (!sum)
+		sum = summary__build(rec, err, sizeof(err));
 	if (!sum) {
 		fprintf(stderr, "iovbench report: %s: %s\n", argv[optind], err);
 		goto cleanup;
