@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,22 +366,24 @@ static void cmd_wait(struct cmd_result *r)
 		r->exit_code = -1; /* the exec failed: the child's status is ours, not the command's */
 }
 
-/* Sleep until the deadline (0: none) or a signal. */
+/*
+ * Sleep until the deadline (0: none) or a signal. Slices of at most 100 ms: a signal landing
+ * between the flag check and the sleep (pause() would miss it) costs at most one slice.
+ */
 static void wait_window(uint64_t duration_ns)
 {
-	uint64_t end = clock_ns(CLOCK_MONOTONIC) + duration_ns, now;
+	uint64_t end = clock_ns(CLOCK_MONOTONIC) + duration_ns, now, left;
 	struct timespec ts;
 
 	while (!collect_signal) {
-		if (!duration_ns) {
-			pause();
-			continue;
-		}
 		now = clock_ns(CLOCK_MONOTONIC);
-		if (now >= end)
+		if (duration_ns && now >= end)
 			break;
-		ts.tv_sec = (time_t)((end - now) / 1000000000ULL);
-		ts.tv_nsec = (long)((end - now) % 1000000000ULL);
+		left = duration_ns ? end - now : UINT64_MAX;
+		if (left > 100000000ULL)
+			left = 100000000ULL;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left;
 		nanosleep(&ts, NULL);
 	}
 }

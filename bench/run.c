@@ -626,8 +626,13 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 			json_object_set_new(coll, "bpf",
 					    record__netcpu(&ns, (record_role_fn)topo__role_of,
 							   c->topo));
-		if (pc_ok)
-			json_object_set_new(coll, "perf", record__perf(&ps));
+		if (pc_ok) {
+			json_t *pj = record__perf(&ps);
+
+			json_object_set_new(pj, "roles", record__perf_roles(&ps, &td,
+					    (record_role_fn)topo__role_of, c->topo));
+			json_object_set_new(coll, "perf", pj);
+		}
 		if (wr_ok)
 			json_object_set_new(coll, "wire", record__wire(&ws));
 		json_object_set_new(r, "collectors", coll);
