@@ -57,8 +57,8 @@ struct collect_opts {
 };
 
 struct coll_state {
-	bool ok;	/* loaded, and its window worked */
-	char err[256];	/* why not, when requested and not ok */
+	bool ok;       /* loaded, and its window worked */
+	char err[256]; /* why not, when requested and not ok */
 };
 
 struct collect_ctx {
@@ -183,14 +183,18 @@ static int collect_parse(int argc, char **argv, struct collect_opts *o)
 		switch (ch) {
 		case 'c':
 			if (parse_collectors(optarg, o->want))
-				return cli__usage_error(CMD, "bad --collectors '%s': a list of "
-							     "procfs,bpf,perf,wire", optarg);
+				return cli__usage_error(CMD,
+							"bad --collectors '%s': a list of "
+							"procfs,bpf,perf,wire",
+							optarg);
 			o->coll_given = true;
 			break;
 		case 'd':
 			if (iovb_parse_duration_ns(optarg, &o->duration_ns) || !o->duration_ns)
-				return cli__usage_error(CMD, "bad --duration '%s': a duration like "
-							     "10s or 500ms", optarg);
+				return cli__usage_error(CMD,
+							"bad --duration '%s': a duration like "
+							"10s or 500ms",
+							optarg);
 			break;
 		case O_WIRE_IF:
 			o->wire.ifaces = optarg;
@@ -200,7 +204,8 @@ static int collect_parse(int argc, char **argv, struct collect_opts *o)
 			break;
 		case O_SNAPLEN:
 			if (iovb_parse_u64(optarg, 64, 65535, &v))
-				return cli__usage_error(CMD, "bad --snaplen '%s': 64 to 65535", optarg);
+				return cli__usage_error(CMD, "bad --snaplen '%s': 64 to 65535",
+							optarg);
 			o->wire.snaplen = (unsigned)v;
 			break;
 		case O_PCAP:
@@ -211,8 +216,10 @@ static int collect_parse(int argc, char **argv, struct collect_opts *o)
 			break;
 		case O_LABEL:
 			if (!*optarg || strlen(optarg) > 64 || strpbrk(optarg, "/ \t\n"))
-				return cli__usage_error(CMD, "bad --label '%s': up to 64 characters, "
-							     "no '/' or spaces", optarg);
+				return cli__usage_error(CMD,
+							"bad --label '%s': up to 64 characters, "
+							"no '/' or spaces",
+							optarg);
 			o->label = optarg;
 			break;
 		case 'j':
@@ -232,8 +239,10 @@ static int collect_parse(int argc, char **argv, struct collect_opts *o)
 	}
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--"))
-			return cli__usage_error(CMD, "unexpected argument '%s' (a command goes "
-						     "after --)", argv[optind]);
+			return cli__usage_error(CMD,
+						"unexpected argument '%s' (a command goes "
+						"after --)",
+						argv[optind]);
 		o->cmd = &argv[optind];
 		o->ncmd = argc - optind;
 	}
@@ -363,7 +372,8 @@ static void cmd_wait(struct cmd_result *r)
 	else if (WIFSIGNALED(status))
 		r->signal = WTERMSIG(status);
 	if (!r->started)
-		r->exit_code = -1; /* the exec failed: the child's status is ours, not the command's */
+		r->exit_code =
+			-1; /* the exec failed: the child's status is ours, not the command's */
 }
 
 /*
@@ -396,12 +406,13 @@ static json_t *command_json(const struct collect_opts *o, const struct cmd_resul
 		json_array_append_new(argv, json_string(o->cmd[i]));
 	cmd = json_pack("{so sI}", "argv", argv, "pid", (json_int_t)r->pid);
 	json_object_set_new(cmd, "exit_code",
-			    r->started && r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
+			    r->started && r->exit_code >= 0 ? json_integer(r->exit_code)
+							    : json_null());
 	json_object_set_new(cmd, "signal", r->signal ? json_integer(r->signal) : json_null());
 	if (!r->started)
-		json_object_set_new(cmd, "error", json_pack("{ss si}", "message",
-							     strerror(r->exec_errno), "errno",
-							     r->exec_errno));
+		json_object_set_new(cmd, "error",
+				    json_pack("{ss si}", "message", strerror(r->exec_errno),
+					      "errno", r->exec_errno));
 	return cmd;
 }
 
@@ -411,11 +422,11 @@ static json_t *collectors_json(const struct collect_ctx *c)
 
 	for (int i = 0; i < C_NR; i++) {
 		if (!c->o.want[i])
-			json_array_append_new(a, json_pack("{ss ss}", "name", coll_names[i], "status",
-							   "not requested"));
+			json_array_append_new(a, json_pack("{ss ss}", "name", coll_names[i],
+							   "status", "not requested"));
 		else if (c->cs[i].ok)
-			json_array_append_new(a, json_pack("{ss ss}", "name", coll_names[i], "status",
-							   "ok"));
+			json_array_append_new(
+				a, json_pack("{ss ss}", "name", coll_names[i], "status", "ok"));
 		else
 			json_array_append_new(a, json_pack("{ss ss ss}", "name", coll_names[i],
 							   "status", "unavailable", "error",
@@ -469,7 +480,8 @@ int cmd_collect(int argc, char **argv)
 	realtime(true);
 	if (c.cs[C_PROCFS].ok && (e = procfs_snap__read(&p0, "/proc"))) {
 		c.cs[C_PROCFS].ok = false;
-		snprintf(c.cs[C_PROCFS].err, sizeof(c.cs[C_PROCFS].err), "procfs: %s", strerror(-e));
+		snprintf(c.cs[C_PROCFS].err, sizeof(c.cs[C_PROCFS].err), "procfs: %s",
+			 strerror(-e));
 	}
 	if (c.cs[C_BPF].ok && (e = netcpu__start(c.nc))) {
 		c.cs[C_BPF].ok = false;
@@ -481,7 +493,8 @@ int cmd_collect(int argc, char **argv)
 	pcpu += clock_ns(CLOCK_THREAD_CPUTIME_ID) - pcpu0;
 	if (c.cs[C_PERF].ok && (e = perfcol__start(c.pc))) {
 		c.cs[C_PERF].ok = false;
-		snprintf(c.cs[C_PERF].err, sizeof(c.cs[C_PERF].err), "perf: start: %s", strerror(-e));
+		snprintf(c.cs[C_PERF].err, sizeof(c.cs[C_PERF].err), "perf: start: %s",
+			 strerror(-e));
 	}
 	if (c.cs[C_WIRE].ok && wire__start(c.wire)) {
 		c.cs[C_WIRE].ok = false;
@@ -505,7 +518,8 @@ int cmd_collect(int argc, char **argv)
 	}
 	if (c.cs[C_PERF].ok && (e = perfcol__stop(c.pc, &ps))) {
 		c.cs[C_PERF].ok = false;
-		snprintf(c.cs[C_PERF].err, sizeof(c.cs[C_PERF].err), "perf: stop: %s", strerror(-e));
+		snprintf(c.cs[C_PERF].err, sizeof(c.cs[C_PERF].err), "perf: stop: %s",
+			 strerror(-e));
 	}
 	pcpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	realtime(true);
@@ -543,8 +557,9 @@ int cmd_collect(int argc, char **argv)
 	json_object_set_new(rec, "topology", json_pack("{ss}", "kind", "none"));
 	json_object_set_new(rec, "workload",
 			    json_pack("{ss ss}", "kind", "collect", "until",
-				      c.o.cmd ? "the command exits" :
-				      c.o.duration_ns ? "the duration elapses" : "a signal"));
+				      c.o.cmd		? "the command exits"
+				      : c.o.duration_ns ? "the duration elapses"
+							: "a signal"));
 	if (c.o.duration_ns)
 		json_object_set_new(json_object_get(rec, "workload"), "duration_ns",
 				    json_integer((json_int_t)c.o.duration_ns));
@@ -561,8 +576,8 @@ int cmd_collect(int argc, char **argv)
 
 		json_object_set_new(p, "overhead",
 				    json_pack("{ss sI}", "source",
-					      "CLOCK_THREAD_CPUTIME_ID around the reads",
-					      "cpu_ns", (json_int_t)pcpu));
+					      "CLOCK_THREAD_CPUTIME_ID around the reads", "cpu_ns",
+					      (json_int_t)pcpu));
 		json_object_set_new(coll, "procfs", p);
 	}
 	if (c.cs[C_BPF].ok)

@@ -24,9 +24,9 @@
 #include "iovb/wire.h"
 
 #define SLL2_HDR_LEN 20
-#define SLL2_OUTGOING 4	     /* PACKET_OUTGOING in sll2_pkttype */
-#define WIRE_TIMEOUT_MS 10   /* TPACKET_V3 block retire timeout: how stale a partial block gets */
-#define WIRE_DRAIN_MS 60     /* after stop, keep reading this long: blocks in flight retire */
+#define SLL2_OUTGOING 4	   /* PACKET_OUTGOING in sll2_pkttype */
+#define WIRE_TIMEOUT_MS 10 /* TPACKET_V3 block retire timeout: how stale a partial block gets */
+#define WIRE_DRAIN_MS 60   /* after stop, keep reading this long: blocks in flight retire */
 #define WIRE_BUFFER (32 << 20)
 
 struct flow_key {
@@ -242,7 +242,8 @@ int wire_acct__packet(struct wire_acct *a, const uint8_t *data, uint32_t caplen,
 		} else {
 			ihl = 40;
 			iplen = be16(l3 + 4) ? be16(l3 + 4) + 40u : l3len;
-			ipproto = l3[6]; /* extension headers are not followed: not counted as TCP */
+			ipproto =
+				l3[6]; /* extension headers are not followed: not counted as TCP */
 			k.family = 6;
 			memcpy(k.saddr, l3 + 8, 16);
 			memcpy(k.daddr, l3 + 24, 16);
@@ -286,7 +287,8 @@ static pcap_t *cap_open(const struct wire *w, struct wire_stats *ifs, char *err,
 		if (fd < 0 || setns(fd, CLONE_NEWNET)) {
 			ret = -errno;
 			iovb_errf(err, errlen, "wire: cannot enter netns %s: %s%s", w->netns,
-				  strerror(-ret), ret == -EPERM ? " (needs root / CAP_SYS_ADMIN)" : "");
+				  strerror(-ret),
+				  ret == -EPERM ? " (needs root / CAP_SYS_ADMIN)" : "");
 			if (fd >= 0)
 				close(fd);
 			goto cleanup;
@@ -488,7 +490,8 @@ struct wire *wire__open(const struct wire_conf *conf, char *err, size_t errlen)
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (w->nifs == WIRE_MAX_IFS || strlen(tok) >= IF_NAMESIZE) {
 			ret = -EINVAL;
-			iovb_errf(err, errlen, "wire: '%s': at most %d interfaces of < %d characters",
+			iovb_errf(err, errlen,
+				  "wire: '%s': at most %d interfaces of < %d characters",
 				  conf->ifaces, WIRE_MAX_IFS, IF_NAMESIZE);
 			goto cleanup;
 		}

@@ -44,8 +44,8 @@ static json_t *softirq_summary(const json_t *procfs, const json_t *bpf, json_t *
 			json_object_set_new(e, "bpf_count", json_null());
 			json_object_set_new(e, "bpf_ns", json_null());
 		}
-		json_object_set_new(e, "procfs_count", p ? json_integer(pc = arr_sum(p)) :
-							    json_null());
+		json_object_set_new(e, "procfs_count",
+				    p ? json_integer(pc = arr_sum(p)) : json_null());
 		if (get(hist, name))
 			json_object_set_new(e, "bpf_hist", json_deep_copy(get(hist, name)));
 		if (b && p && pc >= COLLECT_CHECK_MIN_EVENTS) {
@@ -74,9 +74,9 @@ static json_t *perf_summary(const json_t *perf)
 	json_object_set(o, "lost", get(perf, "lost"));
 	json_object_set(o, "contexts", get(perf, "contexts"));
 	json_array_foreach(get(perf, "module_totals"), i, m)
-		json_object_set_new(mods, json_string_value(get(m, "module")) ?: "?",
-				    json_pack("{sO? sO?}", "ns", get(m, "ns"), "samples",
-					      get(m, "samples")));
+		json_object_set_new(
+			mods, json_string_value(get(m, "module")) ?: "?",
+			json_pack("{sO? sO?}", "ns", get(m, "ns"), "samples", get(m, "samples")));
 	json_object_set_new(o, "modules", mods);
 	return o;
 }
@@ -92,11 +92,12 @@ static json_t *wire_summary(const json_t *wire)
 		for (int d = 0; d < 2; d++) {
 			const json_t *s = get(i_, d ? "tx" : "rx");
 
-			json_object_set_new(e, d ? "tx" : "rx",
-					    json_pack("{sO? sO? sO? sO?}", "packets", get(s, "packets"),
-						      "bytes", get(s, "bytes"), "tcp_payload_bytes",
-						      get(s, "tcp_payload_bytes"), "retrans_packets",
-						      get(s, "retrans_packets")));
+			json_object_set_new(
+				e, d ? "tx" : "rx",
+				json_pack("{sO? sO? sO? sO?}", "packets", get(s, "packets"),
+					  "bytes", get(s, "bytes"), "tcp_payload_bytes",
+					  get(s, "tcp_payload_bytes"), "retrans_packets",
+					  get(s, "retrans_packets")));
 		}
 		json_object_set_new(ifs, json_string_value(get(i_, "name")) ?: "?", e);
 	}
@@ -141,10 +142,10 @@ json_t *collect__summary(const json_t *rec)
 	if ((v = get(get(coll, "procfs"), "overhead")))
 		json_object_set_new(ovh, "procfs", json_pack("{sO?}", "cpu_ns", get(v, "cpu_ns")));
 	if ((v = get(get(coll, "bpf"), "overhead")))
-		json_object_set_new(ovh, "bpf", json_pack("{sO? sO* sO*}", "cpu_ns",
-							  get(v, "cpu_ns"), "run_cnt",
-							  get(v, "prog_run_cnt"), "programs",
-							  get(v, "programs")));
+		json_object_set_new(ovh, "bpf",
+				    json_pack("{sO? sO* sO*}", "cpu_ns", get(v, "cpu_ns"),
+					      "run_cnt", get(v, "prog_run_cnt"), "programs",
+					      get(v, "programs")));
 	if ((v = get(get(coll, "perf"), "overhead"))) {
 		double n = (double)json_integer_value(get(get(coll, "perf"), "samples"));
 
@@ -168,7 +169,8 @@ static double num(const json_t *v)
 
 void collect__print(FILE *f, const json_t *sum)
 {
-	const json_t *sirq = get(sum, "softirq"), *perf = get(sum, "perf"), *cmd = get(sum, "command");
+	const json_t *sirq = get(sum, "softirq"), *perf = get(sum, "perf"),
+		     *cmd = get(sum, "command");
 	const char *k;
 	json_t *v;
 	size_t shown = 0;
@@ -176,7 +178,8 @@ void collect__print(FILE *f, const json_t *sum)
 	fprintf(f, "collect: %s, window %.3f s", json_string_value(get(sum, "status")) ?: "?",
 		num(get(sum, "window_ns")) / 1e9);
 	if (cmd && json_is_integer(get(cmd, "exit_code")))
-		fprintf(f, ", command exited %lld", (long long)json_integer_value(get(cmd, "exit_code")));
+		fprintf(f, ", command exited %lld",
+			(long long)json_integer_value(get(cmd, "exit_code")));
 	else if (cmd && json_is_integer(get(cmd, "signal")))
 		fprintf(f, ", command killed by signal %lld",
 			(long long)json_integer_value(get(cmd, "signal")));
@@ -199,10 +202,12 @@ void collect__print(FILE *f, const json_t *sum)
 	if (get(sum, "wire")) {
 		fprintf(f, "\nwire (pcap drops %.0f)\n", num(get(get(sum, "wire"), "dropped")));
 		json_object_foreach((json_t *)get(get(sum, "wire"), "interfaces"), k, v)
-			fprintf(f, "  %-12s rx %.0f pkts %.0f B   tx %.0f pkts %.0f B   "
-				   "retrans %.0f/%.0f\n",
-				k, num(get(get(v, "rx"), "packets")), num(get(get(v, "rx"), "bytes")),
-				num(get(get(v, "tx"), "packets")), num(get(get(v, "tx"), "bytes")),
+			fprintf(f,
+				"  %-12s rx %.0f pkts %.0f B   tx %.0f pkts %.0f B   "
+				"retrans %.0f/%.0f\n",
+				k, num(get(get(v, "rx"), "packets")),
+				num(get(get(v, "rx"), "bytes")), num(get(get(v, "tx"), "packets")),
+				num(get(get(v, "tx"), "bytes")),
 				num(get(get(v, "rx"), "retrans_packets")),
 				num(get(get(v, "tx"), "retrans_packets")));
 	}

@@ -50,9 +50,8 @@ json_t *record__meta(const char *label, int argc, char **argv, const char *start
 	for (int i = 0; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
 	return json_pack("{s{ss ss} ss s{ss ss ss} s{ss sI sI} ss so}", "tool", "version",
-			 IOVB_VERSION, "git_rev", IOVB_GIT_REV, "label", label, "kernel",
-			 "release", u.release, "version", u.version, "machine", u.machine, "cpu",
-			 "model", model, "nproc", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN),
-			 "clk_tck", (json_int_t)sysconf(_SC_CLK_TCK), "started", started,
-			 "command_line", cmd);
+			 IOVB_VERSION, "git_rev", IOVB_GIT_REV, "label", label, "kernel", "release",
+			 u.release, "version", u.version, "machine", u.machine, "cpu", "model",
+			 model, "nproc", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "clk_tck",
+			 (json_int_t)sysconf(_SC_CLK_TCK), "started", started, "command_line", cmd);
 }

@@ -23,29 +23,31 @@ json_t *record__wire(const struct wire_stats *st)
 	json_object_set_new(o, "capture",
 			    json_string("\"any\" in LINUX_SLL2 framing, kernel filter on ifindex; "
 					"headers only; packets by their kernel timestamp"));
-	json_object_set_new(o, "unit", json_string("packets; bytes = IP packet length (L3); "
-						   "tcp_payload_bytes = IP length - IP header - "
-						   "TCP header"));
+	json_object_set_new(o, "unit",
+			    json_string("packets; bytes = IP packet length (L3); "
+					"tcp_payload_bytes = IP length - IP header - "
+					"TCP header"));
 	json_object_set_new(o, "netns", json_string(st->netns));
 	json_object_set_new(o, "snaplen", json_integer(st->snaplen));
 	json_object_set_new(o, "window_ns", json_integer((json_int_t)st->window_ns));
 	for (size_t i = 0; i < st->nifs; i++)
 		json_array_append_new(ifs, json_pack("{ss sI so so}", "name", st->ifs[i].name,
 						     "ifindex", (json_int_t)st->ifs[i].ifindex,
-						     "rx", dir_json(&st->ifs[i].dir[WIRE_RX]),
-						     "tx", dir_json(&st->ifs[i].dir[WIRE_TX])));
+						     "rx", dir_json(&st->ifs[i].dir[WIRE_RX]), "tx",
+						     dir_json(&st->ifs[i].dir[WIRE_TX])));
 	json_object_set_new(o, "interfaces", ifs);
-	json_object_set_new(o, "pcap", json_pack("{sI sI ss}", "received",
-						 (json_int_t)st->pcap_received, "dropped",
-						 (json_int_t)st->pcap_dropped, "note",
-						 "pcap_stats: received passed the filter; dropped "
-						 "were lost by the kernel (ring full), so the "
-						 "figures above are low by that many"));
+	json_object_set_new(o, "pcap",
+			    json_pack("{sI sI ss}", "received", (json_int_t)st->pcap_received,
+				      "dropped", (json_int_t)st->pcap_dropped, "note",
+				      "pcap_stats: received passed the filter; dropped "
+				      "were lost by the kernel (ring full), so the "
+				      "figures above are low by that many"));
 	json_object_set_new(o, "truncated", json_integer((json_int_t)st->truncated));
 	json_object_set_new(o, "tcp_flows", json_integer((json_int_t)st->flows));
-	json_object_set_new(o, "tcp_flows_untracked", json_integer((json_int_t)st->flows_untracked));
-	json_object_set_new(o, "pcap_file", st->pcap_path[0] ? json_string(st->pcap_path) :
-							       json_null());
+	json_object_set_new(o, "tcp_flows_untracked",
+			    json_integer((json_int_t)st->flows_untracked));
+	json_object_set_new(o, "pcap_file",
+			    st->pcap_path[0] ? json_string(st->pcap_path) : json_null());
 	json_object_set_new(o, "overhead",
 			    json_pack("{ss sI}", "source",
 				      "CLOCK_THREAD_CPUTIME_ID of the capture thread", "cpu_ns",

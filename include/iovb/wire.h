@@ -18,9 +18,9 @@
 #include <stdint.h>
 
 #define WIRE_MAX_IFS 8
-#define WIRE_HIST_SLOTS 20    /* packet sizes: bucket k = [2^k, 2^(k+1)) bytes, the last open */
+#define WIRE_HIST_SLOTS 20 /* packet sizes: bucket k = [2^k, 2^(k+1)) bytes, the last open */
 #define WIRE_DEFAULT_SNAPLEN 128
-#define WIRE_FLOWS 4096       /* TCP flows tracked per window (per interface and direction) */
+#define WIRE_FLOWS 4096 /* TCP flows tracked per window (per interface and direction) */
 
 enum wire_dirn { WIRE_RX, WIRE_TX, WIRE_NDIR };
 
@@ -28,12 +28,12 @@ struct wire_conf {
 	const char *ifaces;    /* comma-separated interface names, at most WIRE_MAX_IFS */
 	const char *netns;     /* a name under /run/netns, or NULL for the caller's own */
 	unsigned snaplen;      /* bytes kept per packet; 0: WIRE_DEFAULT_SNAPLEN */
-	const char *pcap_path; /* keep the capture here (pcap, LINUX_SLL2, ns stamps); NULL: don't */
+	const char *pcap_path; /* keep the capture (pcap, LINUX_SLL2), or NULL */
 };
 
 struct wire_dir {
 	uint64_t packets;
-	uint64_t bytes;		    /* IP packet lengths (L3); the frame length for non-IP */
+	uint64_t bytes; /* IP packet lengths (L3); the frame length for non-IP */
 	uint64_t tcp_packets;
 	uint64_t tcp_payload_bytes; /* IP length - IP header - TCP header, per TCP segment */
 	uint64_t retrans_packets;   /* TCP segments with payload starting below the flow's highest
@@ -58,7 +58,8 @@ struct wire_stats {
 	uint64_t pcap_dropped;	  /* ps_drop: dropped by the kernel, ring full: figures are low */
 	uint64_t truncated;	  /* packets whose IP/TCP headers did not fit in snaplen */
 	uint64_t flows;		  /* TCP flows seen */
-	uint64_t flows_untracked; /* segments of flows the table had no room for (no retrans check) */
+	uint64_t flows_untracked; /* segments of flows the table had no room for (no retrans check)
+				   */
 	uint64_t thread_cpu_ns;	  /* the capture thread's CPU time in the window */
 	char pcap_path[4096];	  /* "" when not kept */
 };

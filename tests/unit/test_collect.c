@@ -156,8 +156,10 @@ static json_t *collect_record(void)
 		"  \"collectors\": {"
 		"   \"procfs\": {\"softirqs\": {\"NET_RX\": [600, 400]},"
 		"              \"overhead\": {\"cpu_ns\": 1234}},"
-		"   \"bpf\": {\"softirq\": {\"NET_RX\": {\"count\": [598, 400], \"ns\": [5000, 7000]}},"
-		"           \"softirq_hist\": {\"NET_RX\": {\"unit\": \"ns\", \"log2\": [[4096, 998]]}},"
+		"   \"bpf\": {\"softirq\": {\"NET_RX\": {\"count\": [598, 400], \"ns\": [5000, "
+		"7000]}},"
+		"           \"softirq_hist\": {\"NET_RX\": {\"unit\": \"ns\", \"log2\": [[4096, "
+		"998]]}},"
 		"           \"overhead\": {\"cpu_ns\": 777, \"prog_run_cnt\": 4000}}}}]}";
 
 	return json_loads(text, 0, NULL);
@@ -180,18 +182,19 @@ static void test_summary(void **state)
 	assert_true(json_is_null(json_object_get(
 		json_object_get(json_object_get(sum, "softirq"), "TIMER"), "bpf_count")));
 	assert_true(fabs(json_real_value(json_object_get(json_object_get(sum, "checks"),
-							  "softirq_count_rel_err")) -
+							 "softirq_count_rel_err")) -
 			 0.002) < 1e-9);
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(json_object_get(sum, "overhead"), "bpf"), "cpu_ns")),
-			 777);
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(json_object_get(sum, "overhead"), "procfs"),
-				 "cpu_ns")),
-			 1234);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(sum, "collectors"),
-							      "perf")),
-			    "unavailable");
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_object_get(json_object_get(sum, "overhead"), "bpf"), "cpu_ns")),
+		777);
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_object_get(json_object_get(sum, "overhead"), "procfs"), "cpu_ns")),
+		1234);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(sum, "collectors"), "perf")),
+		"unavailable");
 	assert_null(json_object_get(sum, "perf"));
 	json_decref(sum);
 	/* a run record is not a collect record */
