@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -334,6 +335,8 @@ static void cmd_start(const struct collect_opts *o, struct cmd_result *r)
 	if (r->pid == 0) {
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		/* the collectors' fds (perf events, capture socket) are not the command's */
+		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		close(fds[0]);
 		execvp(o->cmd[0], o->cmd);
 		e = errno;
@@ -515,6 +518,7 @@ int cmd_collect(int argc, char **argv)
 	if (c.cs[C_WIRE].ok && wire__stop(c.wire, &ws)) {
 		c.cs[C_WIRE].ok = false;
 		snprintf(c.cs[C_WIRE].err, sizeof(c.cs[C_WIRE].err), "%s", wire__error(c.wire));
+		fprintf(stderr, CMD ": wire collector failed: %s\n", c.cs[C_WIRE].err);
 	}
 	if (c.cs[C_PERF].ok && (e = perfcol__stop(c.pc, &ps))) {
 		c.cs[C_PERF].ok = false;

@@ -68,6 +68,7 @@ struct wire {
 	uint64_t cpu_ns;
 	struct pcap_stat ps;
 	bool ps_ok;
+	bool failed; /* the capture broke off before stop */
 	struct wire_acct *acct;
 };
 
@@ -411,6 +412,8 @@ static void *cap_thread(void *arg)
 		return NULL;
 	}
 	pfd.fd = pcap_get_selectable_fd(p);
+	/* a command the caller forks must not keep the capture socket alive */
+	fcntl(pfd.fd, F_SETFD, FD_CLOEXEC);
 	cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	w->start_real = clock_ns(CLOCK_REALTIME);
 	w->start_mono = clock_ns(CLOCK_MONOTONIC);
@@ -418,8 +421,13 @@ static void *cap_thread(void *arg)
 	for (;;) {
 		poll(&pfd, 1, WIRE_TIMEOUT_MS);
 		n = pcap_dispatch(p, -1, on_packet, (u_char *)&c);
-		if (n < 0)
+		if (n < 0) {
+			/* the figures stop here: wire__stop reports it rather than short counts */
+			iovb_errf(w->err, sizeof(w->err), "wire: capture failed: %s",
+				  pcap_geterr(p));
+			w->failed = true;
 			break;
+		}
 		/* after stop: read on until blocks that were being filled have retired */
 		if (atomic_load(&w->quit) && n == 0 &&
 		    clock_ns(CLOCK_MONOTONIC) > w->stop_mono + WIRE_DRAIN_MS * 1000000ULL)
@@ -534,6 +542,7 @@ int wire__start(struct wire *w)
 	w->state = 0;
 	atomic_store(&w->quit, 0);
 	w->ps_ok = false;
+	w->failed = false;
 	wire_acct__free(w->acct);
 	w->acct = NULL;
 	err = -pthread_create(&w->th, NULL, cap_thread, w);
@@ -575,7 +584,9 @@ int wire__stop(struct wire *w, struct wire_stats *out)
 	out->snaplen = w->snaplen;
 	out->window_ns = w->stop_mono - w->start_mono;
 	out->thread_cpu_ns = w->cpu_ns;
-	if (w->ps_ok) {
+	if (w->failed) {
+		err = -EIO;
+	} else if (w->ps_ok) {
 		out->pcap_received = w->ps.ps_recv;
 		out->pcap_dropped = w->ps.ps_drop;
 	} else {
