@@ -552,11 +552,14 @@ static int copy_once(struct run_ctx *c, enum topo_path path, unsigned rep, bool 
 		if (pc_ok && perfcol__stop(c->pc, &ps))
 			pc_ok = false;
 		realtime(true);
-		if (nc_ok && netcpu__stop(c->nc, &ns))
+		/* the counters' end, then /proc/softirqs, then the slow part (naming devices) */
+		if (nc_ok && netcpu__mark_end(c->nc))
 			nc_ok = false;
 		if (pf_ok && procfs_snap__read(&p1, "/proc"))
 			pf_ok = false;
 		realtime(false);
+		if (nc_ok && netcpu__stop(c->nc, &ns))
+			nc_ok = false;
 		for (size_t i = 0; pf_ok && i < topo__nns(c->topo); i++)
 			if (procfs_snap__read_netdev(&p1, topo__ns(c->topo, i)->name, NULL))
 				pf_ok = false;
