@@ -167,6 +167,15 @@ static double num(const json_t *v)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* A figure, or "-" right-aligned in width when it was not measured. */
+static void print_num(FILE *f, const char *fmt, double v, int width)
+{
+	if (isfinite(v))
+		fprintf(f, fmt, v); /* fmt: one of collect__print's literals */
+	else
+		fprintf(f, "%*s", width, "-");
+}
+
 void collect__print(FILE *f, const json_t *sum)
 {
 	const json_t *sirq = get(sum, "softirq"), *perf = get(sum, "perf"),
@@ -185,10 +194,16 @@ void collect__print(FILE *f, const json_t *sum)
 			(long long)json_integer_value(get(cmd, "signal")));
 	fprintf(f, "\n\nsoftirq    bpf events  /proc/softirqs   bpf time (ms)\n");
 	json_object_foreach((json_t *)sirq, k, v) {
-		if (!num(get(v, "bpf_count")) && !num(get(v, "procfs_count")))
+		double b = num(get(v, "bpf_count")), p = num(get(v, "procfs_count"));
+
+		/* nothing happened (or nothing measured it): no row */
+		if (!(b > 0) && !(p > 0))
 			continue;
-		fprintf(f, "  %-8s %12.0f %15.0f %15.3f\n", k, num(get(v, "bpf_count")),
-			num(get(v, "procfs_count")), num(get(v, "bpf_ns")) / 1e6);
+		fprintf(f, "  %-8s ", k);
+		print_num(f, "%12.0f", b, 12);
+		print_num(f, " %15.0f", p, 16);
+		print_num(f, " %15.3f", num(get(v, "bpf_ns")) / 1e6, 16);
+		fputc('\n', f);
 	}
 	if (perf) {
 		fprintf(f, "\nperf (%.0f samples, %.0f lost): top modules\n",
