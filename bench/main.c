@@ -22,6 +22,7 @@ static const struct cmd cmds[] = {
 	{ "serve", cmd_serve, "run the SMB2-framed file server alone" },
 	{ "load", cmd_load, "run the copy client alone against a server" },
 	{ "sriov", cmd_sriov, "list SR-IOV physical functions and their VFs; enable VFs" },
+	{ "collect", cmd_collect, "run the collectors alone around a duration or a command" },
 };
 
 static void usage(FILE *f)

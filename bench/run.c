@@ -37,6 +37,8 @@
 #include "iovb/role.h"
 #include "iovb/summary.h"
 #include "iovb/threads.h"
+#include "iovb/rec_wire.h"
+#include "iovb/wire.h"
 
 #define RUN_PORT 4450
 #define DEFAULT_BYTES (2ULL << 30) /* per guest */
@@ -67,6 +69,8 @@ struct run_opts {
 	bool use_procfs;
 	bool use_bpf;
 	bool use_perf;
+	bool use_wire;
+	bool overhead; /* one more copy per path with every collector closed */
 	bool report;
 	bool series;
 	int verbose; /* -1 quiet, 0 normal, 1 verbose */
@@ -86,6 +90,7 @@ struct run_ctx {
 	struct netcpu *nc;
 	char nc_error[256];
 	struct perfcol *pc;
+	struct wire *wire; /* on the server's eth0, in the server's netns */
 	pid_t server_pid;
 	bool progress; /* stderr is a terminal and not quiet */
 	json_t *rec;
@@ -141,9 +146,12 @@ static const char *const run_usage =
 	"  --depth N           READs in flight (credits), 1-256 (default 8)\n"
 	"  --warmup SIZE       untimed copy per guest before the first repetition (default 256M,\n"
 	"                      0 = none)\n"
-	"  --collectors LIST   procfs,bpf,perf (default procfs,bpf; procfs always runs). perf\n"
-	"                      samples kernel code at 999 Hz (cpu-clock) and charges it to\n"
-	"                      modules/subsystems (data/modules.tsv, docs/modules.md)\n"
+	"  --collectors LIST   procfs,bpf,perf,wire (default procfs,bpf; procfs always runs).\n"
+	"                      perf samples kernel code at 999 Hz (cpu-clock) and charges it to\n"
+	"                      modules/subsystems (data/modules.tsv, docs/modules.md); wire\n"
+	"                      captures headers on the server's eth0 (libpcap)\n"
+	"  --overhead          after the repetitions, one more window per path with every\n"
+	"                      collector closed: the report gives throughput with / without\n"
 	"  --no-series         no per-second time series in the runs\n"
 	"  --link-rate RATE    shape the physical link with tbf both ways, e.g. 10gbit\n"
 	"                      (default unshaped)\n"
@@ -242,6 +250,8 @@ static int parse_collectors(const char *s, struct run_opts *o)
 			o->use_bpf = true;
 		else if (!strcmp(tok, "perf"))
 			o->use_perf = true;
+		else if (!strcmp(tok, "wire"))
+			o->use_wire = true;
 		else if (strcmp(tok, "procfs"))
 			return -EINVAL;
 	}
@@ -260,7 +270,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_PATHS = 256, O_BYTES, O_REPS, O_IOSIZE, O_DEPTH, O_WARMUP, O_COLL, O_RATE,
 	       O_TIMEOUT, O_LABEL, O_REPORT, O_GUESTS, O_CONC, O_MAXSD, O_MAXREPS, O_OFFLOAD,
-	       O_RUNID, O_NOSERIES, O_VF, O_SYSFS };
+	       O_RUNID, O_NOSERIES, O_VF, O_SYSFS, O_OVERHEAD };
 	static const struct option opts[] = {
 		{ "paths", required_argument, NULL, O_PATHS },
 		{ "guests", required_argument, NULL, O_GUESTS },
@@ -283,6 +293,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "output", required_argument, NULL, 'o' },
 		{ "report", no_argument, NULL, O_REPORT },
+		{ "overhead", no_argument, NULL, O_OVERHEAD },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -354,7 +365,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_COLL:
 			if (parse_collectors(optarg, o))
-				return cli__usage_error("iovbench run", "bad --collectors '%s': a list of procfs,bpf,perf",
+				return cli__usage_error("iovbench run", "bad --collectors '%s': a list of procfs,bpf,perf,wire",
 						   optarg);
 			break;
 		case O_NOSERIES:
@@ -398,6 +409,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_REPORT:
 			o->report = true;
+			break;
+		case O_OVERHEAD:
+			o->overhead = true;
 			break;
 		case 'q':
 			o->verbose = -1;
@@ -835,13 +849,14 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 	struct netcpu_stats ns = { 0 };
 	struct perfcol_stats ps = { 0 };
 	struct guest_copy *gc = NULL;
+	struct wire_stats ws = { 0 };
 	struct client_msg *m = NULL;
 	struct engine_result agg;
 	struct series se = { 0 };
 	struct pollfd *pfd = NULL;
 	char what[64], started[32], errbuf[256] = "";
 	uint64_t w0 = 0, w1 = 0, next_tick = 0, softirq0 = 0;
-	bool nc_ok = false, pf_ok = false, pc_ok = false, any_res = false, series = false;
+	bool nc_ok = false, pf_ok = false, pc_ok = false, wr_ok = false, any_res = false, series = false;
 	size_t ng = 0, left;
 	json_t *r = NULL, *guests;
 	bool fatal = true;
@@ -888,6 +903,8 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 				pf_ok = false;
 		if (c->pc && !perfcol__start(c->pc))
 			pc_ok = true;
+		if (c->wire && !wire__start(c->wire))
+			wr_ok = true;
 		iso_now(started, sizeof(started));
 		series = c->o.series;
 		if (series)
@@ -964,14 +981,19 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 	}
 	w1 = now_ns();
 	if (measure) {
+		if (wr_ok && wire__stop(c->wire, &ws))
+			wr_ok = false;
 		if (pc_ok && perfcol__stop(c->pc, &ps))
 			pc_ok = false;
 		realtime(true);
-		if (nc_ok && netcpu__stop(c->nc, &ns))
+		/* the counters' end, then /proc/softirqs, then the slow part (naming devices) */
+		if (nc_ok && netcpu__mark_end(c->nc))
 			nc_ok = false;
 		if (pf_ok && procfs_snap__read(&p1, "/proc"))
 			pf_ok = false;
 		realtime(false);
+		if (nc_ok && netcpu__stop(c->nc, &ns))
+			nc_ok = false;
 		for (size_t i = 0; pf_ok && i < topo__nns(c->topo); i++)
 			if (procfs_snap__read_netdev(&p1, topo__ns(c->topo, i)->name, NULL))
 				pf_ok = false;
@@ -1085,8 +1107,15 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			json_object_set_new(coll, "bpf",
 					    record__netcpu(&ns, (record_role_fn)topo__role_of,
 							   c->topo));
-		if (pc_ok)
-			json_object_set_new(coll, "perf", record__perf(&ps));
+		if (pc_ok) {
+			json_t *pj = record__perf(&ps);
+
+			json_object_set_new(pj, "roles", record__perf_roles(&ps, &td,
+					    (record_role_fn)topo__role_of, c->topo));
+			json_object_set_new(coll, "perf", pj);
+		}
+		if (wr_ok)
+			json_object_set_new(coll, "wire", record__wire(&ws));
 		json_object_set_new(r, "collectors", coll);
 	}
 	if (series)
@@ -1123,6 +1152,38 @@ cleanup:
 	if (err && !fatal)
 		c->failed_copies++;
 	return fatal ? err : 0;
+}
+
+/*
+ * --overhead: close every collector (BPF programs detached, sampling and capture off), then one
+ * more copy per path, kept apart in the record's overhead_runs[] so no other reader pools it
+ * with the measured repetitions. Returns the exit status so far.
+ */
+static int run_overhead(struct run_ctx *c)
+{
+	json_t *measured = c->runs;
+	int ret = IOVB_EXIT_OK;
+
+	perfcol__close(c->pc);
+	netcpu__close(c->nc);
+	wire__close(c->wire);
+	c->pc = NULL;
+	c->nc = NULL;
+	c->wire = NULL;
+	c->runs = json_array();
+	for (int p = 0; p < TOPO_NPATH && ret == IOVB_EXIT_OK && !run_interrupted; p++) {
+		if (!c->o.path[p])
+			continue;
+		say(c, "%s with the collectors closed (--overhead)", topo_path_names[p]);
+		bool sel[TOPO_NPATH] = { false };
+
+		sel[p] = true;
+		if (copy_window(c, sel, 1, true))
+			ret = IOVB_EXIT_ENV;
+	}
+	json_object_set_new(c->rec, "overhead_runs", c->runs);
+	c->runs = measured;
+	return ret;
 }
 
 static void cpu_model(char *buf, size_t len)
@@ -1482,6 +1543,18 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "iovbench run: perf collector unavailable: %s\n", perr);
 		}
 	}
+	if (c.o.use_wire) {
+		struct wire_conf wc = { .ifaces = "eth0", .netns = topo__server_ns(c.topo) };
+		char werr[256] = "";
+
+		c.wire = wire__open(&wc, werr, sizeof(werr));
+		json_array_append_new(colls, c.wire ? json_pack("{ss ss}", "name", "wire", "status",
+							       "ok") :
+					      json_pack("{ss ss ss}", "name", "wire", "status",
+							"unavailable", "error", werr));
+		if (!c.wire)
+			fprintf(stderr, "iovbench run: wire collector unavailable: %s\n", werr);
+	}
 	json_array_append_new(colls, json_pack("{ss ss}", "name", "threads", "status", "ok"));
 	if (start_server(&c, err, sizeof(err))) {
 		fprintf(stderr, "iovbench run: %s\n", err);
@@ -1515,6 +1588,8 @@ int cmd_run(int argc, char **argv)
 	json_object_set_new(c.rec, "collectors", colls);
 
 	ret = run_windows(&c);
+	if (c.o.overhead && ret == IOVB_EXIT_OK && !run_interrupted)
+		ret = run_overhead(&c);
 	if (run_interrupted)
 		ret = 130;
 	else if (c.failed_copies && ret == IOVB_EXIT_OK)
@@ -1530,6 +1605,7 @@ cleanup:
 	stop_server(&c);
 	perfcol__close(c.pc);
 	netcpu__close(c.nc);
+	wire__close(c.wire);
 	if (c.topo) {
 		if (c.o.verbose >= 0)
 			fprintf(stderr, "iovbench run: removing the topology\n");

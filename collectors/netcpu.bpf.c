@@ -18,6 +18,8 @@ char LICENSE[] SEC("license") = "GPL";
 __u64 vec_count[NC_MAX_CPUS * NC_NR_VEC];
 __u64 vec_ns[NC_MAX_CPUS * NC_NR_VEC];
 struct nc_cpu_ctr cpu_ctr[NC_MAX_CPUS];
+/* Softirq durations, index (cpu * NC_NR_VEC + vec) * NC_HIST_SLOTS + log2 bucket. */
+__u64 vec_hist[NC_MAX_CPUS * NC_NR_VEC * NC_HIST_SLOTS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -65,6 +67,21 @@ static __always_inline __u64 *vec_slot(__u64 *arr, __u32 cpu, __u32 vec)
 	if (idx >= NC_MAX_CPUS * NC_NR_VEC)
 		return NULL;
 	return arr + idx;
+}
+
+/* &vec_hist[...] of a duration d, or NULL; the same one-register bounds check as vec_slot. */
+static __always_inline __u64 *hist_slot(__u32 cpu, __u32 vec, __u64 d)
+{
+	__u32 k = nc_log2(d);
+	__u64 idx;
+
+	if (k >= NC_HIST_SLOTS)
+		k = NC_HIST_SLOTS - 1;
+	idx = ((__u64)cpu * NC_NR_VEC + vec) * NC_HIST_SLOTS + k;
+	barrier_var(idx);
+	if (idx >= NC_MAX_CPUS * NC_NR_VEC * NC_HIST_SLOTS)
+		return NULL;
+	return vec_hist + idx;
 }
 
 static __always_inline struct nc_cpu *nc_state(void)
@@ -286,6 +303,9 @@ static __always_inline int handle_softirq_exit(unsigned int vec)
 		slot = vec_slot(vec_ns, cpu, vec);
 		if (slot)
 			*slot += d;
+		slot = hist_slot(cpu, vec, d);
+		if (slot)
+			*slot += 1;
 		/* includes nested hardirqs, which therefore are not added to the task again */
 		task_add(cpu, d);
 	}

@@ -30,6 +30,7 @@
 #include "netcpu.skel.h"
 
 _Static_assert(NC_NR_VEC == NETCPU_NR_VEC, "BPF and public vector counts differ");
+_Static_assert(NC_HIST_SLOTS == NETCPU_HIST_SLOTS, "BPF and public histogram sizes differ");
 _Static_assert(sizeof(struct nc_dev_val) % 8 == 0, "per-CPU values must be 8-byte multiples");
 _Static_assert(sizeof(struct nc_irq_val) % 8 == 0, "per-CPU values must be 8-byte multiples");
 _Static_assert(sizeof(((struct netcpu_dev *)0)->poll_fn) == 64, "kallsyms scan reads %63s");
@@ -58,6 +59,7 @@ struct snap_task {
 struct nc_snap {
 	__u64 *vec_count; /* [vec * ncpu + cpu] */
 	__u64 *vec_ns;
+	__u64 *vec_hist; /* [vec * NC_HIST_SLOTS + k], summed over CPUs */
 	__u64 attr_ns;
 	struct snap_dev *devs;
 	size_t ndevs;
@@ -67,6 +69,8 @@ struct nc_snap {
 	size_t ntasks;
 	__u64 run_ns;
 	__u64 run_cnt;
+	struct netcpu_prog *progs; /* [nprogs] cumulative, in bpf_object program order */
+	size_t nprogs;
 };
 
 /* Kernel text symbol, for naming napi->poll. */
@@ -82,6 +86,8 @@ struct netcpu {
 	char attach[8];
 	bool started;
 	struct nc_snap start;
+	bool have_end; /* netcpu__mark_end took the window's end snapshot */
+	struct nc_snap end;
 	struct ksym *ksyms; /* sorted by addr */
 	size_t nksyms, ksyms_cap;
 };
@@ -104,9 +110,11 @@ static void snap_free(struct nc_snap *s)
 {
 	free(s->vec_count);
 	free(s->vec_ns);
+	free(s->vec_hist);
 	free(s->devs);
 	free(s->irqs);
 	free(s->tasks);
+	free(s->progs);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -137,12 +145,16 @@ static int cmp_task(const void *a, const void *b)
 static void snap_read_bss(struct netcpu *nc, struct nc_snap *s)
 {
 	const volatile struct netcpu_bpf__bss *bss = nc->skel->bss;
-	unsigned cpu, vec;
+	unsigned cpu, vec, k;
 
 	for (cpu = 0; cpu < nc->ncpu; cpu++) {
 		for (vec = 0; vec < NC_NR_VEC; vec++) {
 			s->vec_count[vec * nc->ncpu + cpu] = bss->vec_count[cpu * NC_NR_VEC + vec];
 			s->vec_ns[vec * nc->ncpu + cpu] = bss->vec_ns[cpu * NC_NR_VEC + vec];
+			for (k = 0; k < NC_HIST_SLOTS; k++)
+				s->vec_hist[vec * NC_HIST_SLOTS + k] +=
+					bss->vec_hist[((size_t)cpu * NC_NR_VEC + vec) *
+							      NC_HIST_SLOTS + k];
 		}
 		s->attr_ns += bss->cpu_ctr[cpu].rx_attr_ns;
 	}
@@ -272,13 +284,22 @@ cleanup:
 	return err;
 }
 
-static void snap_read_progs(struct netcpu *nc, struct nc_snap *s)
+/* Each loaded program's cumulative run time and count, in program order (same every call). */
+static int snap_read_progs(struct netcpu *nc, struct nc_snap *s)
 {
 	struct bpf_program *prog;
 	struct bpf_prog_info info;
+	struct netcpu_prog *p;
+	size_t n = 0;
 	__u32 len;
 	int fd;
 
+	for (prog = bpf_object__next_program(nc->skel->obj, NULL); prog;
+	     prog = bpf_object__next_program(nc->skel->obj, prog))
+		n++;
+	s->progs = calloc(n ? n : 1, sizeof(*s->progs));
+	if (!s->progs)
+		return -ENOMEM;
 	for (prog = bpf_object__next_program(nc->skel->obj, NULL); prog;
 	     prog = bpf_object__next_program(nc->skel->obj, prog)) {
 		fd = bpf_program__fd(prog);
@@ -288,9 +309,15 @@ static void snap_read_progs(struct netcpu *nc, struct nc_snap *s)
 		len = sizeof(info);
 		if (bpf_obj_get_info_by_fd(fd, &info, &len))
 			continue;
+		p = &s->progs[s->nprogs++];
+		snprintf(p->name, sizeof(p->name), "%s", bpf_program__name(prog));
+		p->run_ns = info.run_time_ns;
+		p->run_cnt = info.run_cnt;
+		p->misses = info.recursion_misses;
 		s->run_ns += info.run_time_ns;
 		s->run_cnt += info.run_cnt;
 	}
+	return 0;
 }
 
 /*
@@ -304,7 +331,8 @@ static int snap_take(struct netcpu *nc, struct nc_snap *s, bool bss_first)
 
 	s->vec_count = calloc(n, sizeof(*s->vec_count));
 	s->vec_ns = calloc(n, sizeof(*s->vec_ns));
-	if (!s->vec_count || !s->vec_ns) {
+	s->vec_hist = calloc((size_t)NC_NR_VEC * NC_HIST_SLOTS, sizeof(*s->vec_hist));
+	if (!s->vec_count || !s->vec_ns || !s->vec_hist) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -319,7 +347,9 @@ static int snap_take(struct netcpu *nc, struct nc_snap *s, bool bss_first)
 	err = snap_read_tasks(nc, s);
 	if (err)
 		goto cleanup;
-	snap_read_progs(nc, s);
+	err = snap_read_progs(nc, s);
+	if (err)
+		goto cleanup;
 	if (!bss_first)
 		snap_read_bss(nc, s);
 cleanup:
@@ -729,11 +759,31 @@ int netcpu__start(struct netcpu *nc)
 		goto cleanup;
 	}
 	nc->started = false;
+	nc->have_end = false;
+	snap_free(&nc->end);
 	snap_free(&nc->start);
 	err = snap_take(nc, &nc->start, true);
 	if (err)
 		goto cleanup;
 	nc->started = true;
+cleanup:
+	return err;
+}
+
+int netcpu__mark_end(struct netcpu *nc)
+{
+	int err = 0;
+
+	if (!nc || !nc->started) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	snap_free(&nc->end);
+	nc->have_end = false;
+	err = snap_take(nc, &nc->end, false);
+	if (err)
+		goto cleanup;
+	nc->have_end = true;
 cleanup:
 	return err;
 }
@@ -754,15 +804,23 @@ int netcpu__stop(struct netcpu *nc, struct netcpu_stats *out)
 	memset(out, 0, sizeof(*out));
 	filled = true;
 	a = &nc->start;
-	err = snap_take(nc, &end, false);
-	if (err)
-		goto cleanup;
+	if (nc->have_end) {
+		end = nc->end; /* ours now: freed below */
+		memset(&nc->end, 0, sizeof(nc->end));
+		nc->have_end = false;
+	} else {
+		err = snap_take(nc, &end, false);
+		if (err)
+			goto cleanup;
+	}
 	out->ncpu = nc->ncpu;
 	snprintf(out->attach, sizeof(out->attach), "%s", nc->attach);
 	n = (size_t)NC_NR_VEC * nc->ncpu;
 	out->vec_count = calloc(n, sizeof(*out->vec_count));
 	out->vec_ns = calloc(n, sizeof(*out->vec_ns));
-	if (!out->vec_count || !out->vec_ns) {
+	out->vec_hist = calloc((size_t)NC_NR_VEC * NC_HIST_SLOTS, sizeof(*out->vec_hist));
+	out->progs = calloc(end.nprogs ? end.nprogs : 1, sizeof(*out->progs));
+	if (!out->vec_count || !out->vec_ns || !out->vec_hist || !out->progs) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -770,6 +828,8 @@ int netcpu__stop(struct netcpu *nc, struct netcpu_stats *out)
 		out->vec_count[i] = delta(end.vec_count[i], a->vec_count[i]);
 		out->vec_ns[i] = delta(end.vec_ns[i], a->vec_ns[i]);
 	}
+	for (i = 0; i < (size_t)NC_NR_VEC * NC_HIST_SLOTS; i++)
+		out->vec_hist[i] = delta(end.vec_hist[i], a->vec_hist[i]);
 	for (i = 0; i < nc->ncpu; i++)
 		out->net_rx_ns += out->vec_ns[NC_VEC_NET_RX * nc->ncpu + i];
 	out->net_rx_attributed_ns = delta(end.attr_ns, a->attr_ns);
@@ -783,8 +843,19 @@ int netcpu__stop(struct netcpu *nc, struct netcpu_stats *out)
 	if (err)
 		goto cleanup;
 	if (nc->stats_fd >= 0) {
+		out->run_stats = 1;
 		out->prog_run_ns = delta(end.run_ns, a->run_ns);
 		out->prog_run_cnt = delta(end.run_cnt, a->run_cnt);
+		/* the same programs load once per open: both snapshots list them in one order */
+		for (i = 0; i < end.nprogs && i < a->nprogs; i++) {
+			out->progs[out->nprogs] = end.progs[i];
+			out->progs[out->nprogs].run_ns = delta(end.progs[i].run_ns, a->progs[i].run_ns);
+			out->progs[out->nprogs].run_cnt =
+				delta(end.progs[i].run_cnt, a->progs[i].run_cnt);
+			out->progs[out->nprogs].misses =
+				delta(end.progs[i].misses, a->progs[i].misses);
+			out->nprogs++;
+		}
 	}
 cleanup:
 	snap_free(&end);
@@ -799,9 +870,11 @@ void netcpu_stats__free(struct netcpu_stats *st)
 		return;
 	free(st->vec_count);
 	free(st->vec_ns);
+	free(st->vec_hist);
 	free(st->devs);
 	free(st->irqs);
 	free(st->tasks);
+	free(st->progs);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -813,6 +886,7 @@ void netcpu__close(struct netcpu *nc)
 	if (nc->stats_fd >= 0)
 		close(nc->stats_fd);
 	snap_free(&nc->start);
+	snap_free(&nc->end);
 	free(nc->ksyms);
 	free(nc);
 }

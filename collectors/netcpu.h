@@ -18,6 +18,35 @@
 #define NC_IRQ_NAME_LEN 32
 /* Devices touched inside one NAPI poll whose time is held back until the poll's end. */
 #define NC_SLOTS 8
+/* Softirq duration histogram: log2 buckets of ns, bucket k = [2^k, 2^(k+1)), the last open. */
+#define NC_HIST_SLOTS 32
+
+/*
+ * floor(log2(v)), 0 for v <= 1: the histogram bucket of a duration (callers clamp it to
+ * NC_HIST_SLOTS - 1). Branch-free so the verifier sees one path; shared so user space and its
+ * tests compute the same buckets as the BPF side.
+ */
+static inline __u32 nc_log2(__u64 v)
+{
+	__u32 r, shift;
+
+	r = (v > 0xFFFFFFFFULL) << 5;
+	v >>= r;
+	shift = (v > 0xFFFF) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xFF) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xF) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (__u32)(v >> 1);
+	return r;
+}
 
 /* A device as the stack sees it: ifindex alone is only unique inside one netns. */
 struct nc_dev_key {

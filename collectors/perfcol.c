@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/perf_event.h>
 #include <perf/core.h>
 #include <perf/cpumap.h>
@@ -69,6 +70,8 @@ struct perfcol {
 	uint32_t *hits; /* [ksym] leaf samples */
 	uint64_t ctx_samples[PERFCOL_NR_CTX];
 	uint64_t nsamples, lost, throttled, unresolved, via_helper, reader_cpu_ns;
+	struct perfcol_pid *pids; /* [PERFCOL_MAX_PIDS] open addressing by pid, pid 0 = free */
+	uint64_t pids_untracked;
 	uint8_t *markers; /* scratch for one callchain */
 	long *frames;	  /* same, the frames' ksym indices (-1 unresolved) */
 
@@ -335,13 +338,30 @@ static long pc_ksym_find(const struct perfcol *pc, uint64_t ip)
 
 /* ---- sampling ------------------------------------------------------------------------ */
 
+/* Count a process-context sample for pid (never 0: that is the idle task). */
+static void pc_pid_add(struct perfcol *pc, uint32_t pid)
+{
+	uint32_t i, h = pid * 2654435761u;
+
+	for (i = 0; i < PERFCOL_MAX_PIDS; i++) {
+		struct perfcol_pid *e = &pc->pids[(h + i) % PERFCOL_MAX_PIDS];
+
+		if (e->pid == pid || !e->pid) {
+			e->pid = pid;
+			e->samples++;
+			return;
+		}
+	}
+	pc->pids_untracked++;
+}
+
 /* sample_type IP | TID | CPU | CALLCHAIN: the kernel writes them in this order. */
 static void pc_on_sample(struct perfcol *pc, const union perf_event *ev)
 {
 	const __u64 *p = ev->sample.array;
 	const __u64 *end = (const __u64 *)((const char *)ev + ev->header.size);
 	uint64_t ip, nr, i;
-	uint32_t tid;
+	uint32_t tid, pid;
 	size_t n = 0;
 	long leaf, k;
 	enum perfcol_ctx ctx;
@@ -350,6 +370,7 @@ static void pc_on_sample(struct perfcol *pc, const union perf_event *ev)
 	if (end - p < 4)
 		return;
 	ip = p[0];
+	pid = (uint32_t)p[1]; /* { u32 pid, tid; } */
 	tid = (uint32_t)(p[1] >> 32);
 	nr = p[3];
 	p += 4;
@@ -391,6 +412,8 @@ static void pc_on_sample(struct perfcol *pc, const union perf_event *ev)
 	pc->cell[(size_t)mod * PERFCOL_NR_CTX + ctx]++;
 	pc->ctx_samples[ctx]++;
 	pc->nsamples++;
+	if (ctx == PERFCOL_CTX_PROCESS && pid)
+		pc_pid_add(pc, pid);
 }
 
 static void pc_drain(struct perfcol *pc)
@@ -522,9 +545,10 @@ struct perfcol *perfcol__open(const struct perfcol_conf *conf, char *err, size_t
 		goto cleanup;
 	pc->cell = calloc(pc->nmods * PERFCOL_NR_CTX, sizeof(*pc->cell));
 	pc->hits = calloc(pc->nksyms ? pc->nksyms : 1, sizeof(*pc->hits));
+	pc->pids = calloc(PERFCOL_MAX_PIDS, sizeof(*pc->pids));
 	pc->markers = calloc(pc->max_stack, sizeof(*pc->markers));
 	pc->frames = calloc(pc->max_stack, sizeof(*pc->frames));
-	if (!pc->cell || !pc->hits || !pc->markers || !pc->frames) {
+	if (!pc->cell || !pc->hits || !pc->pids || !pc->markers || !pc->frames) {
 		ret = -ENOMEM;
 		iovb_errf(err, errlen, "perf: out of memory");
 		goto cleanup;
@@ -587,6 +611,8 @@ static void pc_reset(struct perfcol *pc)
 	memset(pc->ctx_samples, 0, sizeof(pc->ctx_samples));
 	pc->nsamples = pc->lost = pc->throttled = pc->unresolved = pc->via_helper = 0;
 	pc->reader_cpu_ns = 0;
+	memset(pc->pids, 0, PERFCOL_MAX_PIDS * sizeof(*pc->pids));
+	pc->pids_untracked = 0;
 }
 
 int perfcol__start(struct perfcol *pc)
@@ -630,6 +656,39 @@ static int cmp_cell(const void *a, const void *b)
 	uint64_t y = ((const struct perfcol_cell *)b)->samples;
 
 	return x > y ? -1 : x < y;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	uint64_t x = ((const struct perfcol_pid *)a)->samples;
+	uint64_t y = ((const struct perfcol_pid *)b)->samples;
+
+	return x > y ? -1 : x < y;
+}
+
+/* The window's per-pid samples, each with its netns (read now: the caller's processes live). */
+static int pc_fill_pids(struct perfcol *pc, struct perfcol_stats *out)
+{
+	char path[64];
+	struct stat st;
+	size_t i, n = 0;
+
+	for (i = 0; i < PERFCOL_MAX_PIDS; i++)
+		n += pc->pids[i].pid != 0;
+	out->pids = calloc(n ? n : 1, sizeof(*out->pids));
+	if (!out->pids)
+		return -ENOMEM;
+	for (i = 0; i < PERFCOL_MAX_PIDS; i++) {
+		if (!pc->pids[i].pid)
+			continue;
+		out->pids[out->npids] = pc->pids[i];
+		snprintf(path, sizeof(path), "/proc/%u/ns/net", pc->pids[i].pid);
+		out->pids[out->npids].netns_ino = stat(path, &st) ? 0 : (uint64_t)st.st_ino;
+		out->npids++;
+	}
+	qsort(out->pids, out->npids, sizeof(*out->pids), cmp_pid);
+	out->pids_untracked = pc->pids_untracked;
+	return 0;
 }
 
 static int cmp_module(const void *a, const void *b)
@@ -716,6 +775,9 @@ int perfcol__stop(struct perfcol *pc, struct perfcol_stats *out)
 		if (pc->hits[i] && slot[pc->ksyms[i].mod])
 			top_insert(&mods[slot[pc->ksyms[i].mod] - 1], pc->pool + pc->ksyms[i].name,
 				   pc->hits[i]);
+	err = pc_fill_pids(pc, out);
+	if (err)
+		goto cleanup;
 	qsort(out->cells, out->ncells, sizeof(*out->cells), cmp_cell);
 	qsort(mods, out->nmodules, sizeof(*mods), cmp_module);
 	out->modules = mods;
@@ -734,6 +796,7 @@ void perfcol_stats__free(struct perfcol_stats *st)
 		return;
 	free(st->cells);
 	free(st->modules);
+	free(st->pids);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -761,6 +824,7 @@ void perfcol__close(struct perfcol *pc)
 	free(pc->mods);
 	free(pc->cell);
 	free(pc->hits);
+	free(pc->pids);
 	free(pc->markers);
 	free(pc->frames);
 	free(pc);

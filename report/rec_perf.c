@@ -72,6 +72,16 @@ json_t *record__perf(const struct perfcol_stats *st)
 	}
 	bad |= json_object_set_new(o, "module_totals", mods);
 	mods = NULL;
+	m = json_array();
+	for (i = 0; m && i < st->npids; i++)
+		bad |= json_array_append_new(m, json_pack("{sI sI sI sI}", "pid",
+							  (json_int_t)st->pids[i].pid, "netns_ino",
+							  (json_int_t)st->pids[i].netns_ino, "samples",
+							  (json_int_t)st->pids[i].samples, "ns",
+							  (json_int_t)(st->pids[i].samples *
+								       st->period_ns)));
+	bad |= json_object_set_new(o, "process_pids", m);
+	bad |= json_object_set_new(o, "process_pids_untracked", rp_u64(st->pids_untracked));
 	bad |= json_object_set_new(o, "overhead",
 				   json_pack("{ss sI}", "source",
 					     "CLOCK_THREAD_CPUTIME_ID of the reader thread",
@@ -86,4 +96,36 @@ cleanup:
 	json_decref(mods);
 	json_decref(o);
 	return ret;
+}
+
+json_t *record__perf_roles(const struct perfcol_stats *st, const struct threads_snap *known,
+			   record_role_fn role_of, void *arg)
+{
+	json_t *o = json_object(), *r;
+	const char *role;
+
+	for (size_t i = 0; i < st->npids; i++) {
+		role = st->pids[i].netns_ino ? role_of(arg, st->pids[i].netns_ino) : "exited";
+		/* a process the caller started has its role whatever netns it sits in (the relay) */
+		for (size_t j = 0; known && j < known->n; j++)
+			if (known->t[j].pid == st->pids[i].pid && known->t[j].role[0]) {
+				role = known->t[j].role;
+				break;
+			}
+		r = json_object_get(o, role);
+		if (!r) {
+			r = json_pack("{sI sI sI}", "samples", (json_int_t)0, "ns", (json_int_t)0,
+				      "pids", (json_int_t)0);
+			json_object_set_new(o, role, r);
+		}
+		json_object_set_new(r, "samples",
+				    json_integer(json_integer_value(json_object_get(r, "samples")) +
+						 (json_int_t)st->pids[i].samples));
+		json_object_set_new(r, "ns", json_integer(json_integer_value(json_object_get(r, "ns")) +
+							  (json_int_t)(st->pids[i].samples *
+								       st->period_ns)));
+		json_object_set_new(r, "pids",
+				    json_integer(json_integer_value(json_object_get(r, "pids")) + 1));
+	}
+	return o;
 }

@@ -234,6 +234,45 @@ json_t *record__procfs(const struct procfs_snap *d, long clk_tck)
 	return o;
 }
 
+json_t *record__log2_hist(const uint64_t *slots, size_t n, const char *unit)
+{
+	json_t *o = json_object(), *l = json_array();
+
+	for (size_t k = 0; k < n && k < 63; k++)
+		if (slots[k])
+			json_array_append_new(l, json_pack("[II]", (json_int_t)(1ULL << k),
+							   (json_int_t)slots[k]));
+	json_object_set_new(o, "unit", json_string(unit));
+	json_object_set_new(o, "log2", l);
+	return o;
+}
+
+/* collectors.bpf.overhead: the programs' own run time, each and in total; null when unknown. */
+static json_t *netcpu_overhead(const struct netcpu_stats *st)
+{
+	json_t *o = json_object(), *progs = json_array();
+
+	json_object_set_new(o, "source", json_string("bpf_stats (run_time_ns of our programs)"));
+	if (!st->run_stats) {
+		/* unknown is not zero: say why there is no figure */
+		json_object_set_new(o, "cpu_ns", json_null());
+		json_object_set_new(o, "error",
+				    json_string("kernel.bpf_stats_enabled could not be turned on"));
+		json_decref(progs);
+		return o;
+	}
+	json_object_set_new(o, "cpu_ns", json_integer((json_int_t)st->prog_run_ns));
+	json_object_set_new(o, "prog_run_ns", json_integer((json_int_t)st->prog_run_ns));
+	json_object_set_new(o, "prog_run_cnt", json_integer((json_int_t)st->prog_run_cnt));
+	for (size_t i = 0; i < st->nprogs; i++)
+		json_array_append_new(progs, json_pack("{ss sI sI sI}", "name", st->progs[i].name,
+						       "run_ns", (json_int_t)st->progs[i].run_ns,
+						       "run_cnt", (json_int_t)st->progs[i].run_cnt,
+						       "misses", (json_int_t)st->progs[i].misses));
+	json_object_set_new(o, "programs", progs);
+	return o;
+}
+
 json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, void *arg)
 {
 	json_t *o = json_object(), *vec = json_object(), *devs = json_array(), *irqs = json_array();
@@ -248,6 +287,21 @@ json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, vo
 					      u64_array(&st->vec_count[(size_t)v * st->ncpu], st->ncpu),
 					      "ns", u64_array(&st->vec_ns[(size_t)v * st->ncpu], st->ncpu)));
 	json_object_set_new(o, "softirq", vec);
+	if (st->vec_hist) {
+		json_t *hist = json_object();
+
+		for (unsigned v = 0; v < NETCPU_NR_VEC; v++) {
+			const uint64_t *h = &st->vec_hist[(size_t)v * NETCPU_HIST_SLOTS];
+			uint64_t sum = 0;
+
+			for (unsigned k = 0; k < NETCPU_HIST_SLOTS; k++)
+				sum += h[k];
+			if (sum)
+				json_object_set_new(hist, netcpu_vec_names[v],
+						    record__log2_hist(h, NETCPU_HIST_SLOTS, "ns"));
+		}
+		json_object_set_new(o, "softirq_hist", hist);
+	}
 	json_object_set_new(o, "net_rx_ns", json_integer((json_int_t)st->net_rx_ns));
 	json_object_set_new(o, "net_rx_attributed_ns",
 			    json_integer((json_int_t)st->net_rx_attributed_ns));
@@ -273,10 +327,7 @@ json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, vo
 		json_array_append_new(tasks, json_pack("{sI sI}", "tid", (json_int_t)st->tasks[i].tid,
 						       "irq_ns", (json_int_t)st->tasks[i].irq_ns));
 	json_object_set_new(o, "task_irq", tasks);
-	json_object_set_new(o, "overhead",
-			    json_pack("{ss sI sI}", "source", "bpf_stats (run_time_ns of our programs)",
-				      "prog_run_ns", (json_int_t)st->prog_run_ns, "prog_run_cnt",
-				      (json_int_t)st->prog_run_cnt));
+	json_object_set_new(o, "overhead", netcpu_overhead(st));
 	return o;
 }
 

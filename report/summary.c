@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "iovb/collect_sum.h"
 #include "iovb/page.h"
 #include "iovb/plot.h"
 #include "iovb/record.h"
@@ -428,9 +429,84 @@ static json_t *path_summary(const json_t *rec, const char *path)
 	return out;
 }
 
+/* One run's busy CPU from /proc/stat (all CPUs, ns) per payload byte; NaN without procfs. */
+static double procfs_busy_per_byte(const json_t *run)
+{
+	const json_t *pf = json_object_get(json_object_get(run, "collectors"), "procfs"), *c;
+	static const char *const busy[] = { "user", "nice", "system", "irq", "softirq", "steal" };
+	double ticks = 0, bytes = num(json_object_get(run, "engine"), "bytes");
+	size_t i;
+
+	if (!pf || !(bytes > 0))
+		return NAN;
+	json_array_foreach(json_object_get(pf, "cpus"), i, c)
+		for (size_t j = 0; j < sizeof(busy) / sizeof(busy[0]); j++)
+			ticks += num(c, busy[j]);
+	return ticks * num(pf, "tick_ns") / bytes;
+}
+
+/* Medians of throughput and CPU per byte of a path's ok runs in runs[]. */
+static void path_medians(const json_t *runs, const char *path, double *tp, double *cpu)
+{
+	size_t n = json_array_size(runs), k = 0, i;
+	double *t = calloc(n + 1, sizeof(double)), *c = calloc(n + 1, sizeof(double));
+	const json_t *run;
+
+	*tp = *cpu = NAN;
+	if (!t || !c)
+		goto cleanup;
+	json_array_foreach(runs, i, run) {
+		if (strcmp(json_string_value(json_object_get(run, "path")) ?: "", path) ||
+		    strcmp(json_string_value(json_object_get(run, "status")) ?: "", "ok"))
+			continue;
+		t[k] = num(json_object_get(run, "engine"), "throughput_bps");
+		c[k++] = procfs_busy_per_byte(run);
+	}
+	*tp = stat3_of(t, k).med;
+	*cpu = stat3_of(c, k).med;
+cleanup:
+	free(t);
+	free(c);
+}
+
+/*
+ * `run --overhead`: per path, throughput and /proc/stat busy CPU per byte with the collectors
+ * (median of runs[]) over without them (overhead_runs[]). NULL when the record has no baseline.
+ */
+static json_t *overhead_summary(const json_t *rec)
+{
+	const json_t *base = json_object_get(rec, "overhead_runs"), *run;
+	json_t *o, *tpr, *cpur;
+	double tw, cw, tb, cb;
+	const char *p;
+	size_t i;
+
+	if (!json_array_size(base))
+		return NULL;
+	o = json_object();
+	tpr = json_object();
+	cpur = json_object();
+	json_array_foreach(base, i, run) {
+		p = json_string_value(json_object_get(run, "path"));
+		if (!p || json_object_get(tpr, p))
+			continue;
+		path_medians(json_object_get(rec, "runs"), p, &tw, &cw);
+		path_medians(base, p, &tb, &cb);
+		json_object_set_new(tpr, p, record__real(tw / tb));
+		json_object_set_new(cpur, p, record__real(cw / cb));
+	}
+	json_object_set_new(o, "source", json_string("engine throughput and /proc/stat busy "
+						     "ticks per byte: median of the measured "
+						     "repetitions over one copy with every "
+						     "collector closed"));
+	json_object_set_new(o, "throughput_ratio", tpr);
+	json_object_set_new(o, "cpu_per_byte_ratio", cpur);
+	return o;
+}
+
 json_t *summary__build(const json_t *rec, char *err, size_t errlen)
 {
-	json_t *sum, *paths, *runs = json_object_get(rec, "runs"), *run, *meta, *checks, *hp[2];
+	json_t *sum, *paths, *runs = json_object_get(rec, "runs"), *run, *meta, *checks, *hp[2], *tmp;
 	double worst;
 	size_t i;
 
@@ -468,6 +544,8 @@ json_t *summary__build(const json_t *rec, char *err, size_t errlen)
 			    record__real(json_number_value(hp[0]) / json_number_value(hp[1])) :
 			    json_null());
 	json_object_set_new(sum, "checks", checks);
+	if ((tmp = overhead_summary(rec)))
+		json_object_set_new(sum, "overhead", tmp);
 	return sum;
 }
 
@@ -581,6 +659,19 @@ void summary__print(FILE *f, const json_t *sum)
 		if (json_is_number(pv) && json_is_number(vf) && json_number_value(vf) == 0)
 			fprintf(f, "  host CPU per byte: pv %.4f ns, vf 0 (no host work measured on the "
 				   "VF path)\n", json_number_value(pv));
+	}
+	if (json_object_get(sum, "overhead")) {
+		const json_t *tpr = json_object_get(json_object_get(sum, "overhead"), "throughput_ratio");
+		const json_t *cpr = json_object_get(json_object_get(sum, "overhead"),
+						    "cpu_per_byte_ratio");
+		const char *p;
+		json_t *v;
+
+		json_object_foreach((json_t *)tpr, p, v)
+			fprintf(f, "  collectors on / off, %s: throughput %.3f, CPU per byte %.3f\n", p,
+				json_is_number(v) ? json_number_value(v) : NAN,
+				json_is_number(json_object_get(cpr, p)) ?
+				json_number_value(json_object_get(cpr, p)) : NAN);
 	}
 }
 
@@ -731,7 +822,15 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "iovbench report: %s\n", err);
 		goto cleanup;
 	}
-	sum = summary__build(rec, err, sizeof(err));
+	/* an `iovbench collect` record has no paths: its own summary (docs/record.md) */
+	sum = collect__summary(rec);
+	if (sum && !json) {
+		collect__print(stdout, sum);
+		ret = 0;
+		goto cleanup;
+	}
+	if (!sum)
+		sum = summary__build(rec, err, sizeof(err));
 	if (!sum) {
 		fprintf(stderr, "iovbench report: %s: %s\n", argv[optind], err);
 		goto cleanup;

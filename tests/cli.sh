@@ -68,6 +68,13 @@ expect 2 "$bin" sriov bogus
 expect 2 "$bin" run --collectors procfs,nosuch
 expect 2 "$bin" load --bogus
 expect 2 "$bin" serve --bogus
+expect 0 "$bin" collect --help
+expect 2 "$bin" collect --bogus
+expect 2 "$bin" collect -c procfs,nosuch
+expect 2 "$bin" collect --duration 1s -- true
+expect 2 "$bin" collect -c wire -d 1s
+expect 2 "$bin" collect --duration soon
+expect 2 "$bin" collect stray-arg
 
 if [ $fails -eq 0 ]; then
 	echo "cli: all checks passed"

@@ -13,6 +13,8 @@
 
 #define NETCPU_NR_VEC 10 /* HI TIMER NET_TX NET_RX BLOCK IRQ_POLL TASKLET SCHED HRTIMER RCU */
 extern const char *const netcpu_vec_names[NETCPU_NR_VEC];
+/* Softirq duration histograms: log2 buckets of ns, bucket k = [2^k, 2^(k+1)), the last open. */
+#define NETCPU_HIST_SLOTS 32
 
 /* One device that NET_RX time was charged to, over the window. */
 struct netcpu_dev {
@@ -39,6 +41,15 @@ struct netcpu_task {
 	uint64_t irq_ns; /* softirq + hardirq time (not double counted) that ran while tid was current */
 };
 
+/* One of our BPF programs' own cost over the window (kernel.bpf_stats). */
+struct netcpu_prog {
+	char name[64]; /* the program's name in netcpu.bpf.c, e.g. "btf_softirq_exit" */
+	uint64_t run_ns;
+	uint64_t run_cnt;
+	uint64_t misses; /* runs the kernel skipped (recursion: the program was already running on
+			    that CPU); their events are missing from the counts */
+};
+
 struct netcpu_stats {
 	unsigned ncpu;
 	char attach[8];                          /* "tp_btf" or "raw_tp" */
@@ -52,8 +63,13 @@ struct netcpu_stats {
 	size_t nirqs;
 	struct netcpu_task *tasks;
 	size_t ntasks;
-	uint64_t prog_run_ns;                    /* BPF programs' own run time (kernel.bpf_stats), 0 if off */
+	uint64_t *vec_hist;                      /* [NETCPU_NR_VEC * NETCPU_HIST_SLOTS], all CPUs:
+						    index vec * NETCPU_HIST_SLOTS + bucket */
+	int run_stats;                           /* 1: kernel.bpf_stats was on, prog_* are real */
+	uint64_t prog_run_ns;                    /* BPF programs' own run time (kernel.bpf_stats) */
 	uint64_t prog_run_cnt;
+	struct netcpu_prog *progs;               /* per loaded program, when run_stats */
+	size_t nprogs;
 };
 
 struct netcpu;
@@ -62,7 +78,15 @@ struct netcpu;
 struct netcpu *netcpu__open(char *err, size_t errlen);
 /* Start the measured window (snapshot the running counters). 0 or -errno. */
 int netcpu__start(struct netcpu *nc);
-/* End the window: fill *out with the deltas since netcpu__start. 0 or -errno. */
+/*
+ * Optional: end the window now (a cheap snapshot of the counters, read last), so a caller can
+ * read /proc/softirqs right after it; netcpu__stop then works from this snapshot. Naming the
+ * devices (kallsyms, netns lookups) in netcpu__stop takes long enough that events in between
+ * would otherwise make the two counts differ. 0 or -errno.
+ */
+int netcpu__mark_end(struct netcpu *nc);
+/* End the window (at netcpu__mark_end if it was called): fill *out with the deltas since
+ * netcpu__start. 0 or -errno. */
 int netcpu__stop(struct netcpu *nc, struct netcpu_stats *out);
 /* Free what netcpu__stop allocated inside *st (not st itself). NULL-safe. */
 void netcpu_stats__free(struct netcpu_stats *st);

@@ -109,6 +109,15 @@ struct perfcol_module {
 	size_t ntop;
 };
 
+/* Process-context samples of one process (thread group), for the per-role split. */
+struct perfcol_pid {
+	uint32_t pid;
+	uint64_t samples;
+	uint64_t netns_ino; /* of /proc/PID/ns/net at perfcol__stop; 0 if the process is gone */
+};
+
+#define PERFCOL_MAX_PIDS 1024 /* processes tracked per window; the rest go to pids_untracked */
+
 struct perfcol_stats {
 	uint64_t period_ns;  /* fixed sampling period: each sample stands for this much CPU */
 	unsigned ncpu;	     /* CPUs sampled (all online at open) */
@@ -125,6 +134,9 @@ struct perfcol_stats {
 	struct perfcol_module *modules; /* sorted by samples, largest first */
 	size_t nmodules;
 	uint64_t reader_cpu_ns; /* CPU time of the collector's reader thread in the window */
+	struct perfcol_pid *pids; /* process-context samples per pid (not idle), most first */
+	size_t npids;
+	uint64_t pids_untracked; /* process-context samples of pids beyond PERFCOL_MAX_PIDS */
 	char table_path[4096];
 	size_t table_entries;
 };

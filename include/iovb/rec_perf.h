@@ -6,6 +6,8 @@
 #include <jansson.h>
 
 #include "iovb/perfcol.h"
+#include "iovb/record.h"
+#include "iovb/threads.h"
 
 /* The caveat every perf-sample figure carries: what cpu-clock sampling cannot see. */
 extern const char record_perf_caveat[];
@@ -16,5 +18,14 @@ extern const char record_perf_caveat[];
  * samples and ns, per module the top symbols. A new reference, or NULL when out of memory.
  */
 json_t *record__perf(const struct perfcol_stats *st);
+
+/*
+ * Process-context samples per role: a pid in known (the processes the caller started, each
+ * thread tagged with its role) takes that role; any other process role_of(arg, the inode of its
+ * netns), or "exited" when it was gone before the window closed. {"<role>": {"samples", "ns",
+ * "pids"}}. known may be NULL. A new reference.
+ */
+json_t *record__perf_roles(const struct perfcol_stats *st, const struct threads_snap *known,
+			   record_role_fn role_of, void *arg);
 
 #endif

@@ -41,6 +41,13 @@ json_t *record__procfs(const struct procfs_snap *delta, long clk_tck);
 /* The bpf collector's window deltas, devices tagged with role_of(netns inode). */
 json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, void *arg);
 
+/*
+ * A log2 histogram as the record holds it (docs/record.md): {"unit": UNIT, "log2":
+ * [[lower, count], ...]} with only the non-empty buckets, bucket k = [2^k, 2^(k+1)) (bucket 0
+ * also holds 0). slots[k] is bucket k's count, n buckets.
+ */
+json_t *record__log2_hist(const uint64_t *slots, size_t n, const char *unit);
+
 /* A latency histogram in µs: count, min/max/mean, p50/p90/p99/p99.9 and the non-empty slots. */
 json_t *record__hist_us(const struct iovb_hist *h);
 
