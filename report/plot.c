@@ -59,6 +59,17 @@ static const char *const known_paths[][3] = {
 
 #define NKNOWN (sizeof(known_paths) / sizeof(known_paths[0]))
 
+void plot__path_style(const char *path, const char **legend, const char **colour)
+{
+	*legend = path;
+	*colour = "#888888";
+	for (size_t j = 0; j < NKNOWN; j++)
+		if (!strcmp(path, known_paths[j][0])) {
+			*legend = known_paths[j][1];
+			*colour = known_paths[j][2];
+		}
+}
+
 static double num(const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
@@ -241,7 +252,7 @@ static void cat_add(json_t *cats, const char *label, const char *path, json_t *v
 }
 
 /* gnuplot double-quoted string: escape what it interprets, keep our "\n" line breaks. */
-static void gp_string(FILE *f, const char *s)
+void plot__gp_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -317,7 +328,7 @@ static int bars__write_dat(const struct bars *b, const json_t *paths, FILE *f)
 	fputc('\n', f);
 	json_array_foreach(b->cats, i, c) {
 		fprintf(f, "%zu ", i);
-		gp_string(f, str(c, "label"));
+		plot__gp_string(f, str(c, "label"));
 		json_object_foreach((json_t *)paths, path, p) {
 			struct stat3 s =
 				stat3_of(json_object_get(json_object_get(c, "vals"), path));
@@ -363,17 +374,17 @@ static int bars__write_gp(const struct bars *b, const json_t *paths, FILE *f)
 				colour = known_paths[j][2];
 			}
 		fprintf(f, "T[%zu] = ", ++i);
-		gp_string(f, legend);
+		plot__gp_string(f, legend);
 		fprintf(f, "\nC[%zu] = \"%s\"\n", i, colour);
 	}
 	fputs("set title ", f);
-	gp_string(f, b->fig->title);
+	plot__gp_string(f, b->fig->title);
 	fprintf(f, " . \"\\nbars: median of %s repetitions per path; whiskers: min to max\"\n",
 		reps);
 	fputs("set xlabel ", f);
-	gp_string(f, b->xlabel);
+	plot__gp_string(f, b->xlabel);
 	fputs("\nset ylabel ", f);
-	gp_string(f, b->ylabel);
+	plot__gp_string(f, b->ylabel);
 	fputc('\n', f);
 	if (b->logy)
 		fputs("set logscale y 10\nset yrange [floor:*]\n", f);
@@ -385,7 +396,7 @@ static int bars__write_gp(const struct bars *b, const json_t *paths, FILE *f)
 		(double)json_array_size(b->cats) - 0.4 + pad);
 	json_array_foreach(b->cats, i, c) {
 		fputs(i ? ", " : "", f);
-		gp_string(f, str(c, "label"));
+		plot__gp_string(f, str(c, "label"));
 		fprintf(f, " %zu", i);
 	}
 	fputs(")\nset ytics nomirror\nset grid ytics lc rgb \"#dddddd\"\nset border 3\n"
@@ -626,6 +637,11 @@ static bool file_ok(const char *dir, const char *name, const char *ext)
 	return !stat(fn, &st) && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
+bool plot__drawn(const char *dir, const struct plot_fig *fig)
+{
+	return file_ok(dir, fig->name, "gp");
+}
+
 /* Run `gnuplot SCRIPT` with cwd dir, stdout and stderr appended to dir/gnuplot.log. */
 static int gnuplot__run(const char *dir, const char *gnuplot, const char *script, int *status)
 {
@@ -657,39 +673,49 @@ static int gnuplot__run(const char *dir, const char *gnuplot, const char *script
 	return 0;
 }
 
-int plot__render(const char *dir, const char *gnuplot, char *err, size_t errlen)
+int plot__render_script(const char *dir, const char *gnuplot, const char *name,
+			const char *const *exts, char *err, size_t errlen)
 {
-	char script[64];
+	char script[256];
 	int ret = 0, status;
 
 	gnuplot = gnuplot ?: "gnuplot";
-	for (size_t i = 0; i < NFIGS; i++) {
-		snprintf(script, sizeof(script), "%s.gp", figs[i].name);
-		ret = gnuplot__run(dir, gnuplot, script, &status);
-		if (ret == -ENOENT) {
-			snprintf(err, errlen, "%s not found (install gnuplot, e.g. gnuplot-nox)",
-				 gnuplot);
-			goto cleanup;
-		}
-		if (ret) {
-			snprintf(err, errlen, "cannot run %s %s in %s: %s", gnuplot, script, dir,
-				 strerror(-ret));
-			goto cleanup;
-		}
-		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-			ret = -EIO;
-			snprintf(err, errlen, "%s %s failed (%s %d), see %s/gnuplot.log", gnuplot,
-				 script, WIFEXITED(status) ? "exit" : "signal",
-				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), dir);
-			goto cleanup;
-		}
-		if (!file_ok(dir, figs[i].name, "svg") || !file_ok(dir, figs[i].name, "png")) {
-			ret = -EIO;
-			snprintf(err, errlen, "%s %s left no %s.svg or %s.png in %s", gnuplot,
-				 script, figs[i].name, figs[i].name, dir);
-			goto cleanup;
-		}
+	snprintf(script, sizeof(script), "%s.gp", name);
+	ret = gnuplot__run(dir, gnuplot, script, &status);
+	if (ret == -ENOENT) {
+		snprintf(err, errlen, "%s not found (install gnuplot, e.g. gnuplot-nox)", gnuplot);
+		goto cleanup;
 	}
+	if (ret) {
+		snprintf(err, errlen, "cannot run %s %s in %s: %s", gnuplot, script, dir,
+			 strerror(-ret));
+		goto cleanup;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		ret = -EIO;
+		snprintf(err, errlen, "%s %s failed (%s %d), see %s/gnuplot.log", gnuplot, script,
+			 WIFEXITED(status) ? "exit" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), dir);
+		goto cleanup;
+	}
+	for (; *exts; exts++)
+		if (!file_ok(dir, name, *exts)) {
+			ret = -EIO;
+			snprintf(err, errlen, "%s %s left no %s.%s in %s", gnuplot, script, name,
+				 *exts, dir);
+			goto cleanup;
+		}
 cleanup:
+	return ret;
+}
+
+int plot__render(const char *dir, const char *gnuplot, char *err, size_t errlen)
+{
+	static const char *const exts[] = { "svg", "png", NULL };
+	int ret = 0;
+
+	for (size_t i = 0; i < NFIGS && !ret; i++)
+		if (plot__drawn(dir, &figs[i]))
+			ret = plot__render_script(dir, gnuplot, figs[i].name, exts, err, errlen);
 	return ret;
 }
