@@ -473,10 +473,8 @@ static int plan__write_gp(const json_t *plan, FILE *dat, FILE *gp)
 	return ferror(dat) || ferror(gp) ? -EIO : 0;
 }
 
-int plan__plot(const json_t *plan, const char *dir, const char *gnuplot, char *err,
-	       size_t errlen)
+int plan__write_plot(const json_t *plan, const char *dir, char *err, size_t errlen)
 {
-	static const char *const exts[] = { "svg", "png", NULL };
 	char dat_fn[4096], gp_fn[4096];
 	FILE *dat = NULL, *gp = NULL;
 	int ret = 0;
@@ -501,7 +499,6 @@ int plan__plot(const json_t *plan, const char *dir, const char *gnuplot, char *e
 		snprintf(err, errlen, "cannot write %s or %s: %s", dat_fn, gp_fn, strerror(-ret));
 		goto cleanup;
 	}
-	ret = plot__render_script(dir, gnuplot, "plan", exts, err, errlen);
 cleanup:
 	if (gp)
 		fclose(gp);
@@ -559,13 +556,14 @@ int cmd_plan(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	static const char *const exts[] = { "svg", "png", NULL };
 	struct plan_opts o = { 0 };
 	const char *dir = NULL;
 	json_t *rec = NULL, *plan = NULL;
 	bool json = false;
 	uint64_t v;
 	char err[1024];
-	int ch, ret = EXIT_USAGE, e;
+	int ch, ret = EXIT_USAGE;
 
 	optind = 1;
 	opterr = 0;
@@ -635,10 +633,14 @@ int cmd_plan(int argc, char **argv)
 			fprintf(stderr, "iovbench plan: cannot create %s: %s\n", dir, strerror(errno));
 			goto cleanup;
 		}
-		e = plan__plot(plan, dir, NULL, err, sizeof(err));
-		if (e) {
+		if (plan__write_plot(plan, dir, err, sizeof(err))) {
 			fprintf(stderr, "iovbench plan: %s\n", err);
-			ret = e == -ENOENT || e == -EIO ? EXIT_ENV : EXIT_USAGE;
+			goto cleanup;
+		}
+		if (plot__render_script(dir, NULL, "plan", exts, err, sizeof(err))) {
+			fprintf(stderr, "iovbench plan: %s; the data and gnuplot script are in %s\n",
+				err, dir);
+			ret = EXIT_ENV;
 			goto cleanup;
 		}
 	}

@@ -43,12 +43,11 @@ json_t *plan__build(const json_t *rec, const struct plan_opts *o, char *err, siz
 void plan__print(FILE *f, const json_t *plan);
 
 /*
- * Write dir/plan.dat and dir/plan.gp (host cores used against guests placed, per path, with the
- * budget line) and render plan.svg and plan.png with gnuplot (NULL: from PATH). 0, -ENOENT
- * (no gnuplot), -EIO or -errno with a one-line reason in err.
+ * Write dir/plan.dat and dir/plan.gp: host cores used against guests placed, per path, with the
+ * budget line; render with plot__render_script(dir, gnuplot, "plan", ...). 0 or -errno with a
+ * one-line reason in err.
  */
-int plan__plot(const json_t *plan, const char *dir, const char *gnuplot, char *err,
-	       size_t errlen);
+int plan__write_plot(const json_t *plan, const char *dir, char *err, size_t errlen);
 
 /* `iovbench plan RECORD --target-gbps G --host-cores C [--guests N] [--json] [-o DIR]`. */
 int cmd_plan(int argc, char **argv);
