@@ -123,6 +123,9 @@ json_t *record__read(const char *path, char *err, size_t errlen)
 		len += (size_t)n;
 	}
 	zmsg = gzerror(gz, &zerr);
+	/* zlib prefixes its message with the path, which ours already names. */
+	if (zmsg && !strncmp(zmsg, path, strlen(path)) && !strncmp(zmsg + strlen(path), ": ", 2))
+		zmsg += strlen(path) + 2;
 	if (zerr != Z_OK) {
 		snprintf(err, errlen, "record %s is corrupt or truncated: %s", path,
 			 zerr == Z_ERRNO ? strerror(errno) : zmsg);
