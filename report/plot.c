@@ -1179,17 +1179,23 @@ bool plot__drawn(const char *dir, const struct plot_fig *fig)
 	return file_ok(dir, fig->name, "gp");
 }
 
-/* Run `gnuplot SCRIPT` with cwd dir, stdout and stderr appended to dir/gnuplot.log. */
-static int gnuplot__run(const char *dir, const char *gnuplot, const char *script, int *status)
+/* Run `gnuplot SCRIPT...` with cwd dir, stdout and stderr appended to dir/gnuplot.log. */
+static int gnuplot__run(const char *dir, const char *gnuplot, char *const *scripts, size_t n,
+			int *status)
 {
 	posix_spawn_file_actions_t fa;
-	char *argv[] = { (char *)gnuplot, (char *)script, NULL };
+	char **argv = calloc(n + 2, sizeof(*argv));
 	pid_t pid;
 	int err;
 
+	if (!argv)
+		return -ENOMEM;
+	argv[0] = (char *)gnuplot;
+	for (size_t i = 0; i < n; i++)
+		argv[i + 1] = scripts[i];
 	err = posix_spawn_file_actions_init(&fa);
 	if (err)
-		return -err;
+		goto cleanup;
 	err = posix_spawn_file_actions_addchdir_np(&fa, dir);
 	if (!err)
 		err = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "gnuplot.log",
@@ -1203,56 +1209,77 @@ static int gnuplot__run(const char *dir, const char *gnuplot, const char *script
 		err = posix_spawnp(&pid, gnuplot, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (err)
-		return -err;
+		goto cleanup;
 	while (waitpid(pid, status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+		if (errno != EINTR) {
+			err = errno;
+			goto cleanup;
+		}
+cleanup:
+	free(argv);
+	return -err;
+}
+
+/* Check gnuplot's exit status and that every NAME.EXT is there. */
+static int gnuplot__check(const char *dir, const char *gnuplot, const char *what, int ret,
+			  int status, const char *const *names, size_t n, const char *const *exts,
+			  char *err, size_t errlen)
+{
+	if (ret == -ENOENT) {
+		snprintf(err, errlen, "%s not found (install gnuplot, e.g. gnuplot-nox)", gnuplot);
+		return ret;
+	}
+	if (ret) {
+		snprintf(err, errlen, "cannot run %s %s in %s: %s", gnuplot, what, dir,
+			 strerror(-ret));
+		return ret;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		snprintf(err, errlen, "%s %s failed (%s %d), see %s/gnuplot.log", gnuplot, what,
+			 WIFEXITED(status) ? "exit" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), dir);
+		return -EIO;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (const char *const *e = exts; *e; e++)
+			if (!file_ok(dir, names[i], *e)) {
+				snprintf(err, errlen, "%s %s left no %s.%s in %s", gnuplot, what,
+					 names[i], *e, dir);
+				return -EIO;
+			}
 	return 0;
 }
 
 int plot__render_script(const char *dir, const char *gnuplot, const char *name,
 			const char *const *exts, char *err, size_t errlen)
 {
-	char script[256];
-	int ret = 0, status;
+	char script[256], *scripts[] = { script };
+	int ret, status = 0;
 
 	gnuplot = gnuplot ?: "gnuplot";
 	snprintf(script, sizeof(script), "%s.gp", name);
-	ret = gnuplot__run(dir, gnuplot, script, &status);
-	if (ret == -ENOENT) {
-		snprintf(err, errlen, "%s not found (install gnuplot, e.g. gnuplot-nox)", gnuplot);
-		goto cleanup;
-	}
-	if (ret) {
-		snprintf(err, errlen, "cannot run %s %s in %s: %s", gnuplot, script, dir,
-			 strerror(-ret));
-		goto cleanup;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		ret = -EIO;
-		snprintf(err, errlen, "%s %s failed (%s %d), see %s/gnuplot.log", gnuplot, script,
-			 WIFEXITED(status) ? "exit" : "signal",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), dir);
-		goto cleanup;
-	}
-	for (; *exts; exts++)
-		if (!file_ok(dir, name, *exts)) {
-			ret = -EIO;
-			snprintf(err, errlen, "%s %s left no %s.%s in %s", gnuplot, script, name,
-				 *exts, dir);
-			goto cleanup;
-		}
-cleanup:
-	return ret;
+	ret = gnuplot__run(dir, gnuplot, scripts, 1, &status);
+	return gnuplot__check(dir, gnuplot, script, ret, status, &name, 1, exts, err, errlen);
 }
 
 int plot__render(const char *dir, const char *gnuplot, char *err, size_t errlen)
 {
 	static const char *const exts[] = { "svg", "png", NULL };
-	int ret = 0;
+	char scripts[NFIGS][32], *argv[NFIGS], what[NFIGS * 12];
+	const char *names[NFIGS];
+	int ret, status = 0;
+	size_t n = 0, o = 0;
 
-	for (size_t i = 0; i < NFIGS && !ret; i++)
-		if (plot__drawn(dir, &figs[i]))
-			ret = plot__render_script(dir, gnuplot, figs[i].name, exts, err, errlen);
-	return ret;
+	gnuplot = gnuplot ?: "gnuplot";
+	/* One gnuplot for every figure: its start-up (fonts, cairo) costs more than a plot. */
+	for (size_t i = 0; i < NFIGS; i++) {
+		if (!plot__drawn(dir, &figs[i]))
+			continue;
+		snprintf(scripts[n], sizeof(scripts[n]), "%s.gp", figs[i].name);
+		o += snprintf(what + o, sizeof(what) - o, "%s%s", n ? " " : "", scripts[n]);
+		argv[n] = scripts[n];
+		names[n++] = figs[i].name;
+	}
+	ret = gnuplot__run(dir, gnuplot, argv, n, &status);
+	return gnuplot__check(dir, gnuplot, what, ret, status, names, n, exts, err, errlen);
 }
