@@ -718,6 +718,31 @@ static void series_block(FILE *dat, const char *what, json_t *const *arrs, const
 	fputs("\n\n", dat);
 }
 
+/* A line with its min-max band, drawn bands first so no band veils another series' line. */
+struct band_line {
+	size_t block;
+	const char *colour;
+	char title[128];
+};
+
+static void band_lines_plot(FILE *f, const struct band_line *bl, size_t n)
+{
+	fputs("plot ", f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f,
+			"dat index %zu using 1:3:4 with filledcurves fc rgb \"%s\" fs transparent "
+			"solid 0.2 noborder notitle, \\\n     ",
+			bl[i].block, bl[i].colour);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "dat index %zu using 1:2 with lines lw 2 lc rgb \"%s\" title ",
+			bl[i].block, bl[i].colour);
+		plot__gp_string(f, bl[i].title);
+		fputs(i + 1 < n ? ", \\\n     " : "\n", f);
+	}
+}
+
+#define SERIES_MAX_LINES 32
+
 /* Figure 7: runs[].series, per path. */
 static int series__write(const json_t *rec, const json_t *paths, const struct plot_fig *fig,
 			 const char *dir, char *err, size_t errlen)
@@ -727,7 +752,8 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 	size_t nruns = json_array_size(runs), i, block = 0, panels = 1;
 	FILE *dat = NULL, *gp = NULL, *body = NULL;
 	char *bodybuf = NULL, *tpplot = NULL;
-	size_t bodylen = 0, tplen = 0;
+	size_t bodylen = 0, tplen = 0, nbl = 0;
+	struct band_line bl[SERIES_MAX_LINES];
 	bool any = false;
 	const char *path;
 	int ret = 0;
@@ -782,20 +808,21 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 				continue;
 			plot__path_style(path, &legend, &colour);
 			series_block(dat, path, tp, t0, nrep, interval, 1e-9);
-			fprintf(tpf,
-				"%sdat index %zu using 1:3:4 with filledcurves fc rgb \"%s\" fs "
-				"transparent solid 0.2 noborder notitle, \\\n     dat index %zu using "
-				"1:2 with lines lw 2 lc rgb \"%s\" title ",
-				block ? ", \\\n     " : "", block, colour, block, colour);
-			plot__gp_string(tpf, legend);
+			if (nbl < SERIES_MAX_LINES) {
+				bl[nbl].block = block;
+				bl[nbl].colour = colour;
+				snprintf(bl[nbl].title, sizeof(bl[nbl].title), "%s", legend);
+				nbl++;
+			}
 			block++;
 			json_object_set_new(roles_by_path, path, json_object());
 		}
+		band_lines_plot(tpf, bl, nbl);
 		fclose(tpf);
 	}
 	fprintf(body, "set multiplot layout %%PANELS%%,1\nset title \"payload throughput per "
 		      "second\"\nset xlabel \"time since the window opened (s)\"\n"
-		      "set ylabel \"throughput (Gbit/s)\"\nset yrange [0:*]\nplot %s\n",
+		      "set ylabel \"throughput (Gbit/s)\"\nset yrange [0:*]\n%s",
 		tpplot);
 	/* CPU per role: one panel per path that has cpu_ns. */
 	json_object_foreach((json_t *)paths, path, p) {
@@ -837,8 +864,9 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 		panels++;
 		fprintf(body,
 			"set title \"%s path: CPU per role per second\"\nset xlabel \"time since the "
-			"window opened (s)\"\nset ylabel \"CPU (cores)\"\nplot ",
+			"window opened (s)\"\nset ylabel \"CPU (cores)\"\n",
 			path);
+		nbl = 0;
 		json_object_foreach(roles, role, arr) {
 			json_t *reps[256];
 			size_t n = json_array_size(arr) < 256 ? json_array_size(arr) : 256;
@@ -850,15 +878,16 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 				reps[r] = json_array_get(arr, r);
 			snprintf(what, sizeof(what), "%s cpu %s (cores)", path, role);
 			series_block(dat, what, reps, t0, n, interval, 1 / (interval * 1e9));
-			fprintf(body,
-				"%sdat index %zu using 1:3:4 with filledcurves fc rgb \"%s\" fs "
-				"transparent solid 0.2 noborder notitle, \\\n     dat index %zu using "
-				"1:2 with lines lw 2 lc rgb \"%s\" title \"%s\"",
-				nr ? ", \\\n     " : "", block, colour, block, colour, role);
+			if (nbl < SERIES_MAX_LINES) {
+				bl[nbl].block = block;
+				bl[nbl].colour = colour;
+				snprintf(bl[nbl].title, sizeof(bl[nbl].title), "%s", role);
+				nbl++;
+			}
 			block++;
 			nr++;
 		}
-		fputc('\n', body);
+		band_lines_plot(body, bl, nbl);
 		json_decref(roles);
 	}
 	if (panels == 1)

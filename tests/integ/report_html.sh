@@ -86,6 +86,18 @@ grep -q '^# block 0: NET_RX' "$rs/fig8.dat" || fail "fig8: NET_RX is not the fir
 ! grep -q 'is not drawn' "$rs/report.html" || fail "with series: a figure is still said missing"
 grep -q 'CPU nominal clock' "$html" || fail "the page does not say the nominal clock"
 
+# --json: exactly one JSON document on stdout, for report (with and without -o), plan, history.
+for cmd in "report --json $tmp/r.json.gz" "report --json -o $tmp/j $tmp/r.json.gz" \
+	"plan --json -o $tmp/j $tmp/r.json.gz --target-gbps 10 --host-cores 16" \
+	"history --json -o $tmp/j/h.svg $tmp/r.json.gz $tmp/rs.json.gz"; do
+	# shellcheck disable=SC2086
+	"$bin" $cmd >"$tmp/one.json" 2>"$tmp/err" || fail "$cmd exited $?: $(cat "$tmp/err")"
+	jq -s -e 'length == 1 and (.[0] | type) == "object"' "$tmp/one.json" >/dev/null ||
+		fail "$cmd: stdout is not one JSON document"
+done
+jq -e '.cpu_clock | has("nominal_mhz") and has("source")' <("$bin" report --json "$tmp/r.json.gz") \
+	>/dev/null || fail "report --json has no cpu_clock"
+
 # Exit codes: no gnuplot on PATH is the environment (3), with the data and scripts left.
 rc=0
 PATH=/nonexistent "$bin" report -o "$tmp/nognu" "$tmp/r.json.gz" 2>"$tmp/err" || rc=$?
