@@ -112,7 +112,8 @@ static void note(json_t *notes, const char *fmt, ...)
 }
 
 /* One path's plan from its samples (compare__samples' shape); NULL when it has no CPU figures. */
-static json_t *path_plan(const char *path, const json_t *ps, const struct plan_opts *o)
+static json_t *path_plan(const char *path, const json_t *ps, const struct plan_opts *o,
+			 json_int_t guests)
 {
 	const json_t *tpv = json_object_get(json_object_get(ps, "throughput"), "values"), *m;
 	size_t n = json_array_size(tpv), nguest = 0;
@@ -155,6 +156,10 @@ static json_t *path_plan(const char *path, const json_t *ps, const struct plan_o
 	}
 	if (!have_cpu)
 		goto cleanup;
+	/* Records with several guests per path say how many (workload.guests.PATH): trust that
+	 * over the roles seen, since an idle guest's role may be missing from a run. */
+	if (guests > 0)
+		nguest = (size_t)guests;
 	for (size_t i = 0; i < n; i++) {
 		tpg[i] = json_number_value(json_array_get(tpv, i)) / (nguest ? (double)nguest : 1);
 		ch[i] = plan__cores(h[i], o->target_bps);
@@ -273,7 +278,11 @@ json_t *plan__build(const json_t *rec, const struct plan_opts *o, char *err, siz
 				  "cache, memory-bandwidth or lock contention; valid within the "
 				  "measured throughput range)"));
 	json_object_foreach(samples, path, ps) {
-		json_t *pp = path_plan(path, ps, o);
+		json_t *pp = path_plan(path, ps, o,
+				       json_integer_value(json_object_get(
+					       json_object_get(json_object_get(rec, "workload"),
+							       "guests"),
+					       path)));
 
 		if (!pp) {
 			snprintf(buf, sizeof(buf),

@@ -143,6 +143,17 @@ static void test_plan(void **state)
 	assert_true(json_is_false(json_object_get(json_object_get(pv, "fits"), "median")));
 	assert_true(json_is_true(json_object_get(json_object_get(vf, "fits"), "worst")));
 	json_decref(plan);
+
+	/* Two guests per pv run (workload.guests): the run's throughput is theirs together. */
+	o.guests = 0;
+	json_object_set_new(rec, "workload", json_pack("{s{si si}}", "guests", "pv", 2, "vf", 1));
+	plan = plan__build(rec, &o, err, sizeof(err));
+	pv = json_object_get(json_object_get(plan, "paths"), "pv");
+	assert_int_equal(at(pv, "guests_per_run", NULL, NULL), 2);
+	near(at(pv, "throughput_bps_per_guest", "median", NULL), 2e9);
+	/* A byte costs the same: cores per guest at the target do not change. */
+	near(at(pv, "cores_per_guest", "total", "median"), 1.4);
+	json_decref(plan);
 	json_decref(rec);
 }
 
