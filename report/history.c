@@ -58,8 +58,8 @@ static long rev_pos(const char *rev, const char *const *revs, size_t nrevs)
 	return -1;
 }
 
-int history__order(json_t *const *recs, const char *const *files, size_t n,
-		   const char *const *revs, size_t nrevs, size_t *idx, char *err, size_t errlen)
+int history__order(json_t *const *recs, const char *const *files, size_t n, const char *const *revs,
+		   size_t nrevs, size_t *idx, char *err, size_t errlen)
 {
 	long *pos = calloc(n + 1, sizeof(*pos));
 	int ret = 0;
@@ -74,8 +74,8 @@ int history__order(json_t *const *recs, const char *const *files, size_t n,
 		pos[i] = revs ? rev_pos(rev_of(recs[i]), revs, nrevs) : 0;
 		if (pos[i] < 0) {
 			ret = -ENOENT;
-			iovb_errf(err, errlen, "%s: git rev '%s' is not in the --revs list", files[i],
-				  rev_of(recs[i]));
+			iovb_errf(err, errlen, "%s: git rev '%s' is not in the --revs list",
+				  files[i], rev_of(recs[i]));
 			goto cleanup;
 		}
 	}
@@ -85,8 +85,8 @@ int history__order(json_t *const *recs, const char *const *files, size_t n,
 
 		while (j > 0) {
 			size_t p = idx[j - 1];
-			int c = pos[p] != pos[k] ? (pos[p] > pos[k] ? 1 : -1) :
-						   strcmp(started_of(recs[p]), started_of(recs[k]));
+			int c = pos[p] != pos[k] ? (pos[p] > pos[k] ? 1 : -1)
+						 : strcmp(started_of(recs[p]), started_of(recs[k]));
 
 			if (c <= 0)
 				break;
@@ -131,7 +131,8 @@ static json_t *record_metrics(const json_t *rec, char *err, size_t errlen)
 
 				if (g)
 					json_real_set(g, json_number_value(g) +
-								 json_number_value(json_array_get(vals, i)));
+								 json_number_value(
+									 json_array_get(vals, i)));
 			}
 		}
 		if (guest)
@@ -256,11 +257,11 @@ static int series_judge(json_t *s, const struct history_opts *o, json_t *regs, j
 		if (strcmp(verdict, "regressed"))
 			continue;
 		json_array_append_new(
-			regs, json_pack("{ss ss sI ss sf sf sf sf}", "path", str(s, "path"), "metric",
-					str(s, "metric"), "record", (json_int_t)num(p, "record"),
-					"file",
-					str(json_array_get(records, (size_t)num(p, "record")), "file"),
-					"value", v, "baseline", med, "lo", lo, "hi", hi));
+			regs,
+			json_pack("{ss ss sI ss sf sf sf sf}", "path", str(s, "path"), "metric",
+				  str(s, "metric"), "record", (json_int_t)num(p, "record"), "file",
+				  str(json_array_get(records, (size_t)num(p, "record")), "file"),
+				  "value", v, "baseline", med, "lo", lo, "hi", hi));
 		if ((size_t)num(p, "record") == newest)
 			*newest_regressed = true;
 	}
@@ -293,8 +294,8 @@ json_t *history__series(json_t *const *recs, const char *const *files, size_t n,
 		}
 		json_array_append_new(records,
 				      json_pack("{ss ss ss ss}", "file", files[i], "started",
-						str(meta, "started"), "rev", rev_of(recs[i]), "label",
-						str(meta, "label")));
+						str(meta, "started"), "rev", rev_of(recs[i]),
+						"label", str(meta, "label")));
 		json_object_foreach(metrics, path, pm)
 			json_object_foreach(pm, metric, m) {
 				double med, min, max;
@@ -305,8 +306,9 @@ json_t *history__series(json_t *const *recs, const char *const *files, size_t n,
 				json_array_append_new(
 					json_object_get(series_get(series, path, metric, m),
 							"points"),
-					json_pack("{sI sf sf sf sI}", "record", (json_int_t)i, "value",
-						  med, "min", min, "max", max, "n", (json_int_t)k));
+					json_pack("{sI sf sf sf sI}", "record", (json_int_t)i,
+						  "value", med, "min", min, "max", max, "n",
+						  (json_int_t)k));
 			}
 		json_decref(metrics);
 	}
@@ -366,7 +368,8 @@ static int history__write_dat(const json_t *hist, FILE *f)
 
 	fprintf(f,
 		"# Written by iovbench history: one block per series (gnuplot index = block "
-		"number).\n# Baseline: median of the previous %lld records' medians; band: +-max(%g "
+		"number).\n# Baseline: median of the previous %lld records' medians; band: "
+		"+-max(%g "
 		"x 1.4826 x MAD, %g x baseline).\n# columns: record (1-based) value min max "
 		"baseline lo hi mark (the value when regressed, else NaN) verdict\n",
 		(long long)num(hist, "window"), num(hist, "mads"), num(hist, "min_rel"));
@@ -389,8 +392,8 @@ static int history__write_dat(const json_t *hist, FILE *f)
 			dat_real(f, reg ? num(p, "value") * scale : NAN);
 			/* One word, so the file stays whitespace-separated for awk and gnuplot. */
 			fprintf(f, " %s\n",
-				!strcmp(str(p, "verdict"), "no baseline") ? "no-baseline" :
-									     str(p, "verdict"));
+				!strcmp(str(p, "verdict"), "no baseline") ? "no-baseline"
+									  : str(p, "verdict"));
 		}
 		fputs("\n\n", f);
 	}
@@ -423,7 +426,8 @@ static int history__write_gp(const json_t *hist, const char *stem, const char *e
 			npanels * 300 + 120);
 	else
 		fprintf(f,
-			"set terminal pngcairo size 1100,%zu font \"sans,10\" noenhanced background "
+			"set terminal pngcairo size 1100,%zu font \"sans,10\" noenhanced "
+			"background "
 			"\"white\"\n",
 			npanels * 300 + 120);
 	fprintf(f, "set output '%s.%s'\n", stem, ext);
@@ -440,14 +444,17 @@ static int history__write_gp(const json_t *hist, const char *stem, const char *e
 		plot__gp_string(f, lab);
 		fprintf(f, " %zu", i + 1);
 	}
-	fprintf(f, ")\nset xrange [0.5:%zu.5]\nset ytics nomirror\nset grid lc rgb \"#dddddd\"\n"
-		   "set border 3\nset key outside right top\nset lmargin 12\nset rmargin 30\n",
+	fprintf(f,
+		")\nset xrange [0.5:%zu.5]\nset ytics nomirror\nset grid lc rgb \"#dddddd\"\n"
+		"set border 3\nset key outside right top\nset lmargin 12\nset rmargin 30\n",
 		nrec);
-	snprintf(t, sizeof(t),
-		 "iovbench history: %zu records; points: median over repetitions, whiskers min to "
-		 "max;\ndashed: baseline (median of the previous %lld records), band: +-max(%g MAD, "
-		 "%g%%); circles: regressions",
-		 nrec, (long long)num(hist, "window"), num(hist, "mads"), num(hist, "min_rel") * 100);
+	snprintf(
+		t, sizeof(t),
+		"iovbench history: %zu records; points: median over repetitions, whiskers min to "
+		"max;\ndashed: baseline (median of the previous %lld records), band: +-max(%g MAD, "
+		"%g%%); circles: regressions",
+		nrec, (long long)num(hist, "window"), num(hist, "mads"),
+		num(hist, "min_rel") * 100);
 	fprintf(f, "set multiplot layout %zu,1 title ", npanels ? npanels : 1);
 	plot__gp_string(f, t);
 	fputc('\n', f);
@@ -457,8 +464,9 @@ static int history__write_gp(const json_t *hist, const char *stem, const char *e
 
 		fputs("set title ", f);
 		plot__gp_string(f, metric_title(metric, t, sizeof(t)));
-		fprintf(f, "\nset ylabel \"%s\"\nset xlabel \"record (git rev, date started; "
-			   "oldest left)\"\nplot ",
+		fprintf(f,
+			"\nset ylabel \"%s\"\nset xlabel \"record (git rev, date started; "
+			"oldest left)\"\nplot ",
 			tp ? "Gbit/s" : "ns/byte");
 		size_t end = i;
 
@@ -472,13 +480,16 @@ static int history__write_gp(const json_t *hist, const char *stem, const char *e
 			fprintf(f,
 				"%sdat index %zu using 1:6:7 with filledcurves fc rgb \"%s\" fs "
 				"transparent solid 0.15 noborder notitle, \\\n"
-				"     dat index %zu using 1:5 with lines dt 2 lc rgb \"%s\" notitle, \\\n"
-				"     dat index %zu using 1:2:3:4 with yerrorlines lc rgb \"%s\" pt 7 "
+				"     dat index %zu using 1:5 with lines dt 2 lc rgb \"%s\" "
+				"notitle, \\\n"
+				"     dat index %zu using 1:2:3:4 with yerrorlines lc rgb \"%s\" "
+				"pt 7 "
 				"ps 0.6 title ",
 				j > i ? ", \\\n     " : "", j, colour, j, colour, j, colour);
 			plot__gp_string(f, legend);
 			fprintf(f,
-				", \\\n     dat index %zu using 1:8 with points pt 6 ps 2.5 lw 2 lc "
+				", \\\n     dat index %zu using 1:8 with points pt 6 ps 2.5 lw 2 "
+				"lc "
 				"rgb \"#d62828\" %s",
 				j, j + 1 < end ? "notitle" : "title \"regression\"");
 		}

@@ -205,7 +205,8 @@ static void meta_table(struct doc *d, const json_t *rec, const json_t *sum)
 	kv(d, "CPU", buf);
 	x = json_object_get(sum, "cpu_clock");
 	if (json_is_number(json_object_get(x, "nominal_mhz")))
-		snprintf(buf, sizeof(buf), "%.0f MHz (%s)", num(x, "nominal_mhz"), str(x, "source"));
+		snprintf(buf, sizeof(buf), "%.0f MHz (%s)", num(x, "nominal_mhz"),
+			 str(x, "source"));
 	else
 		snprintf(buf, sizeof(buf), "%s", str(x, "source"));
 	kv(d, "CPU nominal clock", buf);
@@ -307,10 +308,11 @@ static void clock_para(struct doc *d, const json_t *sum)
 	char line[512];
 
 	if (json_is_number(json_object_get(c, "nominal_mhz")))
-		snprintf(line, sizeof(line),
-			 "Cycles per byte are ntttcp's: CPU ns x the nominal clock, %.0f MHz, taken "
-			 "from %s; not the cycles a counter would count at the real, varying clock.",
-			 num(c, "nominal_mhz"), str(c, "source"));
+		snprintf(
+			line, sizeof(line),
+			"Cycles per byte are ntttcp's: CPU ns x the nominal clock, %.0f MHz, taken "
+			"from %s; not the cycles a counter would count at the real, varying clock.",
+			num(c, "nominal_mhz"), str(c, "source"));
 	else
 		snprintf(line, sizeof(line), "Cycles per byte: %s.", str(c, "source"));
 	doc__para(d, line);

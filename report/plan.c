@@ -199,8 +199,8 @@ static json_t *path_plan(const char *path, const json_t *ps, const struct plan_o
 	placed = o->guests ? (double)o->guests : fit_med >= 0 ? (double)fit_med : 0;
 	json_object_set_new(out, "placed", json_integer((json_int_t)placed));
 	json_object_set_new(out, "host_cores_used",
-			    json_pack("{so so}", "median", record__real(placed * s_ct.med),
-				      "worst", record__real(placed * s_ct.max)));
+			    json_pack("{so so}", "median", record__real(placed * s_ct.med), "worst",
+				      record__real(placed * s_ct.max)));
 	json_object_set_new(out, "headroom_cores",
 			    json_pack("{so so}", "median",
 				      record__real(o->host_cores - placed * s_ct.med), "worst",
@@ -262,33 +262,36 @@ json_t *plan__build(const json_t *rec, const struct plan_opts *o, char *err, siz
 			 o->guests ? json_integer((json_int_t)o->guests) : json_null(),
 			 "assumptions", asm_, "paths", paths, "notes", notes);
 	json_array_append_new(
-		asm_, json_string("CPU scales linearly with the payload rate: cores = CPU ns per "
-				  "payload byte x bytes per second / 1e9, at the per-byte cost "
-				  "measured in each repetition (spread: min, median, max over them)"));
+		asm_,
+		json_string("CPU scales linearly with the payload rate: cores = CPU ns per "
+			    "payload byte x bytes per second / 1e9, at the per-byte cost "
+			    "measured in each repetition (spread: min, median, max over them)"));
 	json_array_append_new(
 		asm_, json_string("host cores count the host role (virtual switch, backend relay "
 				  "threads, its devices' NET_RX softirq); the guest's are its "
 				  "vCPUs' work, which also runs on the host's cores, so guests per "
 				  "host divide the budget by host + guest cores"));
 	json_array_append_new(
-		asm_, json_string("not counted: the file server (another machine) and, in "
-				  "emulation, nic (the adapter and wire: silicon on real hardware)"));
+		asm_,
+		json_string("not counted: the file server (another machine) and, in "
+			    "emulation, nic (the adapter and wire: silicon on real hardware)"));
 	json_array_append_new(
 		asm_, json_string("guests do not contend: N guests cost N times one guest (no "
 				  "cache, memory-bandwidth or lock contention; valid within the "
 				  "measured throughput range)"));
 	json_object_foreach(samples, path, ps) {
-		json_t *pp = path_plan(path, ps, o,
-				       json_integer_value(json_object_get(
-					       json_object_get(json_object_get(rec, "workload"),
-							       "guests"),
-					       path)));
+		json_t *pp = path_plan(
+			path, ps, o,
+			json_integer_value(json_object_get(
+				json_object_get(json_object_get(rec, "workload"), "guests"),
+				path)));
 
 		if (!pp) {
-			snprintf(buf, sizeof(buf),
-				 "path %s: no CPU per byte (bpf was not measured on every run): not "
-				 "planned",
-				 path);
+			snprintf(
+				buf, sizeof(buf),
+				"path %s: no CPU per byte (bpf was not measured on every run): not "
+				"planned",
+				path);
 			json_array_append_new(notes, json_string(buf));
 			continue;
 		}
@@ -296,7 +299,8 @@ json_t *plan__build(const json_t *rec, const struct plan_opts *o, char *err, siz
 	}
 	if (!json_object_size(paths)) {
 		snprintf(err, errlen,
-			 "no path has CPU per byte figures (bpf collector missing): nothing to plan");
+			 "no path has CPU per byte figures (bpf collector missing): nothing to "
+			 "plan");
 		json_decref(plan);
 		plan = NULL;
 	}
@@ -373,9 +377,10 @@ void plan__print(FILE *f, const json_t *plan)
 			(long long)num(p, "placed"), num(used, "median"), num(used, "worst"),
 			num(hd, "median"), 100 * num(hd, "median") / num(plan, "host_cores"),
 			num(hd, "worst"),
-			!json_is_true(json_object_get(fits, "median")) ? ": DOES NOT FIT" :
-			!json_is_true(json_object_get(fits, "worst"))  ? ": does not fit at the worst" :
-									   "");
+			!json_is_true(json_object_get(fits, "median")) ? ": DOES NOT FIT"
+			: !json_is_true(json_object_get(fits, "worst"))
+				? ": does not fit at the worst"
+				: "");
 		json_array_foreach(json_object_get(p, "notes"), i, x)
 			fprintf(f, "  note: %s\n", json_string_value(x));
 	}
@@ -433,10 +438,11 @@ static int plan__write_gp(const json_t *plan, FILE *dat, FILE *gp)
 	{
 		char t[256];
 
-		snprintf(t, sizeof(t),
-			 "Capacity plan: host cores used at %.3g Gbit/s of payload per guest\nline: "
-			 "median cost over the repetitions; band: min to max",
-			 g);
+		snprintf(
+			t, sizeof(t),
+			"Capacity plan: host cores used at %.3g Gbit/s of payload per guest\nline: "
+			"median cost over the repetitions; band: min to max",
+			g);
 		plot__gp_string(gp, t);
 	}
 	fprintf(gp, "\nset xlabel \"guests on the host (each at %.3g Gbit/s of payload)\"\n", g);
@@ -525,7 +531,8 @@ static const char *const plan_usage =
 	"over repetitions), how many such guests fit in C host cores, and the headroom left. The\n"
 	"assumptions (linear scaling, which roles count as host) are printed with the plan.\n"
 	"\n"
-	"  --target-gbps G  payload rate per guest, Gbit/s (\"10\", \"2.5\") or a rate (\"500mbit\")\n"
+	"  --target-gbps G  payload rate per guest, Gbit/s (\"10\", \"2.5\") or a rate "
+	"(\"500mbit\")\n"
 	"  --host-cores C   the host's core budget\n"
 	"  --guests N       guests to place (default: as many as fit at the median cost)\n"
 	"  --json           print the plan as one JSON document on stdout\n"
@@ -580,23 +587,29 @@ int cmd_plan(int argc, char **argv)
 		switch (ch) {
 		case 'g':
 			if (parse_gbps(optarg, &o.target_bps)) {
-				fprintf(stderr, "iovbench plan: bad --target-gbps '%s' (e.g. 10, 2.5 "
-						"or 500mbit)\n", optarg);
+				fprintf(stderr,
+					"iovbench plan: bad --target-gbps '%s' (e.g. 10, 2.5 "
+					"or 500mbit)\n",
+					optarg);
 				goto cleanup;
 			}
 			break;
 		case 'c':
 			if (iovb_parse_u64(optarg, 1, 1 << 20, &v)) {
-				fprintf(stderr, "iovbench plan: bad --host-cores '%s' (a whole number "
-						">= 1)\n", optarg);
+				fprintf(stderr,
+					"iovbench plan: bad --host-cores '%s' (a whole number "
+					">= 1)\n",
+					optarg);
 				goto cleanup;
 			}
 			o.host_cores = (double)v;
 			break;
 		case 'n':
 			if (iovb_parse_u64(optarg, 1, 1 << 20, &v)) {
-				fprintf(stderr, "iovbench plan: bad --guests '%s' (a whole number "
-						">= 1)\n", optarg);
+				fprintf(stderr,
+					"iovbench plan: bad --guests '%s' (a whole number "
+					">= 1)\n",
+					optarg);
 				goto cleanup;
 			}
 			o.guests = (unsigned)v;
@@ -612,7 +625,8 @@ int cmd_plan(int argc, char **argv)
 			ret = EXIT_OK;
 			goto cleanup;
 		default:
-			fprintf(stderr, "iovbench plan: bad option '%s' (see 'iovbench plan --help')\n",
+			fprintf(stderr,
+				"iovbench plan: bad option '%s' (see 'iovbench plan --help')\n",
 				argv[optind - 1]);
 			goto cleanup;
 		}
@@ -639,7 +653,8 @@ int cmd_plan(int argc, char **argv)
 	json_object_set_new(plan, "record", json_string(argv[optind]));
 	if (dir) {
 		if (mkdir(dir, 0755) && errno != EEXIST) {
-			fprintf(stderr, "iovbench plan: cannot create %s: %s\n", dir, strerror(errno));
+			fprintf(stderr, "iovbench plan: cannot create %s: %s\n", dir,
+				strerror(errno));
 			goto cleanup;
 		}
 		if (plan__write_plot(plan, dir, err, sizeof(err))) {
@@ -647,8 +662,9 @@ int cmd_plan(int argc, char **argv)
 			goto cleanup;
 		}
 		if (plot__render_script(dir, NULL, "plan", exts, err, sizeof(err))) {
-			fprintf(stderr, "iovbench plan: %s; the data and gnuplot script are in %s\n",
-				err, dir);
+			fprintf(stderr,
+				"iovbench plan: %s; the data and gnuplot script are in %s\n", err,
+				dir);
 			ret = EXIT_ENV;
 			goto cleanup;
 		}

@@ -708,8 +708,8 @@ static void series_block(FILE *dat, const char *what, json_t *const *arrs, const
 
 		if (!col_stat(arrs, nrep, k, scale, &s, &n))
 			continue;
-		fprintf(dat, "%.6g", json_is_number(t) ? json_number_value(t) :
-							  (double)(k + 1) * interval_s);
+		fprintf(dat, "%.6g",
+			json_is_number(t) ? json_number_value(t) : (double)(k + 1) * interval_s);
 		dat_real(dat, s.med);
 		dat_real(dat, s.min);
 		dat_real(dat, s.max);
@@ -759,8 +759,8 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 	int ret = 0;
 
 	json_array_foreach(runs, i, run)
-		any |= run_ok(run) && json_is_array(json_object_get(
-					      json_object_get(run, "series"), "throughput_bps"));
+		any |= run_ok(run) && json_is_array(json_object_get(json_object_get(run, "series"),
+								    "throughput_bps"));
 	if (!any) {
 		fig_unlink(dir, fig->name);
 		goto cleanup;
@@ -774,8 +774,10 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 	ret = fig_open(dir, fig->name, &dat, &gp, err, errlen);
 	if (ret)
 		goto cleanup;
-	fprintf(dat, "# %s\n# Written by iovbench report: one block per path and quantity "
-		     "(gnuplot index = block number).\n", fig->title);
+	fprintf(dat,
+		"# %s\n# Written by iovbench report: one block per path and quantity "
+		"(gnuplot index = block number).\n",
+		fig->title);
 	body = open_memstream(&bodybuf, &bodylen);
 	{
 		FILE *tpf = open_memstream(&tpplot, &tplen);
@@ -801,7 +803,8 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 				    !json_is_array(json_object_get(se, "throughput_bps")))
 					continue;
 				t0 = t0 ?: json_object_get(se, "t_s");
-				interval = isfinite(num(se, "interval_s")) ? num(se, "interval_s") : 1;
+				interval =
+					isfinite(num(se, "interval_s")) ? num(se, "interval_s") : 1;
 				tp[nrep++] = json_object_get(se, "throughput_bps");
 			}
 			if (!nrep)
@@ -820,9 +823,10 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 		band_lines_plot(tpf, bl, nbl);
 		fclose(tpf);
 	}
-	fprintf(body, "set multiplot layout %%PANELS%%,1\nset title \"payload throughput per "
-		      "second\"\nset xlabel \"time since the window opened (s)\"\n"
-		      "set ylabel \"throughput (Gbit/s)\"\nset yrange [0:*]\n%s",
+	fprintf(body,
+		"set multiplot layout %%PANELS%%,1\nset title \"payload throughput per "
+		"second\"\nset xlabel \"time since the window opened (s)\"\n"
+		"set ylabel \"throughput (Gbit/s)\"\nset yrange [0:*]\n%s",
 		tpplot);
 	/* CPU per role: one panel per path that has cpu_ns. */
 	json_object_foreach((json_t *)paths, path, p) {
@@ -842,7 +846,8 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 			t0 = t0 ?: json_object_get(se, "t_s");
 			interval = isfinite(num(se, "interval_s")) ? num(se, "interval_s") : 1;
 			json_object_foreach(json_object_get(se, "cpu_ns"), role, c) {
-				const char *r = strcmp(role, str(run, "guest_role")) ? role : "guest";
+				const char *r =
+					strcmp(role, str(run, "guest_role")) ? role : "guest";
 
 				arr = json_object_get(roles, r);
 				if (!arr) {
@@ -863,15 +868,16 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 		}
 		panels++;
 		fprintf(body,
-			"set title \"%s path: CPU per role per second\"\nset xlabel \"time since the "
+			"set title \"%s path: CPU per role per second\"\nset xlabel \"time since "
+			"the "
 			"window opened (s)\"\nset ylabel \"CPU (cores)\"\n",
 			path);
 		nbl = 0;
 		json_object_foreach(roles, role, arr) {
 			json_t *reps[256];
 			size_t n = json_array_size(arr) < 256 ? json_array_size(arr) : 256;
-			const char *colour = role_colours[nr % (sizeof(role_colours) /
-								sizeof(role_colours[0]))];
+			const char *colour =
+				role_colours[nr % (sizeof(role_colours) / sizeof(role_colours[0]))];
 			char what[128];
 
 			for (size_t r = 0; r < n; r++)
@@ -969,8 +975,10 @@ static int shist__write(const json_t *rec, const json_t *paths, const struct plo
 	json_array_foreach(runs, i, run) {
 		if (!run_ok(run))
 			continue;
-		json_object_foreach(json_object_get(json_object_get(json_object_get(run,
-				"collectors"), "bpf"), "softirq_hist"), vec, h) {
+		json_object_foreach(
+			json_object_get(json_object_get(json_object_get(run, "collectors"), "bpf"),
+					"softirq_hist"),
+			vec, h) {
 			const json_t *b;
 			double ev = num(vecs, vec);
 			size_t k;
@@ -1016,13 +1024,16 @@ static int shist__write(const json_t *rec, const json_t *paths, const struct plo
 		snprintf(err, errlen, "out of memory");
 		goto cleanup;
 	}
-	fprintf(dat, "# %s\n# Written by iovbench report: one block per vector and path "
-		     "(gnuplot index = block number);\n# columns: k (bucket [2^k, 2^(k+1)) ns) "
-		     "lower_ns median_pct min_pct max_pct (share of the vector's softirqs, over "
-		     "repetitions)\n", fig->title);
-	fprintf(body, "set multiplot layout %zu,1\nn = %zu\nw = 0.8 / n\n"
-		      "x(k, j) = k + (j - (n - 1) / 2.0) * w\n"
-		      "set style fill solid 0.85 border rgb \"#333333\"\nset yrange [0:*]\n",
+	fprintf(dat,
+		"# %s\n# Written by iovbench report: one block per vector and path "
+		"(gnuplot index = block number);\n# columns: k (bucket [2^k, 2^(k+1)) ns) "
+		"lower_ns median_pct min_pct max_pct (share of the vector's softirqs, over "
+		"repetitions)\n",
+		fig->title);
+	fprintf(body,
+		"set multiplot layout %zu,1\nn = %zu\nw = 0.8 / n\n"
+		"x(k, j) = k + (j - (n - 1) / 2.0) * w\n"
+		"set style fill solid 0.85 border rgb \"#333333\"\nset yrange [0:*]\n",
 		nv, npaths);
 	for (size_t vi = 0; vi < nv; vi++) {
 		double share[SHIST_BUCKETS][64];
@@ -1030,9 +1041,11 @@ static int shist__write(const json_t *rec, const json_t *paths, const struct plo
 		int kmin = SHIST_BUCKETS, kmax = -1;
 
 		vec = str(json_array_get(list, vi), "vector");
-		fprintf(body, "set title \"%s softirq duration (bpf)\"\nset xlabel \"softirq "
-			      "duration, log2 bucket (lower bound)\"\nset ylabel \"share of %s "
-			      "softirqs (%%)\"\n", vec, vec);
+		fprintf(body,
+			"set title \"%s softirq duration (bpf)\"\nset xlabel \"softirq "
+			"duration, log2 bucket (lower bound)\"\nset ylabel \"share of %s "
+			"softirqs (%%)\"\n",
+			vec, vec);
 		/* Buckets present on any path: the x range and labels. */
 		json_array_foreach(runs, i, run) {
 			const json_t *b;
@@ -1040,8 +1053,11 @@ static int shist__write(const json_t *rec, const json_t *paths, const struct plo
 
 			if (!run_ok(run))
 				continue;
-			h = json_object_get(json_object_get(json_object_get(json_object_get(run,
-				"collectors"), "bpf"), "softirq_hist"), vec);
+			h = json_object_get(
+				json_object_get(
+					json_object_get(json_object_get(run, "collectors"), "bpf"),
+					"softirq_hist"),
+				vec);
 			json_array_foreach(json_object_get(h, "log2"), k, b) {
 				double lo = json_number_value(json_array_get(b, 0));
 				int kk = lo >= 1 ? (int)floor(log2(lo) + 1e-9) : 0;
@@ -1070,10 +1086,15 @@ static int shist__write(const json_t *rec, const json_t *paths, const struct plo
 				double tot = 0;
 				size_t k;
 
-				if (strcmp(str(run, "path"), path) || !run_ok(run) || nrep_path >= 64)
+				if (strcmp(str(run, "path"), path) || !run_ok(run) ||
+				    nrep_path >= 64)
 					continue;
-				h = json_object_get(json_object_get(json_object_get(json_object_get(
-					run, "collectors"), "bpf"), "softirq_hist"), vec);
+				h = json_object_get(
+					json_object_get(
+						json_object_get(json_object_get(run, "collectors"),
+								"bpf"),
+						"softirq_hist"),
+					vec);
 				if (!h)
 					continue;
 				json_array_foreach(json_object_get(h, "log2"), k, b)
@@ -1084,7 +1105,8 @@ static int shist__write(const json_t *rec, const json_t *paths, const struct plo
 
 					if (kk >= 0 && kk < SHIST_BUCKETS && tot > 0)
 						share[kk][nrep_path] +=
-							100 * json_number_value(json_array_get(b, 1)) /
+							100 *
+							json_number_value(json_array_get(b, 1)) /
 							tot;
 				}
 				nrep_path++;
@@ -1109,7 +1131,8 @@ static int shist__write(const json_t *rec, const json_t *paths, const struct plo
 			fputs("\n\n", dat);
 			plot__path_style(path, &legend, &colour);
 			fprintf(body,
-				"%sdat index %zu using (x($1,%zu)):3:(x($1,%zu)-w/2):(x($1,%zu)+w/2):"
+				"%sdat index %zu using "
+				"(x($1,%zu)):3:(x($1,%zu)-w/2):(x($1,%zu)+w/2):"
 				"(0):3 with boxxyerror lc rgb \"%s\" title ",
 				j ? ", \\\n     " : "", block, j, j, j, colour);
 			plot__gp_string(body, legend);

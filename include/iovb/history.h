@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#define HISTORY_WINDOW 5    /* default K: previous records forming the baseline */
-#define HISTORY_MIN_BASE 3  /* fewest previous records that make a baseline (or K if smaller) */
-#define HISTORY_MADS 3.0    /* band half-width in scaled MADs (1.4826 x MAD ~ one sigma) */
+#define HISTORY_WINDOW 5     /* default K: previous records forming the baseline */
+#define HISTORY_MIN_BASE 3   /* fewest previous records that make a baseline (or K if smaller) */
+#define HISTORY_MADS 3.0     /* band half-width in scaled MADs (1.4826 x MAD ~ one sigma) */
 #define HISTORY_MIN_REL 0.05 /* and at least this share of the baseline median */
 
 struct history_opts {
@@ -28,8 +28,8 @@ struct history_opts {
  * in it, then by started. Fills idx[0..n) with the order. -ENOENT with a one-line reason in err
  * when a record's rev is not in revs.
  */
-int history__order(json_t *const *recs, const char *const *files, size_t n,
-		   const char *const *revs, size_t nrevs, size_t *idx, char *err, size_t errlen);
+int history__order(json_t *const *recs, const char *const *files, size_t n, const char *const *revs,
+		   size_t nrevs, size_t *idx, char *err, size_t errlen);
 
 /*
  * The series of recs taken in that order: { "window", "mads", "min_rel", "records": [ { "file",

@@ -59,10 +59,10 @@ int plot__render_script(const char *dir, const char *gnuplot, const char *name,
 			const char *const *exts, char *err, size_t errlen);
 
 /*
- * Run `gnuplot NAME.gp` in dir for every drawn figure (gnuplot's output goes to dir/gnuplot.log) and
- * check each exited 0 and left a non-empty NAME.svg and NAME.png. gnuplot is the program to
- * run (NULL: "gnuplot" from PATH). -ENOENT when it cannot be found, -EIO when a script failed
- * or left no output, other -errno otherwise; a one-line reason in err.
+ * Run `gnuplot NAME.gp` in dir for every drawn figure (gnuplot's output goes to dir/gnuplot.log)
+ * and check each exited 0 and left a non-empty NAME.svg and NAME.png. gnuplot is the program to run
+ * (NULL: "gnuplot" from PATH). -ENOENT when it cannot be found, -EIO when a script failed or left
+ * no output, other -errno otherwise; a one-line reason in err.
  */
 int plot__render(const char *dir, const char *gnuplot, char *err, size_t errlen);
 

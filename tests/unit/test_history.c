@@ -37,12 +37,12 @@ static json_t *rec_new(int day, const char *rev, double tp, double host)
 			runs,
 			json_pack("{ss si ss ss s{sf sf} s{s[{si ss ss sf}]} s{s{s[{ss ss ss sf}] "
 				  "s[]}}}",
-				  "path", "pv", "rep", r + 1, "status", "ok", "guest_role", "guest-1",
-				  "engine", "bytes", BYTES, "throughput_bps", tp * f, "threads",
-				  "list", "tid", 1, "comm", "iovbench", "role", "guest-1", "cpu_ns",
-				  0.5 * BYTES, "collectors", "bpf", "net_rx_devices", "name", "pf0",
-				  "kind", "veth", "role", "host", "ns", host * f * BYTES,
-				  "task_irq"));
+				  "path", "pv", "rep", r + 1, "status", "ok", "guest_role",
+				  "guest-1", "engine", "bytes", BYTES, "throughput_bps", tp * f,
+				  "threads", "list", "tid", 1, "comm", "iovbench", "role",
+				  "guest-1", "cpu_ns", 0.5 * BYTES, "collectors", "bpf",
+				  "net_rx_devices", "name", "pf0", "kind", "veth", "role", "host",
+				  "ns", host * f * BYTES, "task_irq"));
 	}
 	snprintf(started, sizeof(started), "2026-11-%02dT00:00:00Z", day);
 	return json_pack("{si s{ss ss s{ss ss}} so ss}", "schema", 1, "meta", "started", started,
@@ -229,14 +229,12 @@ static void test_graph_files(void **state)
 		assert_int_equal(record__write(r[i], p[i], err, sizeof(err)), 0);
 	}
 	/* The newest record regressed (host CPU; throughput without it): 1. Before them: 0. */
-	assert_int_equal(run_cmd("history", "--json", p[0], p[1], p[2], p[3], p[4], p[5], p[6],
-				 p[7], NULL),
-			 1);
-	assert_int_equal(run_cmd("history", "--json", p[0], p[1], p[2], p[3], p[4], p[5], p[6],
-				 NULL),
-			 1);
-	assert_int_equal(run_cmd("history", "--json", p[5], p[4], p[3], p[2], p[1], p[0], NULL),
-			 0);
+	assert_int_equal(
+		run_cmd("history", "--json", p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], NULL),
+		1);
+	assert_int_equal(
+		run_cmd("history", "--json", p[0], p[1], p[2], p[3], p[4], p[5], p[6], NULL), 1);
+	assert_int_equal(run_cmd("history", "--json", p[5], p[4], p[3], p[2], p[1], p[0], NULL), 0);
 	assert_int_equal(run_cmd("history", "--json", "--window", "3", "--threshold", "10%", p[0],
 				 p[1], p[2], p[3], NULL),
 			 0);

@@ -211,39 +211,37 @@ static void test_command(void **state)
 	snprintf(pj, sizeof(pj), "%s/plan.json", dir);
 	assert_int_equal(record__write(rec, pr, err, sizeof(err)), 0);
 
-	assert_int_equal(run_cmd(NULL, "plan", pr, "--target-gbps", "8", "--host-cores", "14",
-				 NULL),
-			 0);
+	assert_int_equal(
+		run_cmd(NULL, "plan", pr, "--target-gbps", "8", "--host-cores", "14", NULL), 0);
 	/* --json: exactly one JSON document on stdout. */
-	assert_int_equal(run_cmd(pj, "plan", "--json", pr, "--target-gbps", "8", "--host-cores",
-				 "14", NULL),
-			 0);
+	assert_int_equal(
+		run_cmd(pj, "plan", "--json", pr, "--target-gbps", "8", "--host-cores", "14", NULL),
+		0);
 	j = json_load_file(pj, 0, &jerr);
 	assert_non_null(j);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
-				 json_object_get(j, "paths"), "pv"), "guests_per_host"), "median")),
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(json_object_get(j, "paths"), "pv"),
+						 "guests_per_host"),
+				 "median")),
 			 10);
 	json_decref(j);
 	/* 12 guests do not fit on pv: a finding. */
 	assert_int_equal(run_cmd(NULL, "plan", pr, "--target-gbps", "8", "--host-cores", "14",
 				 "--guests", "12", NULL),
 			 1);
-	assert_int_equal(run_cmd(NULL, "plan", pr, "--target-gbps", "8000mbit", "--host-cores",
-				 "14", NULL),
-			 0);
+	assert_int_equal(
+		run_cmd(NULL, "plan", pr, "--target-gbps", "8000mbit", "--host-cores", "14", NULL),
+		0);
 	assert_int_equal(run_cmd(NULL, "plan", "--help", NULL), 0);
 	/* Usage and input: 2. */
 	assert_int_equal(run_cmd(NULL, "plan", pr, NULL), 2);
 	assert_int_equal(run_cmd(NULL, "plan", pr, "--target-gbps", "8", NULL), 2);
-	assert_int_equal(run_cmd(NULL, "plan", pr, "--target-gbps", "-8", "--host-cores", "4",
-				 NULL),
+	assert_int_equal(
+		run_cmd(NULL, "plan", pr, "--target-gbps", "-8", "--host-cores", "4", NULL), 2);
+	assert_int_equal(run_cmd(NULL, "plan", pr, "--target-gbps", "0", "--host-cores", "4", NULL),
 			 2);
-	assert_int_equal(run_cmd(NULL, "plan", pr, "--target-gbps", "0", "--host-cores", "4",
-				 NULL),
-			 2);
-	assert_int_equal(run_cmd(NULL, "plan", pr, "--target-gbps", "1", "--host-cores", "1.5",
-				 NULL),
-			 2);
+	assert_int_equal(
+		run_cmd(NULL, "plan", pr, "--target-gbps", "1", "--host-cores", "1.5", NULL), 2);
 	assert_int_equal(run_cmd(NULL, "plan", pr, "--target-gbps", "1", "--host-cores", "4",
 				 "--guests", "0", NULL),
 			 2);

@@ -234,12 +234,12 @@ static void add_optional(json_t *rec)
 	json_array_foreach(json_object_get(rec, "runs"), i, r) {
 		double k = (double)i;
 
-		json_object_set_new(
-			r, "series",
-			json_pack("{sf s[ff] s[ff] s{s[ff] s[ff]}}", "interval_s", 0.5, "t_s", 0.5,
-				  1.0, "throughput_bps", 1e9 * (1 + k), 2e9 * (1 + k), "cpu_ns",
-				  "host", 1e8 * (1 + k), 2e8, json_string_value(json_object_get(r,
-				  "guest_role")), 5e7, 5e7));
+		json_object_set_new(r, "series",
+				    json_pack("{sf s[ff] s[ff] s{s[ff] s[ff]}}", "interval_s", 0.5,
+					      "t_s", 0.5, 1.0, "throughput_bps", 1e9 * (1 + k),
+					      2e9 * (1 + k), "cpu_ns", "host", 1e8 * (1 + k), 2e8,
+					      json_string_value(json_object_get(r, "guest_role")),
+					      5e7, 5e7));
 		json_object_set_new(json_object_get(json_object_get(r, "collectors"), "bpf"),
 				    "softirq_hist",
 				    json_pack("{s{ss s[[if][if]]}}", "NET_RX", "unit", "ns", "log2",
