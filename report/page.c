@@ -225,6 +225,25 @@ static void meta_table(struct doc *d, const json_t *rec, const json_t *sum)
 		 num(wl, "depth"), num(wl, "reps"), num(wl, "warmup_bytes") / (1 << 20),
 		 str(wl, "order"));
 	kv(d, "workload", buf);
+	/* Newer records: guests per path and how the repetitions ended (docs/record.md). */
+	x = json_object_get(wl, "guests");
+	if (json_is_object(x)) {
+		const char *path;
+		json_t *g;
+
+		o = 0;
+		buf[0] = 0;
+		json_object_foreach((json_t *)x, path, g)
+			o += snprintf(buf + o, o < sizeof(buf) ? sizeof(buf) - o : 0, "%s%s: %lld",
+				      o ? ", " : "", path, (long long)json_integer_value(g));
+		kv(d, "guests per path", buf);
+	}
+	x = json_object_get(rec, "repetitions");
+	if (json_is_object(x)) {
+		snprintf(buf, sizeof(buf), "%lld done, stopped by %s", (long long)num(x, "done"),
+			 str(x, "stopped"));
+		kv(d, "repetitions", buf);
+	}
 	o = 0;
 	buf[0] = 0;
 	json_array_foreach(json_object_get(rec, "collectors"), i, x)
