@@ -18,6 +18,7 @@
 
 #include "iovb/page.h"
 #include "iovb/plot.h"
+#include "iovb/summary.h"
 
 /* One run: bytes = 1000, so ns per byte = ns / 1000. */
 static json_t *run(const char *path, const char *status, const char *guest, double tp, json_t *devs,
@@ -327,6 +328,50 @@ static void test_optional_figures(void **state)
 	assert_int_equal(access(fn, F_OK), -1);
 }
 
+/* Cycles per byte = ns per byte x the record's nominal GHz, never this machine's clock. */
+static void test_cycles(void **state)
+{
+	struct fx *f = *state;
+	char err[256] = "";
+	const json_t *r;
+	json_t *sum;
+
+	sum = summary__build(f->rec, err, sizeof(err));
+	assert_non_null(sum);
+	assert_true(
+		json_is_null(json_object_get(json_object_get(sum, "cpu_clock"), "nominal_mhz")));
+	r = json_object_get(
+		json_object_get(json_object_get(json_object_get(sum, "paths"), "pv"), "roles"),
+		"host");
+	assert_null(json_object_get(r, "cycles_per_byte"));
+	json_decref(sum);
+
+	json_object_set_new(f->rec, "meta",
+			    json_pack("{s{ss}}", "cpu", "model", "Some CPU @ 3.00GHz"));
+	sum = summary__build(f->rec, err, sizeof(err));
+	r = json_object_get(
+		json_object_get(json_object_get(json_object_get(sum, "paths"), "pv"), "roles"),
+		"host");
+	assert_true(fabs(json_number_value(json_object_get(r, "cycles_per_byte")) -
+			 3 * json_number_value(json_object_get(r, "cpu_ns_per_byte"))) < 1e-9);
+	json_decref(sum);
+
+	/* meta.cpu.nominal_mhz wins over the model name. */
+	json_object_set_new(json_object_get(json_object_get(f->rec, "meta"), "cpu"), "nominal_mhz",
+			    json_real(2000));
+	sum = summary__build(f->rec, err, sizeof(err));
+	r = json_object_get(
+		json_object_get(json_object_get(json_object_get(sum, "paths"), "pv"), "roles"),
+		"host");
+	assert_true(fabs(json_number_value(json_object_get(r, "cycles_per_byte")) -
+			 2 * json_number_value(json_object_get(r, "cpu_ns_per_byte"))) < 1e-9);
+	assert_true(fabs(json_number_value(json_object_get(
+				 json_object_get(r, "cycles_per_byte_spread"), "max")) -
+			 2 * json_number_value(json_object_get(
+				     json_object_get(r, "cpu_ns_per_byte_spread"), "max"))) < 1e-9);
+	json_decref(sum);
+}
+
 static void test_no_gnuplot(void **state)
 {
 	struct fx *f = *state;
@@ -373,6 +418,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dat_numbers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scripts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_figures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cycles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_gnuplot, setup, teardown),
 		cmocka_unit_test(test_nothing_to_plot),
 		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
