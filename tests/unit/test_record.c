@@ -67,8 +67,8 @@ static void test_round_trip(void **state)
 	assert_non_null(back);
 	assert_true(json_equal(rec, back));
 	/* NaN went out as null: JSON has no NaN. */
-	assert_true(json_is_null(
-		json_object_get(json_array_get(json_object_get(back, "runs"), 0), "nan")));
+	assert_true(json_is_null(json_object_get(json_array_get(json_object_get(back, "runs"), 0),
+						 "nan")));
 	json_decref(back);
 	json_decref(rec);
 }
