@@ -908,10 +908,25 @@ int cmd_history(int argc, char **argv)
 		goto cleanup;
 	}
 	for (int i = optind; i < argc; i++) {
+		json_t *run;
+		size_t k;
+
 		recs[nrec] = record__read(argv[i], err, sizeof(err));
 		if (!recs[nrec]) {
 			fprintf(stderr, "iovbench history: %s\n", err);
 			goto cleanup;
+		}
+		/* Keep only what the metrics read: a CI history holds hundreds of records. */
+		json_array_foreach(json_object_get(recs[nrec], "runs"), k, run) {
+			json_t *coll = json_object_get(run, "collectors");
+
+			json_object_del(coll, "procfs");
+			json_object_del(coll, "perf");
+			json_object_del(json_object_get(coll, "bpf"), "softirq");
+			json_object_del(json_object_get(coll, "bpf"), "softirq_hist");
+			json_object_del(json_object_get(coll, "bpf"), "hardirqs");
+			json_object_del(run, "series");
+			json_object_del(json_object_get(run, "engine"), "latency");
 		}
 		nrec++;
 	}
