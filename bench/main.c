@@ -5,6 +5,7 @@
 
 #include "cmds.h"
 #include "iovb/compare.h"
+#include "iovb/plan.h"
 #include "iovb/summary.h"
 
 struct cmd {
@@ -18,6 +19,7 @@ static const struct cmd cmds[] = {
 	{ "report", cmd_report, "summarise a record: throughput, CPU per byte per role and device" },
 	{ "compare", cmd_compare, "compare two records per path and metric; exit 1 on a regression" },
 	{ "history", cmd_history, "export records' medians for CI (github-action-benchmark)" },
+	{ "plan", cmd_plan, "capacity plan: cores per guest at a target rate, guests per host" },
 	{ "topo", cmd_topo, "bring the emulated topology up or down, remove leftovers of killed runs" },
 	{ "serve", cmd_serve, "run the SMB2-framed file server alone" },
 	{ "load", cmd_load, "run the copy client alone against a server" },

@@ -37,6 +37,7 @@
 #include "iovb/role.h"
 #include "iovb/summary.h"
 #include "iovb/threads.h"
+#include "iovb/rec_meta.h"
 #include "iovb/rec_wire.h"
 #include "iovb/wire.h"
 
@@ -1186,47 +1187,6 @@ static int run_overhead(struct run_ctx *c)
 	return ret;
 }
 
-static void cpu_model(char *buf, size_t len)
-{
-	char line[512];
-	FILE *f = fopen("/proc/cpuinfo", "re");
-
-	snprintf(buf, len, "unknown");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) || !colon)
-			continue;
-		colon += 1 + (colon[1] == ' ');
-		colon[strcspn(colon, "\n")] = '\0';
-		snprintf(buf, len, "%s", colon);
-		break;
-	}
-	fclose(f);
-}
-
-static json_t *meta_json(const struct run_ctx *c, int argc, char **argv, const char *started)
-{
-	struct utsname u;
-	char model[256], rev[64];
-	json_t *cmd = json_array();
-
-	uname(&u);
-	cpu_model(model, sizeof(model));
-	for (int i = 0; i < argc; i++)
-		json_array_append_new(cmd, json_string(argv[i]));
-	snprintf(rev, sizeof(rev), "%s", IOVB_GIT_REV);
-	return json_pack("{s{ss ss} ss s{ss ss ss} s{ss sI sI} ss so}",
-			 "tool", "version", IOVB_VERSION, "git_rev", rev,
-			 "label", c->o.label,
-			 "kernel", "release", u.release, "version", u.version, "machine", u.machine,
-			 "cpu", "model", model, "nproc", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN),
-			 "clk_tck", (json_int_t)sysconf(_SC_CLK_TCK),
-			 "started", started, "command_line", cmd);
-}
-
 static json_t *topo_json(const struct run_ctx *c)
 {
 	json_t *o = json_object(), *nss = json_array(), *devs = json_array();
@@ -1564,7 +1524,7 @@ int cmd_run(int argc, char **argv)
 	c.rec = json_object();
 	c.runs = json_array();
 	json_object_set_new(c.rec, "schema", json_integer(IOVB_RECORD_SCHEMA));
-	json_object_set_new(c.rec, "meta", meta_json(&c, argc, argv, started));
+	json_object_set_new(c.rec, "meta", record__meta(c.o.label, argc, argv, started));
 	json_object_set_new(c.rec, "topology", topo_json(&c));
 	json_object_set_new(c.rec, "workload",
 			    json_pack("{ss sI sI sI sI sI ss ss s{sI sI} ss}", "kind", "read",

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "iovb/compare.h"
+#include "iovb/history.h"
 #include "iovb/parse.h"
 #include "iovb/record.h"
 #include "iovb/stats.h"
@@ -21,6 +22,7 @@
 #define EXIT_OK 0
 #define EXIT_FINDING 1
 #define EXIT_USAGE 2
+#define EXIT_ENV 3
 
 static double num(const json_t *o, const char *key)
 {
@@ -672,17 +674,33 @@ cleanup:
 }
 
 static const char *const history_usage =
-	"usage: iovbench history --export gab-bigger|gab-smaller [-o FILE.json] RECORD...\n"
+	"usage: iovbench history -o GRAPH.svg|GRAPH.png [--window K] [--threshold P]\n"
+	"                        [--revs FILE] [--json] RECORD...\n"
+	"       iovbench history --json [--window K] [--threshold P] [--revs FILE] RECORD...\n"
+	"       iovbench history --export gab-bigger|gab-smaller [-o FILE.json] RECORD...\n"
 	"\n"
-	"Export the newest record's medians (by meta.started) for github-action-benchmark:\n"
-	"gab-bigger gives the customBiggerIsBetter input (throughput per path, Gbit/s),\n"
-	"gab-smaller the customSmallerIsBetter input (CPU ns per byte per path and role). Older\n"
-	"records only add their median to each entry's \"extra\" as a baseline. Graphs (-o\n"
-	"graph.svg) are not implemented yet. See docs/compare.md.\n"
+	"The CI regression graph: per path and metric (throughput; CPU ns per byte per role), each\n"
+	"record's median over its repetitions, in order of meta.started (or of --revs), against a\n"
+	"rolling baseline: the median of the previous K records' medians, with a band of\n"
+	"+-max(3 x 1.4826 x MAD, P x baseline). A point outside the band on the bad side is a\n"
+	"regression, circled on the graph. GRAPH's data (GRAPH.dat) and gnuplot script (GRAPH.gp)\n"
+	"are written beside it: `gnuplot GRAPH.gp` in that directory redraws it.\n"
 	"\n"
+	"--export writes github-action-benchmark's input instead: the newest record's medians,\n"
+	"gab-bigger the customBiggerIsBetter ones (throughput per path, Gbit/s), gab-smaller the\n"
+	"customSmallerIsBetter ones (CPU ns per byte per path and role). See docs/compare.md.\n"
+	"\n"
+	"  -o FILE        the graph (.svg or .png), or with --export the JSON (default stdout)\n"
+	"  --window K     previous records forming the baseline (default 5, >= 2)\n"
+	"  --threshold P  the band is at least this share of the baseline (default 5%)\n"
+	"  --revs FILE    order records by the position of meta.tool.git_rev in FILE (one rev\n"
+	"                 per line, oldest first: git rev-list --reverse HEAD > FILE)\n"
+	"  --json         print the series, baselines and regressions as one JSON document\n"
 	"  --export KIND  gab-bigger or gab-smaller\n"
-	"  -o FILE        write the JSON to FILE instead of stdout\n"
-	"  -h, --help     this text\n";
+	"  -h, --help     this text\n"
+	"\n"
+	"exit status: 0 ok, 1 the newest record regressed (graph mode), 2 bad usage or input,\n"
+	"3 gnuplot missing or failed\n";
 
 /* Write doc to path whole or not at all: a temp file beside it, then rename. */
 static int write_json(const json_t *doc, const char *path)
@@ -707,17 +725,96 @@ cleanup:
 	return err;
 }
 
+/* One rev per line (blank lines and "#" comments skipped); NULL with errno on failure. */
+static char **read_revs(const char *path, size_t *n)
+{
+	char **revs = NULL, *line = NULL;
+	size_t cap = 0, len = 0;
+	FILE *f = fopen(path, "re");
+	int e = 0;
+
+	*n = 0;
+	if (!f)
+		return NULL;
+	while (getline(&line, &len, f) > 0) {
+		char *p = line + strspn(line, " \t"), **nr;
+
+		p[strcspn(p, " \t\r\n")] = '\0';
+		if (!*p || *p == '#')
+			continue;
+		if (*n == cap) {
+			nr = realloc(revs, (cap = cap * 2 + 16) * sizeof(*revs));
+			if (!nr) {
+				e = ENOMEM;
+				break;
+			}
+			revs = nr;
+		}
+		revs[*n] = strdup(p);
+		if (!revs[*n]) {
+			e = ENOMEM;
+			break;
+		}
+		(*n)++;
+	}
+	free(line);
+	fclose(f);
+	if (!e && !*n)
+		e = ENODATA;
+	if (e) {
+		for (size_t i = 0; i < *n; i++)
+			free(revs[i]);
+		free(revs);
+		errno = e;
+		return NULL;
+	}
+	return revs;
+}
+
+static void history_print(FILE *f, const json_t *hist, const char *graph)
+{
+	const json_t *recs = json_object_get(hist, "records"), *r;
+	size_t i, nrec = json_array_size(recs);
+
+	fprintf(f, "history: %zu record(s), oldest %s, newest %s; %zu series; baseline: median of "
+		   "the previous %lld\n",
+		nrec, str(json_array_get(recs, 0), "file"), str(json_array_get(recs, nrec - 1), "file"),
+		json_array_size(json_object_get(hist, "series")), (long long)num(hist, "window"));
+	json_array_foreach(json_object_get(hist, "regressions"), i, r) {
+		double sc = !strcmp(str(r, "metric"), "throughput") ? 1e-9 : 1;
+
+		fprintf(f, "regressed: %s %s at %s: %.4g %s, band [%.4g, %.4g] around %.4g\n",
+			str(r, "path"), str(r, "metric"), str(r, "file"), num(r, "value") * sc,
+			sc < 1 ? "Gbit/s" : "ns/byte", num(r, "lo") * sc, num(r, "hi") * sc,
+			num(r, "baseline") * sc);
+	}
+	fprintf(f, "%zu regression(s)%s\n", json_array_size(json_object_get(hist, "regressions")),
+		json_is_true(json_object_get(hist, "newest_regressed")) ?
+			", the newest record among them" : "");
+	if (graph)
+		fprintf(f, "graph: %s\n", graph);
+}
+
 int cmd_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "export", required_argument, NULL, 'e' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "revs", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *export = NULL, *outp = NULL, *ext;
-	json_t **recs = NULL, *doc = NULL;
-	size_t nrec = 0;
+	struct history_opts ho = { HISTORY_WINDOW, HISTORY_MADS, HISTORY_MIN_REL };
+	const char *export = NULL, *outp = NULL, *ext, *revs_fn = NULL;
+	json_t **recs = NULL, *doc = NULL, **ordered = NULL;
+	const char **files = NULL;
+	char **revs = NULL;
+	size_t nrec = 0, nrevs = 0, *idx = NULL;
+	bool json = false;
+	uint64_t w;
 	char err[512];
 	int ch, ret = EXIT_USAGE, e;
 
@@ -730,6 +827,29 @@ int cmd_history(int argc, char **argv)
 			break;
 		case 'o':
 			outp = optarg;
+			break;
+		case 'w':
+			if (iovb_parse_u64(optarg, 2, 1000, &w)) {
+				fprintf(stderr, "iovbench history: bad --window '%s' (2 to 1000)\n",
+					optarg);
+				goto cleanup;
+			}
+			ho.window = (unsigned)w;
+			break;
+		case 't':
+			if (parse_fraction(optarg, &ho.min_rel) ||
+			    (!strchr(optarg, '%') && ho.min_rel > 1)) {
+				fprintf(stderr,
+					"iovbench history: bad --threshold '%s' (e.g. 5%% or 0.05)\n",
+					optarg);
+				goto cleanup;
+			}
+			break;
+		case 'r':
+			revs_fn = optarg;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'h':
 			fputs(history_usage, stdout);
@@ -744,16 +864,26 @@ int cmd_history(int argc, char **argv)
 		}
 	}
 	ext = outp ? strrchr(outp, '.') : NULL;
-	if (!export || (ext && (!strcmp(ext, ".svg") || !strcmp(ext, ".png")))) {
-		fprintf(stderr, "iovbench history: graphs are not implemented yet; supported: "
-				"--export gab-bigger|gab-smaller [-o FILE.json]\n");
+	if (export && ext && (!strcmp(ext, ".svg") || !strcmp(ext, ".png"))) {
+		fprintf(stderr, "iovbench history: --export writes JSON, not a graph: drop --export "
+				"to draw %s\n", outp);
 		goto cleanup;
 	}
-	if (strcmp(export, "gab-bigger") && strcmp(export, "gab-smaller")) {
+	if (export && strcmp(export, "gab-bigger") && strcmp(export, "gab-smaller")) {
 		fprintf(stderr,
 			"iovbench history: unknown --export '%s' (gab-bigger or "
 			"gab-smaller)\n",
 			export);
+		goto cleanup;
+	}
+	if (!export && !json && !outp) {
+		fprintf(stderr, "iovbench history: give -o GRAPH.svg|png, --json or --export (see "
+				"'iovbench history --help')\n");
+		goto cleanup;
+	}
+	if (!export && outp && (!ext || (strcmp(ext, ".svg") && strcmp(ext, ".png")))) {
+		fprintf(stderr, "iovbench history: -o %s: the graph must be NAME.svg or NAME.png\n",
+			outp);
 		goto cleanup;
 	}
 	if (optind >= argc) {
@@ -761,39 +891,108 @@ int cmd_history(int argc, char **argv)
 				"history --help')\n");
 		goto cleanup;
 	}
+	if (revs_fn) {
+		revs = read_revs(revs_fn, &nrevs);
+		if (!revs) {
+			fprintf(stderr, "iovbench history: --revs %s: %s\n", revs_fn,
+				errno == ENODATA ? "no rev in it" : strerror(errno));
+			goto cleanup;
+		}
+	}
 	recs = calloc(argc - optind, sizeof(*recs));
-	if (!recs) {
+	ordered = calloc(argc - optind, sizeof(*ordered));
+	files = calloc(argc - optind, sizeof(*files));
+	idx = calloc(argc - optind, sizeof(*idx));
+	if (!recs || !ordered || !files || !idx) {
 		fprintf(stderr, "iovbench history: %s\n", strerror(ENOMEM));
 		goto cleanup;
 	}
 	for (int i = optind; i < argc; i++) {
+		json_t *run;
+		size_t k;
+
 		recs[nrec] = record__read(argv[i], err, sizeof(err));
 		if (!recs[nrec]) {
 			fprintf(stderr, "iovbench history: %s\n", err);
 			goto cleanup;
 		}
+		/* Keep only what the metrics read: a CI history holds hundreds of records. */
+		json_array_foreach(json_object_get(recs[nrec], "runs"), k, run) {
+			json_t *coll = json_object_get(run, "collectors");
+
+			json_object_del(coll, "procfs");
+			json_object_del(coll, "perf");
+			json_object_del(json_object_get(coll, "bpf"), "softirq");
+			json_object_del(json_object_get(coll, "bpf"), "softirq_hist");
+			json_object_del(json_object_get(coll, "bpf"), "hardirqs");
+			json_object_del(run, "series");
+			json_object_del(json_object_get(run, "engine"), "latency");
+		}
 		nrec++;
 	}
-	doc = compare__gab(recs, nrec, !strcmp(export, "gab-bigger"), err, sizeof(err));
+	if (export) {
+		doc = compare__gab(recs, nrec, !strcmp(export, "gab-bigger"), err, sizeof(err));
+		if (!doc) {
+			fprintf(stderr, "iovbench history: %s\n", err);
+			goto cleanup;
+		}
+		if (outp) {
+			e = write_json(doc, outp);
+			if (e) {
+				fprintf(stderr, "iovbench history: %s: %s\n", outp, strerror(-e));
+				goto cleanup;
+			}
+		} else {
+			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			fputc('\n', stdout);
+		}
+		ret = EXIT_OK;
+		goto cleanup;
+	}
+	if (history__order(recs, (const char *const *)argv + optind, nrec,
+			   (const char *const *)revs, nrevs, idx, err, sizeof(err))) {
+		fprintf(stderr, "iovbench history: %s\n", err);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < nrec; i++) {
+		ordered[i] = recs[idx[i]];
+		files[i] = argv[optind + idx[i]];
+	}
+	doc = history__series(ordered, files, nrec, &ho, err, sizeof(err));
 	if (!doc) {
 		fprintf(stderr, "iovbench history: %s\n", err);
 		goto cleanup;
 	}
+	json_object_set_new(doc, "order", json_string(revs ? "revs" : "started"));
 	if (outp) {
-		e = write_json(doc, outp);
-		if (e) {
-			fprintf(stderr, "iovbench history: %s: %s\n", outp, strerror(-e));
+		if (history__write(doc, outp, err, sizeof(err))) {
+			fprintf(stderr, "iovbench history: %s\n", err);
 			goto cleanup;
 		}
-	} else {
+		if (history__render(outp, NULL, err, sizeof(err))) {
+			fprintf(stderr, "iovbench history: %s\n", err);
+			ret = EXIT_ENV;
+			goto cleanup;
+		}
+		json_object_set_new(doc, "graph", json_string(outp));
+	}
+	if (json) {
 		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
+	} else {
+		history_print(stdout, doc, outp);
 	}
-	ret = EXIT_OK;
+	ret = json_is_true(json_object_get(doc, "newest_regressed")) ? EXIT_FINDING : EXIT_OK;
 cleanup:
 	json_decref(doc);
 	for (size_t i = 0; i < nrec; i++)
 		json_decref(recs[i]);
+	for (size_t i = 0; i < nrevs; i++)
+		free(revs[i]);
+	free(revs);
+	free(idx);
+	free(files);
+	free(ordered);
 	free(recs);
 	return ret;
 }

@@ -203,6 +203,13 @@ static void meta_table(struct doc *d, const json_t *rec, const json_t *sum)
 	snprintf(buf, sizeof(buf), "%s, %lld CPUs", str(cpu, "model"),
 		 (long long)num(cpu, "nproc"));
 	kv(d, "CPU", buf);
+	x = json_object_get(sum, "cpu_clock");
+	if (json_is_number(json_object_get(x, "nominal_mhz")))
+		snprintf(buf, sizeof(buf), "%.0f MHz (%s)", num(x, "nominal_mhz"),
+			 str(x, "source"));
+	else
+		snprintf(buf, sizeof(buf), "%s", str(x, "source"));
+	kv(d, "CPU nominal clock", buf);
 	if (json_is_number(json_object_get(topo, "link_rate_bps")))
 		snprintf(buf, sizeof(buf), "%s, link shaped to %g Gbit/s, server %s",
 			 str(topo, "kind"), num(topo, "link_rate_bps") / 1e9,
@@ -218,6 +225,25 @@ static void meta_table(struct doc *d, const json_t *rec, const json_t *sum)
 		 num(wl, "depth"), num(wl, "reps"), num(wl, "warmup_bytes") / (1 << 20),
 		 str(wl, "order"));
 	kv(d, "workload", buf);
+	/* Newer records: guests per path and how the repetitions ended (docs/record.md). */
+	x = json_object_get(wl, "guests");
+	if (json_is_object(x)) {
+		const char *path;
+		json_t *g;
+
+		o = 0;
+		buf[0] = 0;
+		json_object_foreach((json_t *)x, path, g)
+			o += snprintf(buf + o, o < sizeof(buf) ? sizeof(buf) - o : 0, "%s%s: %lld",
+				      o ? ", " : "", path, (long long)json_integer_value(g));
+		kv(d, "guests per path", buf);
+	}
+	x = json_object_get(rec, "repetitions");
+	if (json_is_object(x)) {
+		snprintf(buf, sizeof(buf), "%lld done, stopped by %s", (long long)num(x, "done"),
+			 str(x, "stopped"));
+		kv(d, "repetitions", buf);
+	}
 	o = 0;
 	buf[0] = 0;
 	json_array_foreach(json_object_get(rec, "collectors"), i, x)
@@ -264,25 +290,51 @@ static void throughput_table(struct doc *d, const json_t *sum)
 
 static void roles_table(struct doc *d, const json_t *sum)
 {
-	const char *head[] = {
-		"path",		  "role", "CPU ns/byte (median)", "min", "max", "softirq ns/byte",
-		"process ns/byte"
-	};
+	const char *head[] = { "path",
+			       "role",
+			       "CPU ns/byte (median)",
+			       "min",
+			       "max",
+			       "softirq ns/byte",
+			       "process ns/byte",
+			       "cycles/byte at nominal clock (median [min, max])" };
 	const char *path, *role;
 	json_t *p, *r;
 
-	doc__row(d, true, 7, head);
+	doc__row(d, true, 8, head);
 	json_object_foreach(json_object_get(sum, "paths"), path, p)
 		json_object_foreach(json_object_get(p, "roles"), role, r) {
-			char c[5][32];
-			const char *cells[7] = { path, role, c[0], c[1], c[2], c[3], c[4] };
+			const json_t *cy = json_object_get(r, "cycles_per_byte_spread");
+			char c[5][32], cyc[96];
+			const char *cells[8] = { path, role, c[0], c[1], c[2], c[3], c[4], cyc };
 
 			spread3(c, json_object_get(r, "cpu_ns_per_byte_spread"), 1, "%.4f");
 			fmt_real(c[3], 32, num(r, "softirq_ns_per_byte"), "%.4f");
 			fmt_real(c[4], 32, num(r, "process_ns_per_byte"), "%.4f");
-			doc__row(d, false, 7, cells);
+			if (cy)
+				snprintf(cyc, sizeof(cyc), "%.3f [%.3f, %.3f]", num(cy, "median"),
+					 num(cy, "min"), num(cy, "max"));
+			else
+				snprintf(cyc, sizeof(cyc), "-");
+			doc__row(d, false, 8, cells);
 		}
 	doc__table_end(d);
+}
+
+static void clock_para(struct doc *d, const json_t *sum)
+{
+	const json_t *c = json_object_get(sum, "cpu_clock");
+	char line[512];
+
+	if (json_is_number(json_object_get(c, "nominal_mhz")))
+		snprintf(
+			line, sizeof(line),
+			"Cycles per byte are ntttcp's: CPU ns x the nominal clock, %.0f MHz, taken "
+			"from %s; not the cycles a counter would count at the real, varying clock.",
+			num(c, "nominal_mhz"), str(c, "source"));
+	else
+		snprintf(line, sizeof(line), "Cycles per byte: %s.", str(c, "source"));
+	doc__para(d, line);
 }
 
 static void devices_table(struct doc *d, const json_t *rec)
@@ -416,11 +468,16 @@ static int page__write_one(const json_t *rec, const json_t *sum, const char *dir
 		  "role's threads net of the interrupt time bpf saw on top of them. Median, min "
 		  "and max over the repetitions.");
 	roles_table(&d, sum);
+	clock_para(&d, sum);
 	doc__heading(&d, 2, "Figures");
 	doc__para(&d, "Each figure's data (NAME.dat) and gnuplot script (NAME.gp) are beside this "
 		      "page: running \"gnuplot NAME.gp\" in this directory redraws NAME.svg and "
 		      "NAME.png.");
 	for (size_t i = 0; i < nfigs && !ret; i++) {
+		if (!plot__drawn(dir, &figs[i])) {
+			doc__para(&d, figs[i].absent ?: "A figure is missing.");
+			continue;
+		}
 		if (html) {
 			fprintf(d.f, "<figure id=\"%s\">\n", figs[i].name);
 			ret = svg__inline(d.f, dir, figs[i].name, err, errlen);

@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 
 #include "iovb/rec_meta.h"
+#include "iovb/record.h"
 
 static void cpu_model(char *buf, size_t len)
 {
@@ -43,15 +44,19 @@ json_t *record__meta(const char *label, int argc, char **argv, const char *start
 {
 	struct utsname u;
 	char model[256];
-	json_t *cmd = json_array();
+	json_t *cmd = json_array(), *meta;
 
 	uname(&u);
 	cpu_model(model, sizeof(model));
 	for (int i = 0; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
-	return json_pack("{s{ss ss} ss s{ss ss ss} s{ss sI sI} ss so}", "tool", "version",
+	meta = json_pack("{s{ss ss} ss s{ss ss ss} s{ss sI sI} ss so}", "tool", "version",
 			 IOVB_VERSION, "git_rev", IOVB_GIT_REV, "label", label, "kernel", "release",
 			 u.release, "version", u.version, "machine", u.machine, "cpu", "model",
 			 model, "nproc", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "clk_tck",
 			 (json_int_t)sysconf(_SC_CLK_TCK), "started", started, "command_line", cmd);
+	/* the nominal clock for cycles per byte; a CPU without one simply has no such field */
+	if (meta)
+		record__cpu_nominal(json_object_get(meta, "cpu"), NULL);
+	return meta;
 }

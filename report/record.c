@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -122,6 +123,9 @@ json_t *record__read(const char *path, char *err, size_t errlen)
 		len += (size_t)n;
 	}
 	zmsg = gzerror(gz, &zerr);
+	/* zlib prefixes its message with the path, which ours already names. */
+	if (zmsg && !strncmp(zmsg, path, strlen(path)) && !strncmp(zmsg + strlen(path), ": ", 2))
+		zmsg += strlen(path) + 2;
 	if (zerr != Z_OK) {
 		snprintf(err, errlen, "record %s is corrupt or truncated: %s", path,
 			 zerr == Z_ERRNO ? strerror(errno) : zmsg);
@@ -158,6 +162,66 @@ cleanup:
 json_t *record__real(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* "... @ 2.10GHz" at the end of a model name: the nominal clock in MHz, or NaN. */
+double record__model_mhz(const char *model)
+{
+	const char *at = model ? strrchr(model, '@') : NULL;
+	char *end;
+	double ghz;
+
+	if (!at)
+		return NAN;
+	ghz = strtod(at + 1, &end);
+	while (*end == ' ')
+		end++;
+	if (end == at + 1 || strncasecmp(end, "GHz", 3) || !(ghz > 0.1 && ghz < 100))
+		return NAN;
+	return ghz * 1000;
+}
+
+int record__cpu_nominal(json_t *cpu, const char *cpuinfo)
+{
+	char line[512], model[256] = "";
+	double mhz = NAN, cur = NAN;
+	FILE *f = fopen(cpuinfo ?: "/proc/cpuinfo", "re");
+	int err = 0;
+
+	if (!f) {
+		err = -errno;
+		goto cleanup;
+	}
+	/* The first CPU's lines are enough: every CPU of one package says the same. */
+	while (fgets(line, sizeof(line), f) && line[0] != '\n') {
+		char *colon = strchr(line, ':');
+
+		if (!colon)
+			continue;
+		colon += 1 + (colon[1] == ' ');
+		colon[strcspn(colon, "\n")] = '\0';
+		if (!strncmp(line, "model name", 10))
+			snprintf(model, sizeof(model), "%s", colon);
+		else if (!strncmp(line, "cpu MHz", 7))
+			cur = strtod(colon, NULL);
+	}
+	mhz = record__model_mhz(model);
+	if (isfinite(mhz)) {
+		json_object_set_new(cpu, "nominal_mhz", json_real(mhz));
+		json_object_set_new(cpu, "nominal_mhz_source",
+				    json_string("/proc/cpuinfo model name (@ GHz)"));
+	} else if (cur > 0) {
+		/* Virtual CPUs often hide the model's clock; cpu MHz is then the TSC rate. */
+		json_object_set_new(cpu, "nominal_mhz", json_real(cur));
+		json_object_set_new(cpu, "nominal_mhz_source",
+				    json_string("/proc/cpuinfo cpu MHz (at record time)"));
+	} else {
+		err = -ENODATA;
+	}
+cleanup:
+	if (f)
+		fclose(f);
+	return err;
 }
 
 void record__read_line(const char *path, char *buf, size_t len)

@@ -70,6 +70,31 @@ cleanup:
 	return err;
 }
 
+int stats__median_mad(const double *v, size_t n, double *med, double *mad)
+{
+	double *tmp = NULL, m;
+	int err = 0;
+
+	if (!n) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	tmp = malloc(n * sizeof(*tmp));
+	if (!tmp) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	memcpy(tmp, v, n * sizeof(*tmp));
+	m = median_sort(tmp, n);
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = fabs(v[i] - m);
+	*mad = median_sort(tmp, n);
+	*med = m;
+cleanup:
+	free(tmp);
+	return err;
+}
+
 struct pooled {
 	double v;
 	int from_a;

@@ -504,6 +504,44 @@ static json_t *overhead_summary(const json_t *rec)
 	return o;
 }
 
+/*
+ * ntttcp-compatible cycles per byte: cycles = ns x nominal GHz. The clock is the record's
+ * meta.cpu.nominal_mhz, else the "@ X.XXGHz" of its model name; never this machine's, since a
+ * report may be rebuilt elsewhere. Adds cycles_per_byte (and its spread) to every role.
+ */
+static json_t *cpu_clock(const json_t *meta, json_t *paths)
+{
+	const json_t *cpu = json_object_get(meta, "cpu");
+	double mhz = num(cpu, "nominal_mhz"), ghz;
+	const char *src = json_string_value(json_object_get(cpu, "nominal_mhz_source"));
+	const char *path, *role;
+	json_t *p, *r;
+
+	if (!isfinite(mhz) || mhz <= 0) {
+		mhz = record__model_mhz(json_string_value(json_object_get(cpu, "model")));
+		src = "the record's CPU model name (@ GHz)";
+	}
+	if (!isfinite(mhz) || mhz <= 0)
+		return json_pack("{sn ss}", "nominal_mhz", "source",
+				 "not recorded (no meta.cpu.nominal_mhz, no @ GHz in the model "
+				 "name): no cycles per byte");
+	ghz = mhz / 1000;
+	json_object_foreach(paths, path, p)
+		json_object_foreach(json_object_get(p, "roles"), role, r) {
+			const json_t *sp = json_object_get(r, "cpu_ns_per_byte_spread");
+
+			json_object_set_new(r, "cycles_per_byte",
+					    record__real(num(r, "cpu_ns_per_byte") * ghz));
+			json_object_set_new(r, "cycles_per_byte_spread",
+					    json_pack("{so so so}", "median",
+						      record__real(num(sp, "median") * ghz), "min",
+						      record__real(num(sp, "min") * ghz), "max",
+						      record__real(num(sp, "max") * ghz)));
+		}
+	return json_pack("{sf ss ss}", "nominal_mhz", mhz, "source", src ?: "meta.cpu.nominal_mhz",
+			 "definition", "cycles = CPU ns x nominal GHz (ntttcp's cycles/byte)");
+}
+
 json_t *summary__build(const json_t *rec, char *err, size_t errlen)
 {
 	json_t *sum, *paths, *runs = json_object_get(rec, "runs"), *run, *meta, *checks, *hp[2], *tmp;
@@ -530,6 +568,7 @@ json_t *summary__build(const json_t *rec, char *err, size_t errlen)
 			json_object_set_new(paths, p, path_summary(rec, p));
 	}
 	json_object_set_new(sum, "paths", paths);
+	json_object_set_new(sum, "cpu_clock", cpu_clock(meta, paths));
 	checks = json_object();
 	json_object_set_new(checks, "softirq_count_rel_err_by_vector", softirq_check(runs, &worst));
 	json_object_set_new(checks, "softirq_count_rel_err", record__real(worst));
@@ -585,6 +624,13 @@ void summary__print(FILE *f, const json_t *sum)
 		fprintf(f, " %s=%s", json_string_value(json_object_get(c, "name")),
 			json_string_value(json_object_get(c, "status")));
 	fprintf(f, "\n");
+	c = json_object_get(sum, "cpu_clock");
+	if (json_is_number(json_object_get(c, "nominal_mhz")))
+		fprintf(f, "cycles per byte at the nominal %.0f MHz (from %s): ns/byte x %.3f\n",
+			num(c, "nominal_mhz"), json_string_value(json_object_get(c, "source")),
+			num(c, "nominal_mhz") / 1000);
+	else
+		fprintf(f, "cycles per byte: not shown, the nominal clock is not recorded\n");
 	json_object_foreach((json_t *)paths, name, p) {
 		const json_t *ts = json_object_get(p, "throughput_bps_spread"), *r;
 		const json_t *vs = json_object_get(p, "softirq_ns_per_byte_all_roles");
@@ -602,9 +648,9 @@ void summary__print(FILE *f, const json_t *sum)
 		else
 			fprintf(f, "  NET_RX time per device: not measured (bpf collector off or "
 				   "unavailable); CPU below is the threads' alone\n");
-		fprintf(f, "  %-10s %10s %10s %10s   CPU ns/byte (median; softirq = bpf NET_RX "
-			   "per device, process = threads net of interrupts)\n",
-			"role", "total", "softirq", "process");
+		fprintf(f, "  %-10s %10s %10s %10s %10s   CPU ns/byte (median; softirq = bpf "
+			   "NET_RX per device, process = threads net of interrupts)\n",
+			"role", "total", "softirq", "process", "cycles/B");
 		json_object_foreach((json_t *)json_object_get(p, "roles"), role, r) {
 			fprintf(f, "  %-10s ", role);
 			print_nsb(f, json_object_get(r, "cpu_ns_per_byte"));
@@ -612,6 +658,8 @@ void summary__print(FILE *f, const json_t *sum)
 			print_nsb(f, json_object_get(r, "softirq_ns_per_byte"));
 			fputc(' ', f);
 			print_nsb(f, json_object_get(r, "process_ns_per_byte"));
+			fputc(' ', f);
+			print_nsb(f, json_object_get(r, "cycles_per_byte"));
 			fputc('\n', f);
 			json_object_foreach((json_t *)json_object_get(r, "ns_per_byte_by"), key, v)
 				if (json_number_value(v) > 0)

@@ -76,6 +76,34 @@ expect 2 "$bin" collect -c wire -d 1s
 expect 2 "$bin" collect --duration soon
 expect 2 "$bin" collect stray-arg
 
+# Records that are no records, for every command that reads them: 2, one line naming the
+# problem, and nothing on stdout even with --json (a JSON reader must not get half a document).
+printf '{"schema": 1, "meta": {"started": "x"}, "runs": [%s{"path": "pv", "status": "ok"}]}' \
+	"$(for i in $(seq 1 400); do printf '{"path": "pv", "rep": %d, "status": "aborted"}, ' "$i"; done)" |
+	gzip -c >"$tmp/valid.json.gz"
+cp "$tmp/valid.json.gz" "$tmp/corrupt.json.gz"
+printf '\xde\xad\xbe\xef\xde\xad\xbe\xef' | dd of="$tmp/corrupt.json.gz" bs=1 seek=200 conv=notrunc 2>/dev/null
+head -c $(($(stat -c %s "$tmp/valid.json.gz") - 4)) "$tmp/valid.json.gz" >"$tmp/trunc-end.json.gz"
+for bad in trunc-gz:'truncated' trunc-end:'truncated' corrupt:'corrupt' random:'not valid JSON' \
+	schema2:'schema 2' trunc-json:'not valid JSON'; do
+	f=$tmp/${bad%%:*}.json.gz
+	for cmd in "report --json" "compare --json $tmp/valid.json.gz" "history --json" \
+		"plan --json --target-gbps 10 --host-cores 8"; do
+		# shellcheck disable=SC2086
+		expect 2 "$bin" $cmd "$f"
+		if ! grep -q "${bad#*:}" "$tmp/err" || [ -s "$tmp/out" ]; then
+			echo "FAIL: '$cmd ${bad%%:*}': stderr lacks '${bad#*:}' or stdout not empty"
+			fails=$((fails + 1))
+		fi
+	done
+done
+expect 0 "$bin" plan --help
+expect 2 "$bin" plan
+expect 2 "$bin" plan "$tmp/valid.json.gz" --target-gbps 10
+expect 2 "$bin" plan "$tmp/valid.json.gz" --target-gbps fast --host-cores 8
+expect 2 "$bin" history -o "$tmp/graph.pdf" "$tmp/valid.json.gz"
+expect 2 "$bin" history --window 1 --json "$tmp/valid.json.gz"
+
 if [ $fails -eq 0 ]; then
 	echo "cli: all checks passed"
 fi

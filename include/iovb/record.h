@@ -51,6 +51,17 @@ json_t *record__log2_hist(const uint64_t *slots, size_t n, const char *unit);
 /* A latency histogram in µs: count, min/max/mean, p50/p90/p99/p99.9 and the non-empty slots. */
 json_t *record__hist_us(const struct iovb_hist *h);
 
+/*
+ * The CPU's nominal clock for cycles-per-byte figures (ntttcp's cycles = ns x nominal GHz):
+ * sets cpu.nominal_mhz and cpu.nominal_mhz_source from cpuinfo (NULL: /proc/cpuinfo), taken
+ * from the model name's "@ X.XXGHz" or else from "cpu MHz". 0, -errno or -ENODATA (neither).
+ * bench/run.c's meta writer is meant to call it on meta.cpu.
+ */
+int record__cpu_nominal(json_t *cpu, const char *cpuinfo);
+
+/* The nominal MHz in a model name ending "@ 2.10GHz", or NaN when it has none. */
+double record__model_mhz(const char *model);
+
 /* Free-form text of a whole file ("" when unreadable), trailing newline cut: for metadata. */
 void record__read_line(const char *path, char *buf, size_t len);
 

@@ -28,6 +28,12 @@ size_t stats_rng__below(struct stats_rng *r, size_t n);
 /* Median of v[0..n) (mean of the middle two for even n), v untouched. -EINVAL if n is 0. */
 int stats__median(const double *v, size_t n, double *out);
 
+/*
+ * Median of v[0..n) and its median absolute deviation, median(|v_i - median|) (unscaled:
+ * multiply by 1.4826 for a normal sigma). v untouched. -EINVAL if n is 0, or -ENOMEM.
+ */
+int stats__median_mad(const double *v, size_t n, double *med, double *mad);
+
 struct stats_mw {
 	double u;   /* U of sample a: pairs (a_i, b_j) with a_i > b_j, ties counting 1/2 */
 	double p;   /* two-sided p-value */

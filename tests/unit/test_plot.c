@@ -7,6 +7,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "iovb/page.h"
 #include "iovb/plot.h"
+#include "iovb/summary.h"
 
 /* One run: bytes = 1000, so ns per byte = ns / 1000. */
 static json_t *run(const char *path, const char *status, const char *guest, double tp, json_t *devs,
@@ -201,9 +203,12 @@ static void test_scripts(void **state)
 	const struct plot_fig *figs = plot__figures(&nfigs);
 	FILE *g;
 
-	assert_int_equal(nfigs, 4);
+	assert_int_equal(nfigs, 6);
 	assert_int_equal(plot__write(f->rec, f->dir, err, sizeof(err)), 0);
-	for (size_t i = 0; i < nfigs; i++) {
+	/* No series nor softirq histograms in the sample: figures 7 and 8 are not drawn. */
+	for (size_t i = 0; i < nfigs; i++)
+		assert_int_equal(plot__drawn(f->dir, &figs[i]), !figs[i].absent);
+	for (size_t i = 0; i < nfigs && !figs[i].absent; i++) {
 		snprintf(fn, sizeof(fn), "%s/%s.gp", f->dir, figs[i].name);
 		g = fopen(fn, "r");
 		assert_non_null(g);
@@ -219,6 +224,152 @@ static void test_scripts(void **state)
 		assert_true(strstr(buf, "(ns/byte") || strstr(buf, "(Gbit/s"));
 		assert_int_equal(!!strstr(buf, "set logscale y"), !strcmp(figs[i].name, "fig4"));
 	}
+}
+
+/* Per-second series and softirq histograms on every ok run of the sample. */
+static void add_optional(json_t *rec)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(json_object_get(rec, "runs"), i, r) {
+		double k = (double)i;
+
+		json_object_set_new(r, "series",
+				    json_pack("{sf s[ff] s[ff] s{s[ff] s[ff]}}", "interval_s", 0.5,
+					      "t_s", 0.5, 1.0, "throughput_bps", 1e9 * (1 + k),
+					      2e9 * (1 + k), "cpu_ns", "host", 1e8 * (1 + k), 2e8,
+					      json_string_value(json_object_get(r, "guest_role")),
+					      5e7, 5e7));
+		json_object_set_new(json_object_get(json_object_get(r, "collectors"), "bpf"),
+				    "softirq_hist",
+				    json_pack("{s{ss s[[if][if]]}}", "NET_RX", "unit", "ns", "log2",
+					      1024, 1.0 + k, 4096, 3.0 - k / 4));
+	}
+}
+
+static void test_optional_figures(void **state)
+{
+	struct fx *f = *state;
+	char err[256] = "", fn[256], buf[16384], line[256];
+	size_t nfigs, n;
+	const struct plot_fig *figs = plot__figures(&nfigs);
+	bool seen = false;
+	FILE *g;
+
+	add_optional(f->rec);
+	assert_int_equal(plot__write(f->rec, f->dir, err, sizeof(err)), 0);
+	for (size_t i = 0; i < nfigs; i++)
+		assert_true(plot__drawn(f->dir, &figs[i]));
+	/* fig7: pv throughput at t = 0.5 s over reps 1 and 4 (index 0 and 3): 1 and 4 Gbit/s. */
+	snprintf(fn, sizeof(fn), "%s/fig7.dat", f->dir);
+	g = fopen(fn, "r");
+	assert_non_null(g);
+	while (fgets(line, sizeof(line), g))
+		if (!strncmp(line, "# pv:", 5)) {
+			double t, med, mn, mx;
+
+			assert_non_null(fgets(line, sizeof(line), g));
+			assert_int_equal(sscanf(line, "%lf %lf %lf %lf", &t, &med, &mn, &mx), 4);
+			assert_true(t == 0.5 && mn == 1 && mx == 4 && med == 2.5);
+			seen = true;
+		}
+	fclose(g);
+	assert_true(seen);
+	/* CPU in cores: host 1e8 ns in 0.5 s on rep 1 = 0.2 cores, 4e8 on rep 4 = 0.8. */
+	g = fopen(fn, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, g);
+	buf[n] = 0;
+	fclose(g);
+	assert_non_null(strstr(buf, "# pv cpu host (cores)"));
+	assert_non_null(strstr(buf, "# pv cpu guest (cores)"));
+	assert_non_null(strstr(strstr(buf, "# pv cpu host"), "\n0.5 0.5 0.2 0.8 2\n"));
+	/* fig8: NET_RX share of the 1024 ns bucket, vf reps 2 and 5 (k = 1, 4): 2/(2+2.75),
+	 * 5/(5+2) -> median of 42.1% and 71.4%. */
+	snprintf(fn, sizeof(fn), "%s/fig8.dat", f->dir);
+	g = fopen(fn, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, g);
+	buf[n] = 0;
+	fclose(g);
+	{
+		const char *b = strstr(buf, "# block 0: NET_RX vf");
+		double k, lo, med, mn, mx;
+
+		assert_non_null(b);
+		b = strchr(b, '\n') + 1;
+		assert_int_equal(sscanf(b, "%lf %lf %lf %lf %lf", &k, &lo, &med, &mn, &mx), 5);
+		assert_true(k == 10 && lo == 1024);
+		assert_true(fabs(mn - 100 * 2 / 4.75) < 1e-3 && fabs(mx - 100 * 5.0 / 7) < 1e-3);
+		assert_true(fabs(med - (mn + mx) / 2) < 1e-3);
+	}
+	/* Units on the axes and spread drawn. */
+	snprintf(fn, sizeof(fn), "%s/fig7.gp", f->dir);
+	g = fopen(fn, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, g);
+	buf[n] = 0;
+	fclose(g);
+	assert_non_null(strstr(buf, "(Gbit/s)"));
+	assert_non_null(strstr(buf, "(cores)"));
+	assert_non_null(strstr(buf, "(s)"));
+	assert_non_null(strstr(buf, "filledcurves"));
+	snprintf(fn, sizeof(fn), "%s/fig8.gp", f->dir);
+	g = fopen(fn, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, g);
+	buf[n] = 0;
+	fclose(g);
+	assert_non_null(strstr(buf, "(%)"));
+	assert_non_null(strstr(buf, "yerrorbars"));
+	/* Rewritten without them, the stale files go. */
+	json_decref(f->rec);
+	f->rec = sample();
+	assert_int_equal(plot__write(f->rec, f->dir, err, sizeof(err)), 0);
+	assert_false(plot__drawn(f->dir, &figs[4]));
+	snprintf(fn, sizeof(fn), "%s/fig8.dat", f->dir);
+	assert_int_equal(access(fn, F_OK), -1);
+}
+
+/* Cycles per byte = ns per byte x the record's nominal GHz, never this machine's clock. */
+static void test_cycles(void **state)
+{
+	struct fx *f = *state;
+	char err[256] = "";
+	const json_t *r;
+	json_t *sum;
+
+	sum = summary__build(f->rec, err, sizeof(err));
+	assert_non_null(sum);
+	assert_true(
+		json_is_null(json_object_get(json_object_get(sum, "cpu_clock"), "nominal_mhz")));
+	r = json_object_get(
+		json_object_get(json_object_get(json_object_get(sum, "paths"), "pv"), "roles"),
+		"host");
+	assert_null(json_object_get(r, "cycles_per_byte"));
+	json_decref(sum);
+
+	json_object_set_new(f->rec, "meta",
+			    json_pack("{s{ss}}", "cpu", "model", "Some CPU @ 3.00GHz"));
+	sum = summary__build(f->rec, err, sizeof(err));
+	r = json_object_get(
+		json_object_get(json_object_get(json_object_get(sum, "paths"), "pv"), "roles"),
+		"host");
+	assert_true(fabs(json_number_value(json_object_get(r, "cycles_per_byte")) -
+			 3 * json_number_value(json_object_get(r, "cpu_ns_per_byte"))) < 1e-9);
+	json_decref(sum);
+
+	/* meta.cpu.nominal_mhz wins over the model name. */
+	json_object_set_new(json_object_get(json_object_get(f->rec, "meta"), "cpu"), "nominal_mhz",
+			    json_real(2000));
+	sum = summary__build(f->rec, err, sizeof(err));
+	r = json_object_get(
+		json_object_get(json_object_get(json_object_get(sum, "paths"), "pv"), "roles"),
+		"host");
+	assert_true(fabs(json_number_value(json_object_get(r, "cycles_per_byte")) -
+			 2 * json_number_value(json_object_get(r, "cpu_ns_per_byte"))) < 1e-9);
+	assert_true(fabs(json_number_value(json_object_get(
+				 json_object_get(r, "cycles_per_byte_spread"), "max")) -
+			 2 * json_number_value(json_object_get(
+				     json_object_get(r, "cpu_ns_per_byte_spread"), "max"))) < 1e-9);
+	json_decref(sum);
 }
 
 static void test_no_gnuplot(void **state)
@@ -266,6 +417,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_dat_numbers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scripts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_optional_figures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cycles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_gnuplot, setup, teardown),
 		cmocka_unit_test(test_nothing_to_plot),
 		cmocka_unit_test_setup_teardown(test_merge, setup, teardown),

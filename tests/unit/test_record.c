@@ -197,6 +197,49 @@ static void test_bad_files(void **state)
 	}
 }
 
+/* The nominal clock: the model name's "@ GHz" first, else cpu MHz, else nothing (-ENODATA). */
+static void test_cpu_nominal(void **state)
+{
+	char fn[] = "/tmp/iovb-test-cpuinfo-XXXXXX";
+	json_t *cpu = json_object();
+	int fd = mkstemp(fn);
+	FILE *f;
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(fabs(record__model_mhz("Intel(R) Xeon(R) CPU E5-2680 v2 @ 2.80GHz") - 2800) <
+		    1e-9);
+	assert_true(isnan(record__model_mhz("AMD EPYC")));
+	assert_true(isnan(record__model_mhz("weird @ fastGHz")));
+	assert_true(isnan(record__model_mhz(NULL)));
+
+	f = fopen(fn, "w");
+	fputs("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) CPU @ 2.20GHz\ncpu MHz\t\t: "
+	      "2199.998\n\nprocessor\t: 1\n",
+	      f);
+	fclose(f);
+	assert_int_equal(record__cpu_nominal(cpu, fn), 0);
+	assert_true(fabs(json_number_value(json_object_get(cpu, "nominal_mhz")) - 2200) < 1e-9);
+	assert_non_null(strstr(json_string_value(json_object_get(cpu, "nominal_mhz_source")),
+			       "model name"));
+
+	f = fopen(fn, "w");
+	fputs("processor\t: 0\nmodel name\t: AMD EPYC\ncpu MHz\t\t: 2096.014\n", f);
+	fclose(f);
+	assert_int_equal(record__cpu_nominal(cpu, fn), 0);
+	assert_true(fabs(json_number_value(json_object_get(cpu, "nominal_mhz")) - 2096.014) < 1e-9);
+	assert_non_null(
+		strstr(json_string_value(json_object_get(cpu, "nominal_mhz_source")), "cpu MHz"));
+
+	f = fopen(fn, "w");
+	fputs("processor\t: 0\nmodel name\t: AMD EPYC\n", f);
+	fclose(f);
+	assert_int_equal(record__cpu_nominal(cpu, fn), -ENODATA);
+	assert_int_equal(record__cpu_nominal(cpu, "/nonexistent/cpuinfo"), -ENOENT);
+	unlink(fn);
+	json_decref(cpu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +247,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_is_gzip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+		cmocka_unit_test(test_cpu_nominal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
