@@ -25,6 +25,7 @@ struct topo_opts {
 	const char *run_id; /* down's optional RUN_ID */
 	bool path[TOPO_NPATH];
 	uint64_t link_rate_bps;
+	int verbosity; /* enum cli_verbosity */
 };
 
 /* Sorted names of the iovb-* namespaces, optionally of one run only. */
@@ -36,8 +37,8 @@ struct ns_list {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " CMD " up [--paths pv,vf] [--link-rate RATE]\n"
-		"       " CMD " down [RUN_ID]\n"
+		"usage: " CMD " up [--paths pv,vf] [--link-rate RATE] [-q|-v]\n"
+		"       " CMD " down [-q|-v] [RUN_ID]\n"
 		"       " CMD " show\n\n"
 		"  up     create the emulated topology (namespaces, links, eswitch steering, "
 		"relay)\n"
@@ -48,8 +49,11 @@ static void usage(FILE *f)
 		"  --paths LIST      which guests: pv (paravirtual: tap + bridge + relay), vf\n"
 		"                    (SR-IOV-like: macvlan on the adapter); default pv,vf\n"
 		"  --link-rate RATE  shape the physical link, e.g. 10gbit, 1gbit (default: "
-		"unshaped)\n\n"
-		"up and down need root (CAP_NET_ADMIN, CAP_SYS_ADMIN). See docs/paths.md.\n");
+		"unshaped)\n"
+		"  -q, --quiet       nothing on stderr but errors\n"
+		"  -v, --verbose     say each step on stderr\n\n"
+		"up and down need root (CAP_NET_ADMIN, CAP_SYS_ADMIN). Exit status: 0 ok, 2 usage,\n"
+		"3 environment (not root, the kernel refused). See docs/paths.md and docs/cli.md.\n");
 }
 
 static int ns_cmp(const void *a, const void *b)
@@ -103,6 +107,9 @@ static int do_up(const struct topo_opts *o)
 	conf.run_id = id;
 	for (int p = 0; p < TOPO_NPATH; p++)
 		conf.path[p] = o->path[p];
+	cli__say(o->verbosity, CLI_VERBOSE, CMD " up", "creating run %s: paths%s%s, link %s", id,
+		 o->path[0] ? " pv" : "", o->path[1] ? " vf" : "",
+		 o->link_rate_bps ? "shaped" : "unshaped");
 	t = topo__up(&conf, err, sizeof(err));
 	if (!t) {
 		fprintf(stderr, CMD " up: %s\n", err);
@@ -133,6 +140,8 @@ static int do_up(const struct topo_opts *o)
 	if (topo__relay_pid(t) > 0)
 		printf("backend relay pid %d (host role)\n", (int)topo__relay_pid(t));
 	fflush(stdout);
+	cli__say(o->verbosity, CLI_VERBOSE, CMD " up", "%s",
+		 "leaving the topology and its relay running");
 	e = topo__detach(t);
 	if (e) {
 		fprintf(stderr, CMD " up: cannot leave the relay running: %s; removing\n",
@@ -146,7 +155,7 @@ cleanup:
 	return ret;
 }
 
-static int do_down(const char *run_id)
+static int do_down(const char *run_id, int verbosity)
 {
 	struct ns_list *before = NULL, *after = NULL;
 	char err[512];
@@ -159,6 +168,9 @@ static int do_down(const char *run_id)
 		goto cleanup;
 	}
 	ns_list_read(before, run_id);
+	cli__say(verbosity, CLI_VERBOSE, CMD " down", "removing %s%s: %zu namespace(s) now",
+		 run_id ? "run " : "every iovb-* namespace and relay", run_id ? run_id : "",
+		 before->n);
 	n = run_id ? topo__down_run(run_id, err, sizeof(err)) : topo__down_all(err, sizeof(err));
 	ns_list_read(after, run_id);
 	for (size_t i = 0; i < before->n; i++)
@@ -276,6 +288,8 @@ static int parse_args(int argc, char **argv, struct topo_opts *o)
 				 (iovb_parse_rate_bps(v, &o->link_rate_bps) || !o->link_rate_bps))
 				ret = cli__usage_error(CMD, "--link-rate: '%s' is not a rate like 10gbit", v);
 			seen_opt = true;
+		} else if (cli__verbosity_opt(a, &o->verbosity)) {
+			continue;
 		} else if (a[0] == '-') {
 			ret = cli__usage_error(CMD, "unknown option '%s'", a);
 		} else if (!o->action) {
@@ -318,7 +332,7 @@ int cmd_topo(int argc, char **argv)
 		ret = IOVB_EXIT_ENV;
 		goto cleanup;
 	}
-	ret = !strcmp(o.action, "up") ? do_up(&o) : do_down(o.run_id);
+	ret = !strcmp(o.action, "up") ? do_up(&o) : do_down(o.run_id, o.verbosity);
 cleanup:
 	return ret;
 }
