@@ -96,8 +96,8 @@ while read -r cmd; do
 		[ "${argv[0]}" = "$cmd" ] || continue
 		if [ "${want// /}" -eq 0 ]; then ok=1; else err=1; fi
 	done
-	[ $ok = 1 ] && [ $err = 1 ] ||
-		bad "'iovbench $cmd' has --json but no success and error case in tests/cli_json.sh"
+	[ $ok = 1 ] && [ $err = 1 ] && continue
+	bad "'iovbench $cmd' has --json but no success and error case in tests/cli_json.sh"
 done < <("$bin" --help | sed -n '/^commands:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/p')
 
 if [ $fails -eq 0 ]; then

@@ -40,7 +40,8 @@ fi
 [ -x "$src/debian/rules" ] || fail "no executable debian/rules in the source"
 
 opts=(-us -uc -b)
-export DEB_BUILD_OPTIONS="parallel=$(nproc)"
+DEB_BUILD_OPTIONS="parallel=$(nproc)"
+export DEB_BUILD_OPTIONS
 if [ "${IOVB_DEB_FULL:-0}" != 1 ] && [ -f "$root/build/libperf/lib/libperf.a" ] &&
 	[ -f "$root/build/libperf/lib/libapi.a" ]; then
 	mkdir -p "$src/build"
