@@ -42,6 +42,8 @@ cases=(
 	"0 | json  | report --json @REC"
 	"2 | empty | report --json @TMP/missing.json.gz"
 	"2 | empty | report --json --bogus @REC"
+	"0 | json  | report --json -o @TMP/pages @REC @REC"
+	"2 | empty | report --json -o @TMP/pages @REC @TMP/missing.json.gz"
 	"0 | json  | compare --json @REC @REC"
 	"2 | empty | compare --json @REC @TMP/missing.json.gz"
 	"2 | empty | compare --json --threshold 5 @REC @REC"
