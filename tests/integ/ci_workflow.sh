@@ -21,7 +21,8 @@ bad() {
 python3 -c 'import yaml' 2>/dev/null || fail "python3 yaml is missing (python3-yaml: make deps)"
 # Parse, check the shape, and write each step's run: script to $tmp/steps/<job>.<step id>.
 mkdir "$tmp/steps"
-python3 - "$wf" "$tmp/steps" >"$tmp/shape" 2>&1 <<'EOF' || { cat "$tmp/shape"; fail "workflow shape"; }
+rc=0
+python3 - "$wf" "$tmp/steps" >"$tmp/shape" 2>&1 <<'EOF' || rc=$?
 import re, sys, yaml
 
 wf, out = sys.argv[1], sys.argv[2]
@@ -72,6 +73,7 @@ for k in ("IOVB", "IOVB_RUN_ARGS", "IOVB_THRESHOLD", "IOVB_ARTIFACT", "IOVB_KEEP
 print("\n".join(errs))
 sys.exit(1 if errs else 0)
 EOF
+[ $rc -eq 0 ] || { cat "$tmp/shape"; fail "the workflow's shape"; }
 
 # Run a step's script as GitHub does for `shell: bash`, in the workspace $tmp/ws.
 ws=$tmp/ws

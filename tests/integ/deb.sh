@@ -29,10 +29,11 @@ done
 src=$tmp/src
 mkdir -p "$src"
 if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
-	# (files deleted but not yet committed are left out)
+	# Files deleted but not yet committed are left out; dangling links (fixtures) are kept.
 	git -C "$root" ls-files -co --exclude-standard -z |
-		(cd "$root" && while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
-			tar --null -T - -cf -) | tar -xf - -C "$src"
+		(cd "$root" && while IFS= read -r -d '' f; do
+			if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+		done | tar --null -T - -cf -) | tar -xf - -C "$src"
 else
 	tar -C "$root" --exclude=./build --exclude=./build-san --exclude=./results -cf - . |
 		tar -xf - -C "$src"
