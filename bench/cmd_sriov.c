@@ -21,7 +21,7 @@ struct sriov_opts {
 	const char *action;
 	const char *root; /* NULL: the live /sys */
 	bool json;
-	int verbosity; /* enum cli_verbosity */
+	int verbosity;	    /* enum cli_verbosity */
 	const char *pos[2]; /* enable's PF and N */
 	int npos;
 };
@@ -98,7 +98,8 @@ static int parse_args(int argc, char **argv, struct sriov_opts *o)
 		}
 	}
 	if (!strcmp(o->action, "enable") && o->npos < 2)
-		ret = cli__usage_error(CMD, "%s", "enable needs PF and N, e.g. 'enable enp1s0f0 4'");
+		ret = cli__usage_error(CMD, "%s",
+				       "enable needs PF and N, e.g. 'enable enp1s0f0 4'");
 cleanup:
 	return ret;
 }

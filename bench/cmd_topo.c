@@ -52,8 +52,9 @@ static void usage(FILE *f)
 		"unshaped)\n"
 		"  -q, --quiet       nothing on stderr but errors\n"
 		"  -v, --verbose     say each step on stderr\n\n"
-		"up and down need root (CAP_NET_ADMIN, CAP_SYS_ADMIN). Exit status: 0 ok, 2 usage,\n"
-		"3 environment (not root, the kernel refused). See docs/paths.md and docs/cli.md.\n");
+		"up and down need root (CAP_NET_ADMIN, CAP_SYS_ADMIN).\n"
+		"Exit status: 0 ok, 2 usage, 3 environment (not root, the kernel refused).\n"
+		"See docs/paths.md and docs/cli.md.\n");
 }
 
 static int ns_cmp(const void *a, const void *b)
@@ -281,12 +282,15 @@ static int parse_args(int argc, char **argv, struct topo_opts *o)
 
 			v = cli__opt_arg(argc, argv, &i);
 			if (!v)
-				ret = cli__usage_error(CMD, "%s needs a value", paths ? "--paths" : "--link-rate");
+				ret = cli__usage_error(CMD, "%s needs a value",
+						       paths ? "--paths" : "--link-rate");
 			else if (paths && topo__parse_paths(v, o->path))
-				ret = cli__usage_error(CMD, "--paths: '%s' is not a list of pv, vf", v);
+				ret = cli__usage_error(CMD, "--paths: '%s' is not a list of pv, vf",
+						       v);
 			else if (!paths &&
 				 (iovb_parse_rate_bps(v, &o->link_rate_bps) || !o->link_rate_bps))
-				ret = cli__usage_error(CMD, "--link-rate: '%s' is not a rate like 10gbit", v);
+				ret = cli__usage_error(
+					CMD, "--link-rate: '%s' is not a rate like 10gbit", v);
 			seen_opt = true;
 		} else if (cli__verbosity_opt(a, &o->verbosity)) {
 			continue;

@@ -41,7 +41,7 @@ static void test_verbosity(void **state)
 	assert_int_equal(v, CLI_VERBOSE);
 	v = CLI_NORMAL;
 	for (const char *const *a = (const char *const[]){ "-V", "-vq", "-", "--verb", "v",
-							    "--verbose=1", "-x", NULL };
+							   "--verbose=1", "-x", NULL };
 	     *a; a++)
 		assert_false(cli__verbosity_opt(*a, &v));
 	assert_int_equal(v, CLI_NORMAL);
