@@ -105,7 +105,7 @@ $(LIBPERF_DEP): scripts/libperf.sh
 $(BUILD)/%.o: %.c $(SKELS) | $(LIBPERF_DEP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/collectors -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -I$(BUILD)/collectors -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -118,12 +118,12 @@ $(BIN): $(BUILD)/bench/main.o $(LIB)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(LIBPERF_DEP)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/collectors $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -I$(BUILD)/collectors $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
 
 $(BUILD)/tests/integ/%: tests/integ/%.c $(LIB) | $(LIBPERF_DEP)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/collectors $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -I$(BUILD)/collectors $(LDFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
 
 $(BUILD):
 	$(Q)mkdir -p $@

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Command-line helpers shared by the subcommands. */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmds.h"
@@ -30,4 +33,51 @@ const char *cli__opt_arg(int argc, char **argv, int *i)
 	const char *eq = strchr(argv[*i], '=');
 
 	return eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+bool cli__verbosity_opt(const char *a, int *verbosity)
+{
+	size_t n;
+
+	if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+		*verbosity = CLI_QUIET;
+		return true;
+	}
+	if (!strcmp(a, "--verbose")) {
+		*verbosity = (*verbosity > CLI_NORMAL ? *verbosity : CLI_NORMAL) + 1;
+		return true;
+	}
+	/* -v, -vv, -vvv */
+	if (a[0] != '-' || a[1] != 'v')
+		return false;
+	n = strspn(a + 1, "v");
+	if (a[1 + n] != '\0')
+		return false;
+	*verbosity = (*verbosity > CLI_NORMAL ? *verbosity : CLI_NORMAL) + (int)n;
+	return true;
+}
+
+bool cli__progress_ok(int verbosity, bool json)
+{
+	return verbosity > CLI_QUIET && !json && isatty(STDERR_FILENO);
+}
+
+bool cli__color_ok(int fd)
+{
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	return isatty(fd) && !(no_color && *no_color) && term && *term && strcmp(term, "dumb");
+}
+
+void cli__say(int verbosity, int level, const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbosity < level)
+		return;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
 }

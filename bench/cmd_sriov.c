@@ -21,14 +21,15 @@ struct sriov_opts {
 	const char *action;
 	const char *root; /* NULL: the live /sys */
 	bool json;
+	int verbosity;	    /* enum cli_verbosity */
 	const char *pos[2]; /* enable's PF and N */
 	int npos;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " CMD " list [--sysfs-root DIR] [--json]\n"
-		   "       " CMD " enable [--sysfs-root DIR] PF N\n\n"
+	fprintf(f, "usage: " CMD " list [--sysfs-root DIR] [--json] [-q|-v]\n"
+		   "       " CMD " enable [--sysfs-root DIR] [-q|-v] PF N\n\n"
 		   "  list    every SR-IOV physical function (PF): PCI address, netdev,\n"
 		   "          driver, VFs enabled of the most it supports; each VF: index,\n"
 		   "          PCI address, netdev, driver and, from the PF's netlink info,\n"
@@ -43,9 +44,12 @@ static void usage(FILE *f)
 		   "                    come from netlink only, so with it they are\n"
 		   "                    unknown: '-' in the table, null in JSON.\n"
 		   "  --json            list: one JSON document on stdout: {\"pfs\": [...],\n"
-		   "                    \"vfs_without_pf\": [...], \"warnings\": [...]}\n\n"
+		   "                    \"vfs_without_pf\": [...], \"warnings\": [...]}\n"
+		   "  -q, --quiet       no warnings on stderr (list --json still has them)\n"
+		   "  -v, --verbose     say each step on stderr\n\n"
 		   "Damaged entries (broken links, garbage counts) are skipped with a\n"
-		   "warning on stderr. See docs/sriov.md.\n");
+		   "warning on stderr. Exit status: 0 ok, 2 usage or input, 3 environment\n"
+		   "(not root, the kernel refused). See docs/sriov.md and docs/cli.md.\n");
 }
 
 /* 0, or an exit status after saying why on stderr. */
@@ -53,19 +57,29 @@ static int parse_args(int argc, char **argv, struct sriov_opts *o)
 {
 	int ret = IOVB_EXIT_OK;
 
-	if (argc < 2) {
+	/* The action is the first word that is not an option: `sriov -v list` works too. */
+	for (int i = 1; i < argc && !o->action; i++) {
+		if (!strcmp(argv[i], "--sysfs-root"))
+			i++; /* its value */
+		else if (argv[i][0] != '-' || argv[i][1] == '\0')
+			o->action = argv[i];
+	}
+	if (!o->action) {
 		ret = cli__usage_error(CMD, "%s", "no action given: list or enable");
 		goto cleanup;
 	}
-	o->action = argv[1];
 	if (strcmp(o->action, "list") && strcmp(o->action, "enable")) {
 		ret = cli__usage_error(CMD, "'%s' is not an action: list or enable", o->action);
 		goto cleanup;
 	}
-	for (int i = 2; i < argc; i++) {
+	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (cli__opt_is(a, "--sysfs-root")) {
+		if (a == o->action) {
+			continue;
+		} else if (cli__verbosity_opt(a, &o->verbosity)) {
+			continue;
+		} else if (cli__opt_is(a, "--sysfs-root")) {
 			o->root = cli__opt_arg(argc, argv, &i);
 			if (!o->root || !*o->root) {
 				ret = cli__usage_error(CMD, "%s needs a directory", "--sysfs-root");
@@ -84,7 +98,8 @@ static int parse_args(int argc, char **argv, struct sriov_opts *o)
 		}
 	}
 	if (!strcmp(o->action, "enable") && o->npos < 2)
-		ret = cli__usage_error(CMD, "%s", "enable needs PF and N, e.g. 'enable enp1s0f0 4'");
+		ret = cli__usage_error(CMD, "%s",
+				       "enable needs PF and N, e.g. 'enable enp1s0f0 4'");
 cleanup:
 	return ret;
 }
@@ -220,6 +235,8 @@ static int do_list(const struct sriov_opts *o)
 	struct sriov *s = NULL;
 	int ret = IOVB_EXIT_OK, err;
 
+	cli__say(o->verbosity, CLI_VERBOSE, CMD " list", "reading %s/bus/pci/devices",
+		 o->root ? o->root : "/sys");
 	err = sriov__scan(o->root, &s);
 	/* No PCI bus at all (some VMs and containers): nothing SR-IOV either; s stays NULL. */
 	if (err == -ENOENT && !o->root)
@@ -230,14 +247,19 @@ static int do_list(const struct sriov_opts *o)
 		ret = o->root ? IOVB_EXIT_USAGE : IOVB_EXIT_ENV;
 		goto cleanup;
 	}
+	cli__say(o->verbosity, CLI_VERBOSE, CMD " list", "%zu PF(s), %zu VF(s) without a PF",
+		 sriov__npfs(s), sriov__nlone_vfs(s));
 	if (s && !o->root) {
+		cli__say(o->verbosity, CLI_VERBOSE, CMD " list", "%s",
+			 "reading VF settings from the PFs' netlink link info");
 		err = sriov__read_vf_config(s);
 		if (err)
-			fprintf(stderr, CMD " list: warning: no netlink, VF settings unknown: %s\n",
-				strerror(-err));
+			cli__say(o->verbosity, CLI_NORMAL, CMD " list",
+				 "warning: no netlink, VF settings unknown: %s", strerror(-err));
 	}
 	for (size_t i = 0; i < sriov__nwarnings(s); i++)
-		fprintf(stderr, CMD " list: warning: %s\n", sriov__warning(s, i));
+		cli__say(o->verbosity, CLI_NORMAL, CMD " list", "warning: %s",
+			 sriov__warning(s, i));
 	if (o->json)
 		ret = print_json(s, o->root);
 	else
@@ -269,6 +291,9 @@ static int do_enable(const struct sriov_opts *o)
 		for (size_t i = 0; i < sriov__npfs(s) && !pf; i++)
 			if (!strcmp(sriov__pf(s, i)->pci, pci))
 				pf = sriov__pf(s, i);
+	cli__say(o->verbosity, CLI_VERBOSE, CMD " enable",
+		 "%s (%s): writing %llu to its sriov_numvfs%s", pci, pf ? dash(pf->netdev) : "-",
+		 (unsigned long long)n, pf && pf->numvfs && pf->numvfs != n ? " (0 first)" : "");
 	err = sriov__enable(o->root, pci, (uint32_t)n);
 	switch (err) {
 	case 0:

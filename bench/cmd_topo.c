@@ -31,6 +31,7 @@ struct topo_opts {
 	const char *vfs[TOPO_MAX_GUESTS]; /* --vf SPECs */
 	size_t nvfs;
 	const char *sysfs_root;
+	int verbosity; /* enum cli_verbosity */
 };
 
 /* Sorted names of the iovb-* namespaces, optionally of one run only. */
@@ -44,8 +45,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: " CMD " up [--paths pv,vf] [--guests VF+PV] [--link-rate RATE]\n"
 		"                      [--offload [ROLE/]DEV:FEAT=on|off,...]...\n"
-		"                      [--vf PF:INDEX|netdev:NAME]... [--sysfs-root DIR]\n"
-		"       " CMD " down [[--run-id] RUN_ID]\n"
+		"                      [--vf PF:INDEX|netdev:NAME]... [--sysfs-root DIR] [-q|-v]\n"
+		"       " CMD " down [-q|-v] [[--run-id] RUN_ID]\n"
 		"       " CMD " show\n\n"
 		"  up     create the emulated topology (namespaces, links, eswitch steering, "
 		"relay)\n"
@@ -64,8 +65,12 @@ static void usage(FILE *f)
 		"                    guest as eth0, given back on down (docs/sriov.md); repeatable\n"
 		"  --sysfs-root DIR  resolve --vf PF:INDEX in DIR instead of /sys (tests)\n"
 		"  --link-rate RATE  shape the physical link, e.g. 10gbit, 1gbit (default: "
-		"unshaped)\n\n"
-		"up and down need root (CAP_NET_ADMIN, CAP_SYS_ADMIN). See docs/paths.md.\n");
+		"unshaped)\n"
+		"  -q, --quiet       nothing on stderr but errors\n"
+		"  -v, --verbose     say each step on stderr\n\n"
+		"up and down need root (CAP_NET_ADMIN, CAP_SYS_ADMIN).\n"
+		"Exit status: 0 ok, 2 usage, 3 environment (not root, the kernel refused).\n"
+		"See docs/paths.md and docs/cli.md.\n");
 }
 
 static int ns_cmp(const void *a, const void *b)
@@ -138,6 +143,9 @@ static int do_up(const struct topo_opts *o)
 		conf.path[p] = o->path[p];
 		conf.guests[p] = o->guests[p];
 	}
+	cli__say(o->verbosity, CLI_VERBOSE, CMD " up", "creating run %s: paths%s%s, link %s", id,
+		 o->path[0] ? " pv" : "", o->path[1] ? " vf" : "",
+		 o->link_rate_bps ? "shaped" : "unshaped");
 	t = topo__up(&conf, err, sizeof(err));
 	if (!t) {
 		fprintf(stderr, CMD " up: %s\n", err);
@@ -171,6 +179,8 @@ static int do_up(const struct topo_opts *o)
 		printf("\n");
 	}
 	fflush(stdout);
+	cli__say(o->verbosity, CLI_VERBOSE, CMD " up", "%s",
+		 "leaving the topology and its relay running");
 	e = topo__detach(t);
 	if (e) {
 		fprintf(stderr, CMD " up: cannot leave the relay running: %s; removing\n",
@@ -184,7 +194,7 @@ cleanup:
 	return ret;
 }
 
-static int do_down(const char *run_id)
+static int do_down(const char *run_id, int verbosity)
 {
 	struct ns_list *before = NULL, *after = NULL;
 	char err[512];
@@ -197,6 +207,9 @@ static int do_down(const char *run_id)
 		goto cleanup;
 	}
 	ns_list_read(before, run_id);
+	cli__say(verbosity, CLI_VERBOSE, CMD " down", "removing %s%s: %zu namespace(s) now",
+		 run_id ? "run " : "every iovb-* namespace and relay", run_id ? run_id : "",
+		 before->n);
 	n = run_id ? topo__down_run(run_id, err, sizeof(err)) : topo__down_all(err, sizeof(err));
 	ns_list_read(after, run_id);
 	for (size_t i = 0; i < before->n; i++)
@@ -320,7 +333,8 @@ static int parse_args(int argc, char **argv, struct topo_opts *o)
 				o->offloads[o->noffloads++] = v;
 			else if (name[2] == 'l' &&
 				 (iovb_parse_rate_bps(v, &o->link_rate_bps) || !o->link_rate_bps))
-				ret = cli__usage_error(CMD, "--link-rate: '%s' is not a rate like 10gbit", v);
+				ret = cli__usage_error(
+					CMD, "--link-rate: '%s' is not a rate like 10gbit", v);
 			seen_opt = true;
 		} else if (cli__opt_is(a, "--vf") || cli__opt_is(a, "--sysfs-root")) {
 			bool vf = cli__opt_is(a, "--vf");
@@ -345,6 +359,8 @@ static int parse_args(int argc, char **argv, struct topo_opts *o)
 				o->run_id = v;
 			if (!ret && (!o->action || strcmp(o->action, "down")))
 				ret = cli__usage_error(CMD, "%s goes after 'down'", "--run-id");
+		} else if (cli__verbosity_opt(a, &o->verbosity)) {
+			continue;
 		} else if (a[0] == '-') {
 			ret = cli__usage_error(CMD, "unknown option '%s'", a);
 		} else if (!o->action) {
@@ -388,7 +404,7 @@ int cmd_topo(int argc, char **argv)
 		ret = IOVB_EXIT_ENV;
 		goto cleanup;
 	}
-	ret = !strcmp(o.action, "up") ? do_up(&o) : do_down(o.run_id);
+	ret = !strcmp(o.action, "up") ? do_up(&o) : do_down(o.run_id, o.verbosity);
 cleanup:
 	return ret;
 }

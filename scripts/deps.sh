@@ -9,7 +9,7 @@ pkgs=(
 	libpcap-dev zlib1g-dev libjansson-dev libcmocka-dev
 	gnuplot-nox iproute2 ethtool iperf3 procps jq man-db groff-base chromium tshark
 	linux-source-6.1 xz-utils flex bison
-	libclang-rt-14-dev samba smbclient
+	libclang-rt-14-dev samba smbclient dpkg-dev debhelper fakeroot python3-yaml
 )
 
 missing=()

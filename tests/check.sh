@@ -49,6 +49,7 @@ for t in build-san/tests/test_*; do
 	[ -x "$t" ] && run_one "san/$(basename "$t")" "$t"
 done
 [ -x build-san/iovbench ] && run_one "san/cli" bash tests/cli.sh build-san/iovbench
+[ -x build-san/iovbench ] && run_one "san/cli_json" bash tests/cli_json.sh build-san/iovbench
 
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed: ${failures[*]}"

@@ -104,6 +104,20 @@ expect 2 "$bin" plan "$tmp/valid.json.gz" --target-gbps fast --host-cores 8
 expect 2 "$bin" history -o "$tmp/graph.pdf" "$tmp/valid.json.gz"
 expect 2 "$bin" history --window 1 --json "$tmp/valid.json.gz"
 
+# -q / -v (docs/cli.md): -q leaves only errors on stderr, -v says steps; stdout unchanged.
+fixsys=$(dirname "$0")/fixtures/sysfs
+expect 0 "$bin" sriov list --sysfs-root "$fixsys/broken"
+cp "$tmp/out" "$tmp/out.normal"
+grep -q 'warning' "$tmp/err" || { echo "FAIL: sriov list shows no warning"; fails=$((fails + 1)); }
+expect 0 "$bin" sriov -q list --sysfs-root "$fixsys/broken"
+[ -s "$tmp/err" ] && { echo "FAIL: sriov -q wrote to stderr"; fails=$((fails + 1)); }
+cmp -s "$tmp/out" "$tmp/out.normal" || { echo "FAIL: -q changed stdout"; fails=$((fails + 1)); }
+expect 0 "$bin" sriov list --sysfs-root "$fixsys/host" -v
+grep -q 'reading' "$tmp/err" || { echo "FAIL: sriov -v says no step"; fails=$((fails + 1)); }
+expect 2 "$bin" sriov -q
+expect 2 "$bin" topo -q
+expect 2 "$bin" topo down -x
+
 if [ $fails -eq 0 ]; then
 	echo "cli: all checks passed"
 fi
