@@ -32,7 +32,7 @@ VERSION := 0.1.0
 GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-PKGS := libbpf libelf zlib jansson
+PKGS := libbpf libelf zlib jansson libpcap
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -Iinclude -I$(BUILD) \

@@ -14,5 +14,6 @@ int cmd_topo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_sriov(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const struct cmd cmds[] = {
 	{ "serve", cmd_serve, "run the SMB2-framed file server alone" },
 	{ "load", cmd_load, "run the copy client alone against a server" },
 	{ "sriov", cmd_sriov, "list SR-IOV physical functions and their VFs; enable VFs" },
+	{ "profile", cmd_profile, "profile the SMB2 I/O in a capture; write a workload to replay" },
 };
 
 static void usage(FILE *f)
