@@ -216,8 +216,8 @@ int cmd_profile(int argc, char **argv)
 		}
 	}
 	if (json) {
-		if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-						    JSON_REAL_PRECISION(12)) ||
+		if (json_dumpf(doc, stdout,
+			       JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) ||
 		    putchar('\n') == EOF) {
 			fprintf(stderr, CMD ": cannot write the JSON document\n");
 			rc = 1;

@@ -32,9 +32,10 @@
 #define P_STATUS_PENDING 0x00000103u
 
 static const char *const cmd_names[P_NCMDS] = {
-	"NEGOTIATE", "SESSION_SETUP", "LOGOFF", "TREE_CONNECT", "TREE_DISCONNECT", "CREATE",
-	"CLOSE", "FLUSH", "READ", "WRITE", "LOCK", "IOCTL", "CANCEL", "ECHO", "QUERY_DIRECTORY",
-	"CHANGE_NOTIFY", "QUERY_INFO", "SET_INFO", "OPLOCK_BREAK",
+	"NEGOTIATE",	 "SESSION_SETUP", "LOGOFF",   "TREE_CONNECT", "TREE_DISCONNECT",
+	"CREATE",	 "CLOSE",	  "FLUSH",    "READ",	      "WRITE",
+	"LOCK",		 "IOCTL",	  "CANCEL",   "ECHO",	      "QUERY_DIRECTORY",
+	"CHANGE_NOTIFY", "QUERY_INFO",	  "SET_INFO", "OPLOCK_BREAK",
 };
 
 static inline uint16_t le16(const uint8_t *p)
@@ -69,9 +70,9 @@ struct pio {
 	uint64_t msgid;
 	uint64_t t_req, t_rsp; /* capture time, ns; valid per the HAVE_ flags */
 	uint64_t offset;
-	uint64_t file;	       /* FileId, folded */
-	uint32_t len;	       /* requested Length */
-	uint32_t done;	       /* READ DataLength / WRITE Count of a successful response */
+	uint64_t file; /* FileId, folded */
+	uint32_t len;  /* requested Length */
+	uint32_t done; /* READ DataLength / WRITE Count of a successful response */
 	uint32_t status;
 	uint16_t cmd;
 	uint16_t charge;
@@ -80,10 +81,10 @@ struct pio {
 
 #define HAVE_REQ 0x01
 #define HAVE_RSP 0x02
-#define HAVE_LEN 0x04	/* len known */
+#define HAVE_LEN 0x04 /* len known */
 #define HAVE_DONE 0x08
-#define HAVE_OFF 0x10	/* offset and file known (the request body was captured) */
-#define INFERRED 0x20	/* the request's header was not captured; see smstream.spec */
+#define HAVE_OFF 0x10 /* offset and file known (the request body was captured) */
+#define INFERRED 0x20 /* the request's header was not captured; see smstream.spec */
 
 enum sm_state { SM_HUNT, SM_NB, SM_PDU };
 
@@ -97,12 +98,12 @@ struct smstream {
 	enum sm_state st;
 	uint8_t nb[4];
 	uint32_t nb_have;
-	bool skip_pdu;	   /* a PDU that is not SMB2 (NetBIOS session service, SMB1) */
+	bool skip_pdu; /* a PDU that is not SMB2 (NetBIOS session service, SMB1) */
 	uint32_t pdu_len;
-	uint32_t pos;	   /* within the PDU */
-	uint32_t msg_off;  /* start of the message whose head is being kept, or MSG_NONE */
-	uint32_t msg_need; /* bytes of it to keep */
-	uint32_t hdr_have; /* bytes of it seen */
+	uint32_t pos;	    /* within the PDU */
+	uint32_t msg_off;   /* start of the message whose head is being kept, or MSG_NONE */
+	uint32_t msg_need;  /* bytes of it to keep */
+	uint32_t hdr_have;  /* bytes of it seen */
 	uint32_t hdr_valid; /* of those, captured (leading run) */
 	uint8_t hdr[P_KEEP];
 	/*
@@ -147,12 +148,12 @@ struct conv {
 	struct tcp_dir tcp[2];
 	struct smstream sm[2];
 	uint64_t first_ts, last_ts, packets;
-	uint64_t smb_msgs[2];	/* SMB2 messages sent by endpoint i */
-	uint64_t lost_msgs[2];	/* messages or PDUs whose head was not captured */
-	uint64_t resyncs[2];	/* times framing was lost, then found again */
-	uint64_t compounded;	/* messages after the first in a PDU */
+	uint64_t smb_msgs[2];  /* SMB2 messages sent by endpoint i */
+	uint64_t lost_msgs[2]; /* messages or PDUs whose head was not captured */
+	uint64_t resyncs[2];   /* times framing was lost, then found again */
+	uint64_t compounded;   /* messages after the first in a PDU */
 	uint64_t encrypted, smb1, other_pdus;
-	uint64_t inferred[2];	/* messages known by speculation */
+	uint64_t inferred[2]; /* messages known by speculation */
 	struct anon_rsp *anon;
 	size_t nanon, capanon;
 	uint64_t cmd_req[P_NCMDS + 1]; /* last: undefined command codes */
@@ -458,8 +459,12 @@ static void sm__spec_drop(struct smstream *sm)
 	sm->spec_n = 0;
 }
 
-/* The speculated PDUs were right: count each as a message like the template. */
-static void sm__spec_commit(struct smstream *sm)
+/*
+ * The speculated PDUs were right: count each as a message like the template. last_len, when not
+ * 0, is the whole length of the last one (Direct TCP header included): a run of equal PDUs often
+ * ends with a shorter one (a copy's last I/O), found where the next header or the stream began.
+ */
+static void sm__spec_commit(struct smstream *sm, uint32_t last_len)
 {
 	struct conv *c = sm->conv;
 	const uint8_t *t = sm->tmpl_hdr;
@@ -469,6 +474,7 @@ static void sm__spec_commit(struct smstream *sm)
 
 	sm->spec_n = 0;
 	for (uint32_t i = 0; i < n; i++) {
+		uint32_t plen = i == n - 1 && last_len ? last_len - 4 : sm->tmpl_pdu_len;
 		uint64_t ts = sm->spec_ts[i];
 
 		c->inferred[sm->dir]++;
@@ -477,10 +483,11 @@ static void sm__spec_commit(struct smstream *sm)
 			for (int b = 0; b < 8; b++)
 				h[24 + b] = (uint8_t)(sm->next_msgid >> (8 * b));
 			sm->next_msgid += charge ? charge : 1;
-			/* A WRITE's data follows at DataOffset: its Length is what the PDU holds. */
+			/* A WRITE's data follows at DataOffset: its Length is what the PDU holds.
+			 */
 			off = le16(t + 66);
-			if (cmd == P_WRITE && off >= P_SMB2_HDR && off < sm->tmpl_pdu_len) {
-				uint32_t wl = sm->tmpl_pdu_len - off;
+			if (cmd == P_WRITE && off >= P_SMB2_HDR && off < plen) {
+				uint32_t wl = plen - off;
 
 				for (int b = 0; b < 4; b++)
 					h[68 + b] = (uint8_t)(wl >> (8 * b));
@@ -506,8 +513,8 @@ static void sm__spec_commit(struct smstream *sm)
 		c->anon[c->nanon++] = (struct anon_rsp){
 			.ts = ts,
 			.cmd = cmd,
-			.done = cmd == P_READ && off < sm->tmpl_pdu_len ? sm->tmpl_pdu_len - off : 0,
-			.has_done = cmd == P_READ && off >= P_SMB2_HDR && off < sm->tmpl_pdu_len,
+			.done = cmd == P_READ && off < plen ? plen - off : 0,
+			.has_done = cmd == P_READ && off >= P_SMB2_HDR && off < plen,
 		};
 	}
 }
@@ -533,7 +540,9 @@ static void sm__finish(struct smstream *sm)
 	if (!sm->spec_n)
 		return;
 	if (sm->st == SM_NB && !sm->nb_have)
-		sm__spec_commit(sm);
+		sm__spec_commit(sm, 0);
+	else if (sm->st == SM_PDU && sm->pos >= 4 + P_SMB2_HDR)
+		sm__spec_commit(sm, sm->pos);
 	else
 		sm__spec_drop(sm);
 }
@@ -568,7 +577,7 @@ static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_star
 			}
 			if (sm->spec_n && !sm->nb_have) {
 				if (data[0] == 0 && (len < 8 || sm__looks_framed(data, len))) {
-					sm__spec_commit(sm);
+					sm__spec_commit(sm, 0);
 				} else {
 					sm__spec_drop(sm);
 					sm__lost(sm);
@@ -609,7 +618,10 @@ static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_star
 		case SM_PDU:
 			/* A real header where speculation said payload: believe the capture. */
 			if (sm->spec_n && seg_start && data && sm__looks_framed(data, len)) {
-				sm__spec_drop(sm);
+				if (sm->pos >= 4 + P_SMB2_HDR)
+					sm__spec_commit(sm, sm->pos);
+				else
+					sm__spec_drop(sm);
 				sm->conv->resyncs[sm->dir]++;
 				sm->st = SM_NB;
 				sm->nb_have = 0;
@@ -666,8 +678,8 @@ static uint32_t key_hash(const uint8_t *a, uint16_t port, int alen)
 }
 
 /* The conversation of a packet from (sa, sp) to (da, dp); *dir is the sender's endpoint. */
-static struct conv *conv__find(struct iovb_profile *p, uint8_t fam, const uint8_t *sa,
-			       uint16_t sp, const uint8_t *da, uint16_t dp, int *dir)
+static struct conv *conv__find(struct iovb_profile *p, uint8_t fam, const uint8_t *sa, uint16_t sp,
+			       const uint8_t *da, uint16_t dp, int *dir)
 {
 	int alen = fam == 4 ? 4 : 16;
 	uint32_t h = key_hash(sa, sp, alen) ^ key_hash(da, dp, alen); /* the same both ways */
@@ -1145,7 +1157,8 @@ static void anon__assign(struct conv *c, struct pio **v, size_t n)
 				v[i]->done = r->done;
 				v[i]->have |= HAVE_DONE;
 			} else if (v[i]->have & HAVE_LEN) {
-				v[i]->done = v[i]->len; /* a WRITE's Count: what it asked to write */
+				v[i]->done =
+					v[i]->len; /* a WRITE's Count: what it asked to write */
 				v[i]->have |= HAVE_DONE;
 			}
 		}
@@ -1154,7 +1167,9 @@ static void anon__assign(struct conv *c, struct pio **v, size_t n)
 
 static int cmd__stats(struct conv *c, struct pio **v, size_t n, uint16_t cmd, struct cmd_stats *st)
 {
-	struct { uint64_t file, end; } files[16];
+	struct {
+		uint64_t file, end;
+	} files[16];
 	size_t nfiles = 0, i, j, k, ne = 0;
 	bool broken = false; /* an I/O before had no offset: no judging a jump */
 	uint32_t *sz = NULL;
@@ -1290,10 +1305,9 @@ static json_t *cmd__json(const struct cmd_stats *st, const struct cmd_credits *c
 	}
 	for (size_t i = 0; i < st->nsizes; i++) {
 		if (i < SIZES_SHOWN)
-			json_array_append_new(sizes,
-					      json_pack("{s:I,s:I}", "size",
-							(json_int_t)st->sizes[i].size, "count",
-							(json_int_t)st->sizes[i].count));
+			json_array_append_new(
+				sizes, json_pack("{s:I,s:I}", "size", (json_int_t)st->sizes[i].size,
+						 "count", (json_int_t)st->sizes[i].count));
 		else
 			other += st->sizes[i].count;
 	}
@@ -1315,7 +1329,8 @@ static json_t *cmd__json(const struct cmd_stats *st, const struct cmd_credits *c
 	json_object_set_new(o, "credits_charged", json_integer((json_int_t)cr->charged));
 	json_object_set_new(o, "errors", json_integer((json_int_t)st->errors));
 	json_object_set_new(o, "unanswered", json_integer((json_int_t)st->unanswered));
-	json_object_set_new(o, "start_s", st->count ? json_real(secs(st->t_first - t0)) : json_null());
+	json_object_set_new(o, "start_s",
+			    st->count ? json_real(secs(st->t_first - t0)) : json_null());
 	json_object_set_new(o, "duration_s", json_real(dur));
 	json_object_set_new(o, "throughput_bps",
 			    dur > 0 ? json_real((double)st->bytes * 8 / dur) : json_null());
@@ -1389,9 +1404,10 @@ static json_t *conv__json(struct conv *c, uint64_t t0)
 			    json_pack("{s:I,s:I}", "to_server",
 				      (json_int_t)c->tcp[cl].retrans_bytes, "to_client",
 				      (json_int_t)c->tcp[sv].retrans_bytes));
-	json_object_set_new(o, "throughput_bps",
-			    dur > 0 ? json_real((double)(c->tcp[0].bytes + c->tcp[1].bytes) * 8 / dur)
-				    : json_null());
+	json_object_set_new(
+		o, "throughput_bps",
+		dur > 0 ? json_real((double)(c->tcp[0].bytes + c->tcp[1].bytes) * 8 / dur)
+			: json_null());
 cleanup:
 	free(rd.sizes);
 	free(wr.sizes);
@@ -1470,7 +1486,8 @@ int profile__workload(const json_t *doc, struct iovb_workload *wl, char *err, si
 		nwrite += jint(c, "write", "count");
 		wl->bytes += jint(c, "read", "bytes") + jint(c, "write", "bytes");
 		depth = json_is_integer(json_object_get(c, "io_max_in_flight"))
-				? (uint64_t)json_integer_value(json_object_get(c, "io_max_in_flight"))
+				? (uint64_t)json_integer_value(
+					  json_object_get(c, "io_max_in_flight"))
 				: 0;
 		if (depth > wl->depth)
 			wl->depth = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;

@@ -54,12 +54,12 @@ enum iovb_wl_kind {
 
 struct iovb_workload {
 	enum iovb_wl_kind kind;
-	uint32_t read_pct;   /* percent of I/Os that are READs (mixed) */
-	uint32_t io_size;    /* the dominant I/O size (most I/Os), bytes */
-	uint32_t depth;      /* the largest number of READs/WRITEs in flight */
-	uint64_t bytes;      /* READ + WRITE bytes requested */
-	uint64_t ios;        /* READs + WRITEs */
-	uint32_t nsizes;     /* the most frequent I/O sizes, most frequent first */
+	uint32_t read_pct; /* percent of I/Os that are READs (mixed) */
+	uint32_t io_size;  /* the dominant I/O size (most I/Os), bytes */
+	uint32_t depth;	   /* the largest number of READs/WRITEs in flight */
+	uint64_t bytes;	   /* READ + WRITE bytes requested */
+	uint64_t ios;	   /* READs + WRITEs */
+	uint32_t nsizes;   /* the most frequent I/O sizes, most frequent first */
 	struct {
 		uint32_t size;
 		uint64_t count;

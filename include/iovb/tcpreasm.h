@@ -24,13 +24,13 @@ struct tcp_seg;
 
 struct tcp_dir {
 	bool started;
-	uint32_t nxt;	      /* next sequence number the sink expects */
-	struct tcp_seg *ooo;  /* segments beyond nxt, by sequence number */
+	uint32_t nxt;	     /* next sequence number the sink expects */
+	struct tcp_seg *ooo; /* segments beyond nxt, by sequence number */
 	uint32_t ooo_count;
-	uint64_t ooo_bytes;   /* captured bytes held in ooo */
-	uint64_t bytes;	      /* stream bytes delivered (present and missing) */
-	uint64_t cut_bytes;   /* of those, cut off by the snaplen */
-	uint64_t gap_bytes;   /* of those, never seen in any segment (lost by the capture) */
+	uint64_t ooo_bytes;	/* captured bytes held in ooo */
+	uint64_t bytes;		/* stream bytes delivered (present and missing) */
+	uint64_t cut_bytes;	/* of those, cut off by the snaplen */
+	uint64_t gap_bytes;	/* of those, never seen in any segment (lost by the capture) */
 	uint64_t retrans_bytes; /* bytes seen again (retransmitted or overlapping) */
 };
 
