@@ -541,8 +541,8 @@ static void sm__finish(struct smstream *sm)
 		return;
 	if (sm->st == SM_NB && !sm->nb_have)
 		sm__spec_commit(sm, 0);
-	else if (sm->st == SM_PDU && sm->pos >= 4 + P_SMB2_HDR)
-		sm__spec_commit(sm, sm->pos);
+	else if (sm->st == SM_PDU && sm->pos >= 4 + P_SMB2_HDR && sm->pos < sm->pdu_len)
+		sm__spec_commit(sm, sm->pos); /* a shorter last PDU: a copy's last I/O */
 	else
 		sm__spec_drop(sm);
 }
@@ -576,7 +576,7 @@ static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_star
 				return;
 			}
 			if (sm->spec_n && !sm->nb_have) {
-				if (data[0] == 0 && (len < 8 || sm__looks_framed(data, len))) {
+				if (sm__looks_framed(data, len)) {
 					sm__spec_commit(sm, 0);
 				} else {
 					sm__spec_drop(sm);
@@ -618,7 +618,8 @@ static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_star
 		case SM_PDU:
 			/* A real header where speculation said payload: believe the capture. */
 			if (sm->spec_n && seg_start && data && sm__looks_framed(data, len)) {
-				if (sm->pos >= 4 + P_SMB2_HDR)
+				/* One PDU between two headers seen: its length is certain. */
+				if (sm->spec_n == 1 && sm->pos >= 4 + P_SMB2_HDR)
 					sm__spec_commit(sm, sm->pos);
 				else
 					sm__spec_drop(sm);
