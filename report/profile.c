@@ -83,8 +83,9 @@ struct pio {
 #define HAVE_RSP 0x02
 #define HAVE_LEN 0x04 /* len known */
 #define HAVE_DONE 0x08
-#define HAVE_OFF 0x10 /* offset and file known (the request body was captured) */
-#define INFERRED 0x20 /* the request's header was not captured; see smstream.spec */
+#define HAVE_OFF 0x10  /* offset and file known (the request body was captured) */
+#define INFERRED 0x20  /* the request's header was not captured; see smstream.spec */
+#define LEN_GUESS 0x40 /* len is a neighbour's: used only when no response says */
 
 enum sm_state { SM_HUNT, SM_NB, SM_PDU };
 
@@ -106,6 +107,7 @@ struct smstream {
 	uint32_t hdr_have;  /* bytes of it seen */
 	uint32_t hdr_valid; /* of those, captured (leading run) */
 	uint8_t hdr[P_KEEP];
+	uint64_t nb_ts, msg_ts; /* packets that held a PDU's and a message's first byte */
 	/*
 	 * Bulk copies send runs of PDUs of one length. When a Direct TCP header falls in bytes
 	 * the capture lost, the framing is carried on speculatively with the last READ/WRITE PDU's
@@ -115,6 +117,7 @@ struct smstream {
 	 */
 	bool tmpl;
 	uint32_t tmpl_pdu_len;
+	uint32_t tmpl_valid;
 	uint8_t tmpl_hdr[P_KEEP];
 	uint64_t next_msgid; /* after the last request: MessageId + CreditCharge */
 	uint64_t *spec_ts;   /* capture times of the speculated PDUs' first bytes */
@@ -147,11 +150,12 @@ struct conv {
 	bool syn_seen;
 	struct tcp_dir tcp[2];
 	struct smstream sm[2];
-	uint64_t first_ts, last_ts, packets;
-	uint64_t smb_msgs[2];  /* SMB2 messages sent by endpoint i */
-	uint64_t lost_msgs[2]; /* messages or PDUs whose head was not captured */
-	uint64_t resyncs[2];   /* times framing was lost, then found again */
-	uint64_t compounded;   /* messages after the first in a PDU */
+	uint64_t first_ts, last_ts, packets; /* times in ns */
+	uint64_t last_pkt;		     /* packet number */
+	uint64_t smb_msgs[2];		     /* SMB2 messages sent by endpoint i */
+	uint64_t lost_msgs[2];		     /* messages or PDUs whose head was not captured */
+	uint64_t resyncs[2];		     /* times framing was lost, then found again */
+	uint64_t compounded;		     /* messages after the first in a PDU */
 	uint64_t encrypted, smb1, other_pdus;
 	uint64_t inferred[2]; /* messages known by speculation */
 	struct anon_rsp *anon;
@@ -175,6 +179,13 @@ struct iovb_profile {
 	size_t nbuckets, nconvs;
 	struct conv *list, **tail;
 	bool oom;
+	/*
+	 * Capture time of each packet, by packet number. Messages and I/Os are stamped with the
+	 * packet number that carried them, so requests in flight are counted in capture order (as
+	 * tshark lists frames), and times are looked up here.
+	 */
+	uint64_t *pkt_ts;
+	size_t npkts, cappkts;
 };
 
 #define CONV_BUCKETS 4096
@@ -221,6 +232,7 @@ void profile__free(struct iovb_profile *p)
 		conv__free(c);
 	}
 	free(p->buckets);
+	free(p->pkt_ts);
 	free(p);
 }
 
@@ -336,7 +348,7 @@ static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const
 		/* READ and WRITE requests share the layout of Length, Offset and FileId. */
 		if (valid >= P_SMB2_HDR + 8) {
 			io->len = le32(h + 68);
-			io->have |= HAVE_LEN;
+			io->have |= inferred && cmd == P_READ ? LEN_GUESS : HAVE_LEN;
 		}
 		if (valid >= P_KEEP) {
 			io->offset = le64(h + 72);
@@ -442,14 +454,21 @@ static void sm__template(struct smstream *sm, const uint8_t *h, uint32_t next)
 	if (!rsp)
 		sm->next_msgid = le64(h + 24) + (charge ? charge : 1);
 	/* The fields speculation copies: READ requests need none, others DataOffset (at 66). */
+	/* Other messages leave the template alone: a wrong guess fails confirmation anyway. */
 	if (sm->msg_off || next ||
 	    sm->hdr_valid < (cmd == P_READ && !rsp ? P_SMB2_HDR : P_SMB2_HDR + 4) ||
-	    (cmd != P_READ && cmd != P_WRITE) || (rsp && le32(h + 8))) {
-		sm->tmpl = false;
+	    (cmd != P_READ && cmd != P_WRITE) || (rsp && le32(h + 8)))
+		return;
+	/* A READ request cut before its Length keeps the Length of one like it before. */
+	if (sm->tmpl && cmd == P_READ && !rsp && sm->hdr_valid < P_SMB2_HDR + 8 &&
+	    sm->tmpl_valid >= P_SMB2_HDR + 8 && le16(sm->tmpl_hdr + 12) == P_READ &&
+	    !(le32(sm->tmpl_hdr + 16) & P_FLAG_RESPONSE) && sm->tmpl_pdu_len == sm->pdu_len) {
+		memcpy(sm->tmpl_hdr, h, P_SMB2_HDR);
 		return;
 	}
 	sm->tmpl = true;
 	sm->tmpl_pdu_len = sm->pdu_len;
+	sm->tmpl_valid = sm->hdr_valid;
 	memcpy(sm->tmpl_hdr, h, sizeof(sm->tmpl_hdr));
 }
 
@@ -491,6 +510,9 @@ static void sm__spec_commit(struct smstream *sm, uint32_t last_len)
 
 				for (int b = 0; b < 4; b++)
 					h[68 + b] = (uint8_t)(wl >> (8 * b));
+				smb2__message(sm->prof, c, sm->dir, h, P_SMB2_HDR + 8, true, ts);
+			} else if (cmd == P_READ && sm->tmpl_valid >= P_SMB2_HDR + 8) {
+				memcpy(h + P_SMB2_HDR, t + P_SMB2_HDR, 8);
 				smb2__message(sm->prof, c, sm->dir, h, P_SMB2_HDR + 8, true, ts);
 			} else {
 				smb2__message(sm->prof, c, sm->dir, h, P_SMB2_HDR, true, ts);
@@ -586,6 +608,8 @@ static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_star
 			}
 			k = 4 - sm->nb_have;
 			k = k < len ? k : len;
+			if (!sm->nb_have)
+				sm->nb_ts = ts;
 			memcpy(sm->nb + sm->nb_have, data, k);
 			sm->nb_have += k;
 			data += k;
@@ -634,6 +658,8 @@ static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_star
 				if (sm->hdr_have < 24 && k > 24 - sm->hdr_have)
 					k = 24 - sm->hdr_have;
 				k = k < len ? k : len;
+				if (!sm->hdr_have)
+					sm->msg_ts = sm->msg_off ? ts : sm->nb_ts;
 				if (data && sm->hdr_valid == sm->hdr_have) {
 					memcpy(sm->hdr + sm->hdr_have, data, k);
 					sm->hdr_valid += k;
@@ -656,7 +682,7 @@ static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_star
 			len -= k;
 			seg_start = false;
 			if (sm->msg_off != MSG_NONE && sm->hdr_have == sm->msg_need) {
-				sm__msg_done(sm->prof, sm, ts);
+				sm__msg_done(sm->prof, sm, sm->msg_ts);
 				if (sm->st == SM_HUNT)
 					return;
 			}
@@ -756,9 +782,10 @@ static void tcp__packet(struct iovb_profile *p, uint8_t fam, const uint8_t *sa, 
 	if (!c)
 		return;
 	if (!c->packets)
-		c->first_ts = ts;
+		c->first_ts = p->pkt_ts[ts];
 	c->packets++;
-	c->last_ts = ts;
+	c->last_ts = p->pkt_ts[ts];
+	c->last_pkt = ts;
 	/* SYN without ACK: the connection's opener, the SMB client. */
 	if ((flags & 0x12) == 0x02) {
 		c->syn_seen = true;
@@ -829,18 +856,31 @@ skip:
 	p->skipped++;
 }
 
-/* One frame of the capture's link type. */
+/* One frame of the capture's link type, captured at ts_ns. */
 static void link__packet(struct iovb_profile *p, const uint8_t *f, uint32_t cap, uint32_t wire,
-			 uint64_t ts)
+			 uint64_t ts_ns)
 {
+	uint64_t ts = p->npkts; /* what the layers above stamp things with */
 	uint32_t off, proto;
 
+	if (p->npkts == p->cappkts) {
+		size_t n = p->cappkts ? p->cappkts * 2 : 65536;
+		uint64_t *v = realloc(p->pkt_ts, n * sizeof(*v));
+
+		if (!v) {
+			p->oom = true;
+			return;
+		}
+		p->pkt_ts = v;
+		p->cappkts = n;
+	}
+	p->pkt_ts[p->npkts++] = ts_ns;
 	p->packets++;
 	p->bytes += wire;
-	if (!p->first_ts || ts < p->first_ts)
-		p->first_ts = ts;
-	if (ts > p->last_ts)
-		p->last_ts = ts;
+	if (!p->first_ts || ts_ns < p->first_ts)
+		p->first_ts = ts_ns;
+	if (ts_ns > p->last_ts)
+		p->last_ts = ts_ns;
 	switch (p->linktype) {
 	case DLT_EN10MB:
 		off = 12;
@@ -1033,7 +1073,7 @@ struct size_count {
 };
 
 struct cmd_stats {
-	uint64_t count, bytes, done_bytes, unknown_size, errors, unanswered;
+	uint64_t count, bytes, done_bytes, unknown_size, guessed_size, errors, unanswered;
 	uint64_t sequential, random, unknown_offset;
 	uint32_t max_in_flight;
 	double mean_in_flight;
@@ -1083,7 +1123,9 @@ static uint32_t io_size(const struct pio *io)
 {
 	if (io->have & HAVE_LEN)
 		return io->len;
-	return (io->have & HAVE_DONE) ? io->done : 0;
+	if (io->have & HAVE_DONE)
+		return io->done;
+	return (io->have & LEN_GUESS) ? io->len : 0;
 }
 
 /*
@@ -1123,7 +1165,7 @@ static void ios__times(struct conv *c, struct pio **v, size_t n)
 		} else if (answered && i < last_answered) {
 			io->t_rsp = any_rsp && last_rsp > io->t_req ? last_rsp : io->t_req;
 		} else {
-			io->t_rsp = c->last_ts > io->t_req ? c->last_ts : io->t_req;
+			io->t_rsp = c->last_pkt > io->t_req ? c->last_pkt : io->t_req;
 		}
 	}
 }
@@ -1166,7 +1208,8 @@ static void anon__assign(struct conv *c, struct pio **v, size_t n)
 	}
 }
 
-static int cmd__stats(struct conv *c, struct pio **v, size_t n, uint16_t cmd, struct cmd_stats *st)
+static int cmd__stats(const struct iovb_profile *p, struct pio **v, size_t n, uint16_t cmd,
+		      struct cmd_stats *st)
 {
 	struct {
 		uint64_t file, end;
@@ -1216,12 +1259,11 @@ static int cmd__stats(struct conv *c, struct pio **v, size_t n, uint16_t cmd, st
 		if (!MATCH(io, cmd))
 			continue;
 		st->count++;
-		if (io->have & HAVE_LEN)
-			st->bytes += io->len;
-		else if (io->have & HAVE_DONE)
-			st->bytes += io->done;
-		else
+		if (!io_size(io))
 			st->unknown_size++;
+		else if (!(io->have & (HAVE_LEN | HAVE_DONE)))
+			st->guessed_size++;
+		st->bytes += io_size(io);
 		if (io->have & HAVE_DONE)
 			st->done_bytes += io->done;
 		if ((io->have & HAVE_RSP) && io->status)
@@ -1231,7 +1273,7 @@ static int cmd__stats(struct conv *c, struct pio **v, size_t n, uint16_t cmd, st
 		sz[ne / 2] = io_size(io);
 		ev[ne++] = (struct ev){ io->t_req, +1 };
 		ev[ne++] = (struct ev){ io->t_rsp, -1 };
-		if (!st->t_first || io->t_req < st->t_first)
+		if (st->count == 1 || io->t_req < st->t_first)
 			st->t_first = io->t_req;
 		if (io->t_rsp > st->t_last)
 			st->t_last = io->t_rsp;
@@ -1240,11 +1282,15 @@ static int cmd__stats(struct conv *c, struct pio **v, size_t n, uint16_t cmd, st
 	qsort(ev, ne, sizeof(*ev), cmp_ev);
 	for (i = 0; i < ne; i++) {
 		if (i)
-			area += (double)cur * (double)(ev[i].t - prev);
+			area += (double)cur * (double)(p->pkt_ts[ev[i].t] - p->pkt_ts[prev]);
 		cur += ev[i].d;
 		prev = ev[i].t;
 		if (cur > 0 && (uint32_t)cur > st->max_in_flight)
 			st->max_in_flight = (uint32_t)cur;
+	}
+	if (st->count) {
+		st->t_first = p->pkt_ts[st->t_first];
+		st->t_last = p->pkt_ts[st->t_last];
 	}
 	if (st->t_last > st->t_first)
 		st->mean_in_flight = area / (double)(st->t_last - st->t_first);
@@ -1320,6 +1366,7 @@ static json_t *cmd__json(const struct cmd_stats *st, const struct cmd_credits *c
 	json_object_set_new(o, "io_sizes", sizes);
 	json_object_set_new(o, "io_sizes_other", json_integer((json_int_t)other));
 	json_object_set_new(o, "unknown_size", json_integer((json_int_t)st->unknown_size));
+	json_object_set_new(o, "guessed_size", json_integer((json_int_t)st->guessed_size));
 	json_object_set_new(o, "sequential", json_integer((json_int_t)st->sequential));
 	json_object_set_new(o, "random", json_integer((json_int_t)st->random));
 	json_object_set_new(o, "unknown_offset", json_integer((json_int_t)st->unknown_offset));
@@ -1338,7 +1385,7 @@ static json_t *cmd__json(const struct cmd_stats *st, const struct cmd_credits *c
 	return o;
 }
 
-static json_t *conv__json(struct conv *c, uint64_t t0)
+static json_t *conv__json(const struct iovb_profile *p, struct conv *c, uint64_t t0)
 {
 	int cl = c->client < 0 ? 0 : c->client, sv = !cl;
 	struct cmd_stats rd = { 0 }, wr = { 0 }, rw = { 0 };
@@ -1356,8 +1403,8 @@ static json_t *conv__json(struct conv *c, uint64_t t0)
 	qsort(v, c->nios, sizeof(*v), cmp_msgid);
 	anon__assign(c, v, c->nios);
 	ios__times(c, v, c->nios);
-	if (cmd__stats(c, v, c->nios, P_READ, &rd) || cmd__stats(c, v, c->nios, P_WRITE, &wr) ||
-	    cmd__stats(c, v, c->nios, P_READ_WRITE, &rw))
+	if (cmd__stats(p, v, c->nios, P_READ, &rd) || cmd__stats(p, v, c->nios, P_WRITE, &wr) ||
+	    cmd__stats(p, v, c->nios, P_READ_WRITE, &rw))
 		goto cleanup;
 	o = json_object();
 	if (!o)
@@ -1442,7 +1489,7 @@ json_t *profile__json(const struct iovb_profile *p)
 	for (c = p->list; c; c = c->onext) {
 		if (!c->smb)
 			continue;
-		cj = conv__json(c, p->first_ts);
+		cj = conv__json(p, c, p->first_ts);
 		if (!cj)
 			goto fail;
 		json_array_append_new(convs, cj);
