@@ -1037,6 +1037,7 @@ int profile__read_file(struct iovb_profile *p, const char *path, char *err, size
 	}
 	if (fread(magic, 1, 2, fp) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
 		/* gzip: libpcap reads through stdio, so hand it a stream that inflates. */
+		rewind(fp); /* the shared file offset too: gzip starts at byte 0 */
 		gz = gzdopen(dup(fileno(fp)), "rb");
 		fclose(fp);
 		fp = NULL;
