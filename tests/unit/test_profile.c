@@ -142,7 +142,8 @@ static uint32_t seg(struct capw *w, int dir, uint32_t seq, uint8_t flags, const 
 	f[off + 12] = 5 << 4;
 	f[off + 13] = flags;
 	off += 20;
-	memcpy(f + off, pl, len);
+	if (len)
+		memcpy(f + off, pl, len);
 	ph.len = (uint32_t)(off + len);
 	ph.caplen = ph.len < w->snap ? ph.len : w->snap;
 	w->usec += 100;
