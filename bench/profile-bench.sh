@@ -67,10 +67,13 @@ cat "$cap" >/dev/null
 	wc -l >'$tmp/rows'"
 read -r ow ou os <"$tmp/ours.t"
 read -r tw tu ts <"$tmp/theirs.t"
-printf 'iovbench profile  %8.3f s wall %8.3f s cpu  (%s)\n' "$ow" "$(echo "$ou + $os" | bc -l)" \
-	"$(jq -c '[.conversations[] | {read: .read.count, write: .write.count}]' \
-		"$tmp/profile.json")"
-printf 'tshark -Y smb2    %8.3f s wall %8.3f s cpu  (%s rows)\n' "$tw" \
-	"$(echo "$tu + $ts" | bc -l)" "$(cat "$tmp/rows")"
-printf 'ratio             %8.1fx wall %7.1fx cpu  (target >= 20x)\n' \
-	"$(echo "$tw / $ow" | bc -l)" "$(echo "($tu + $ts) / ($ou + $os + 0.001)" | bc -l)"
+awk -v ow="$ow" -v oc="$(awk -v u="$ou" -v s="$os" 'BEGIN { print u + s }')" \
+	-v tw="$tw" -v tc="$(awk -v u="$tu" -v s="$ts" 'BEGIN { print u + s }')" \
+	-v conv="$(jq -c '[.conversations[] | {read: .read.count, write: .write.count}]' \
+		"$tmp/profile.json")" -v rows="$(cat "$tmp/rows")" 'BEGIN {
+	printf "iovbench profile  %8.3f s wall %8.3f s cpu  (%s)\n", ow, oc, conv
+	printf "tshark -Y smb2    %8.3f s wall %8.3f s cpu  (%s rows)\n", tw, tc, rows
+	# CPU times are in 10 ms ticks: never divide by a zero.
+	printf "ratio             %8.1fx wall %7.1fx cpu  (target >= 20x)\n", tw / ow,
+		tc / (oc > 0 ? oc : 0.01)
+}'

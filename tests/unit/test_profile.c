@@ -287,7 +287,8 @@ static long long geti(const json_t *doc, const char *path)
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (tok = strtok_r(buf, ".", &save); tok; tok = strtok_r(NULL, ".", &save))
-		v = json_is_array(v) ? json_array_get(v, (size_t)atoi(tok)) : json_object_get(v, tok);
+		v = json_is_array(v) ? json_array_get(v, (size_t)atoi(tok))
+				     : json_object_get(v, tok);
 	if (!json_is_integer(v))
 		fail_msg("%s is not an integer", path);
 	return json_integer_value(v);
@@ -480,9 +481,9 @@ static void test_workload(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ethernet),   cmocka_unit_test(test_snaplen),
-		cmocka_unit_test(test_vlan_ipv6),  cmocka_unit_test(test_sll2_raw),
-		cmocka_unit_test(test_gzip),	   cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_ethernet),       cmocka_unit_test(test_snaplen),
+		cmocka_unit_test(test_vlan_ipv6),      cmocka_unit_test(test_sll2_raw),
+		cmocka_unit_test(test_gzip),	       cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_snaplen0_empty), cmocka_unit_test(test_workload),
 	};
 
