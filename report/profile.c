@@ -754,6 +754,19 @@ static struct conv *conv__find(struct iovb_profile *p, uint8_t fam, const uint8_
 	return c;
 }
 
+static void conv__unhash(struct iovb_profile *p, struct conv *c)
+{
+	for (size_t b = 0; b < p->nbuckets; b++) {
+		for (struct conv **pp = &p->buckets[b]; *pp; pp = &(*pp)->hnext) {
+			if (*pp == c) {
+				*pp = c->hnext;
+				c->hnext = NULL;
+				return;
+			}
+		}
+	}
+}
+
 /*
  * A TCP segment: header at t (tlen captured bytes from there), `wire` bytes of TCP header and
  * payload on the wire.
@@ -781,6 +794,16 @@ static void tcp__packet(struct iovb_profile *p, uint8_t fam, const uint8_t *sa, 
 	c = conv__find(p, fam, sa, be16(t), da, be16(t + 2), &dir);
 	if (!c)
 		return;
+	/*
+	 * A new connection on the same addresses and ports (a SYN at another sequence number):
+	 * a new conversation, MessageIds and sequence numbers start over.
+	 */
+	if ((flags & 0x12) == 0x02 && c->tcp[dir].started && seq + 1 != c->tcp[dir].nxt) {
+		conv__unhash(p, c);
+		c = conv__find(p, fam, sa, be16(t), da, be16(t + 2), &dir);
+		if (!c)
+			return;
+	}
 	if (!c->packets)
 		c->first_ts = p->pkt_ts[ts];
 	c->packets++;
@@ -799,6 +822,9 @@ static void tcp__packet(struct iovb_profile *p, uint8_t fam, const uint8_t *sa, 
 	if (cap > len)
 		cap = len;
 	/* Ethernet pads short frames: never more than the IP length says. */
+	if (c->sm[dir].st == SM_HUNT && c->tcp[dir].ooo_count > 64)
+		tcp_dir__flush(&c->tcp[dir], sm__feed,
+			       &c->sm[dir]); /* not SMB2 (yet): no hoarding */
 	if (tcp_dir__segment(&c->tcp[dir], seq, t + hlen, cap, len, flags & 0x02, ts, sm__feed,
 			     &c->sm[dir]))
 		p->oom = true;

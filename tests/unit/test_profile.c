@@ -360,6 +360,32 @@ static void test_sll2_raw(void **state)
 	run_scenario(L_RAW, true, 262144, false);
 }
 
+/* The same addresses and ports again, a new SYN: a second conversation, counted apart. */
+static void test_port_reuse(void **state)
+{
+	struct capw w;
+	json_t *doc, *convs;
+
+	capw_open(&w, L_ETH, false, 262144);
+	scenario(&w);
+	w.seq[0] = 77777777;
+	w.seq[1] = 3000000000u;
+	scenario(&w);
+	capw_close(&w);
+	doc = profile_of(w.path);
+	convs = json_object_get(doc, "conversations");
+	assert_int_equal(json_array_size(convs), 2);
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *c = json_array_get(convs, i);
+
+		assert_int_equal(geti(c, "read.count"), 2);
+		assert_int_equal(geti(c, "read.bytes"), 8192);
+		assert_int_equal(geti(c, "write.count"), 1);
+	}
+	json_decref(doc);
+	unlink(w.path);
+}
+
 static void test_gzip(void **state)
 {
 	char gzpath[80], buf[65536];
@@ -481,10 +507,11 @@ static void test_workload(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ethernet),       cmocka_unit_test(test_snaplen),
-		cmocka_unit_test(test_vlan_ipv6),      cmocka_unit_test(test_sll2_raw),
-		cmocka_unit_test(test_gzip),	       cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_snaplen0_empty), cmocka_unit_test(test_workload),
+		cmocka_unit_test(test_ethernet),  cmocka_unit_test(test_snaplen),
+		cmocka_unit_test(test_vlan_ipv6), cmocka_unit_test(test_sll2_raw),
+		cmocka_unit_test(test_gzip),	  cmocka_unit_test(test_port_reuse),
+		cmocka_unit_test(test_bad_files), cmocka_unit_test(test_snaplen0_empty),
+		cmocka_unit_test(test_workload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
