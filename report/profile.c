@@ -492,6 +492,15 @@ static void sm__spec_commit(struct smstream *sm, uint32_t last_len)
 	uint8_t h[P_KEEP];
 
 	sm->spec_n = 0;
+	/*
+	 * A last PDU too short to carry data is some other message (a READ request or a WRITE
+	 * response amid a mixed copy's data): not one like the template. It stays lost.
+	 */
+	if (last_len && last_len < 4 + P_SMB2_HDR + 64) {
+		c->lost_msgs[sm->dir]++;
+		n--;
+		last_len = 0;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t plen = i == n - 1 && last_len ? last_len - 4 : sm->tmpl_pdu_len;
 		uint64_t ts = sm->spec_ts[i];
