@@ -11,7 +11,7 @@
 # packets anyway is taken again. (Pacing the loopback with tbf would also avoid drops, but it
 # changes what is measured: a WRITE's header then waits behind the data before it, and the
 # wire never shows --depth WRITEs in flight.)
-# Needs root and dumpcap (tshark package); skips without dumpcap.
+# Needs root and dumpcap (tshark package); skips without dumpcap. KEEP=DIR keeps the captures.
 set -euo pipefail
 bin=$(realpath "${1:-build/iovbench}")
 . "$(dirname "$0")/lib.bash"
@@ -23,7 +23,7 @@ fi
 [ "$(id -u)" -eq 0 ] || fail "needs root (a network namespace and a capture on lo)"
 
 tmp=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] && cp "$tmp"/*.pcapng /tmp/pf2/; rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP:-}" ] && cp "$tmp"/*.pcapng "$KEEP"/; rm -rf "$tmp"' EXIT
 chmod 755 "$tmp" # dumpcap may drop privileges before writing the capture
 
 # capture NAME SNAPLEN LOAD-ARGS...: $tmp/NAME.pcapng and $tmp/NAME.load.json

@@ -9,7 +9,8 @@
 #
 # smbd runs in a network namespace of its own (iovbprof-PID) with its own config, state and
 # passdb in a temp dir; the namespace and smbd's process group are removed on exit.
-# Needs root, smbd, smbclient, dumpcap, editcap and tshark; skips without them.
+# Needs root, smbd, smbclient, dumpcap, editcap and tshark; skips without them. KEEP=DIR keeps
+# the captures.
 set -euo pipefail
 bin=$(realpath "${1:-build/iovbench}")
 . "$(dirname "$0")/lib.bash"
@@ -33,7 +34,7 @@ cleanup() {
 	ip netns del "$ns" 2>/dev/null || true
 	rm -rf "$tmp"
 }
-trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap "cp \"\$tmp\"/*.pcapng /tmp/pf2/ 2>/dev/null; cleanup" EXIT
+trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap "cp \"\$tmp\"/*.pcapng \"\$KEEP\"/ 2>/dev/null; cleanup" EXIT
 chmod 755 "$tmp" # dumpcap may drop privileges before writing the capture
 ip netns add "$ns"
 ip -n "$ns" link set lo up
