@@ -120,7 +120,14 @@ struct smstream {
 	uint32_t tmpl_valid;
 	uint8_t tmpl_hdr[P_KEEP];
 	uint64_t next_msgid; /* after the last request: MessageId + CreditCharge */
-	uint64_t *spec_ts;   /* capture times of the speculated PDUs' first bytes */
+	/*
+	 * Requests committed by speculation took MessageIds [spec_lo, spec_hi); the next request
+	 * seen must carry spec_hi, else those guesses were wrong and are withdrawn.
+	 */
+	bool spec_check;
+	uint64_t spec_lo, spec_hi;
+	uint16_t spec_charge;
+	uint64_t *spec_ts; /* capture times of the speculated PDUs' first bytes */
 	uint32_t spec_n, spec_cap;
 };
 
@@ -262,6 +269,18 @@ static int ios__grow(struct conv *c)
 }
 
 /* The I/O with this MessageId, created when new; NULL on ENOMEM or beyond IOS_MAX. */
+/* The I/O with this MessageId, or NULL. */
+static struct pio *ios__find(struct conv *c, uint64_t msgid)
+{
+	if (!c->nslots)
+		return NULL;
+	for (size_t s = slot_of(msgid, c->nslots); c->slots[s]; s = (s + 1) & (c->nslots - 1)) {
+		if (c->ios[c->slots[s] - 1].msgid == msgid)
+			return &c->ios[c->slots[s] - 1];
+	}
+	return NULL;
+}
+
 static struct pio *ios__get(struct conv *c, uint64_t msgid)
 {
 	struct pio *io;
@@ -445,14 +464,40 @@ static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t t
 		sm->msg_off = MSG_NONE;
 }
 
+/*
+ * The MessageIds after speculated requests do not follow on: they were other messages. Withdraw
+ * the guessed I/Os not confirmed since (a response seen later still counts its I/O).
+ */
+static void sm__spec_withdraw(struct smstream *sm, uint64_t seen)
+{
+	struct conv *c = sm->conv;
+
+	for (uint64_t m = sm->spec_lo; m < sm->spec_hi; m += sm->spec_charge) {
+		struct pio *io = ios__find(c, m);
+
+		if (m == seen || !io || !(io->have & INFERRED) || (io->have & HAVE_RSP))
+			continue;
+		c->cmd_req[io->cmd < P_NCMDS ? io->cmd : P_NCMDS]--;
+		c->smb_msgs[sm->dir]--;
+		c->inferred[sm->dir]--;
+		c->lost_msgs[sm->dir]++;
+		io->have = 0;
+		io->cmd = 0;
+	}
+}
+
 /* Remember a lone READ/WRITE PDU as the template for speculation; see struct smstream. */
 static void sm__template(struct smstream *sm, const uint8_t *h, uint32_t next)
 {
 	uint16_t cmd = le16(h + 12), charge = le16(h + 6);
 	bool rsp = le32(h + 16) & P_FLAG_RESPONSE;
 
-	if (!rsp)
+	if (!rsp) {
+		if (sm->spec_check && le64(h + 24) != sm->spec_hi)
+			sm__spec_withdraw(sm, le64(h + 24));
+		sm->spec_check = false;
 		sm->next_msgid = le64(h + 24) + (charge ? charge : 1);
+	}
 	/* The fields speculation copies: READ requests need none, others DataOffset (at 66). */
 	/* Other messages leave the template alone: a wrong guess fails confirmation anyway. */
 	if (sm->msg_off || next ||
@@ -496,6 +541,11 @@ static void sm__spec_commit(struct smstream *sm, uint32_t last_len)
 	 * A last PDU too short to carry data is some other message (a READ request or a WRITE
 	 * response amid a mixed copy's data): not one like the template. It stays lost.
 	 */
+	if (!(le32(t + 16) & P_FLAG_RESPONSE)) {
+		sm->spec_check = true;
+		sm->spec_lo = sm->next_msgid;
+		sm->spec_charge = charge ? charge : 1;
+	}
 	if (last_len && last_len < 4 + P_SMB2_HDR + 64) {
 		c->lost_msgs[sm->dir]++;
 		n--;
@@ -548,6 +598,7 @@ static void sm__spec_commit(struct smstream *sm, uint32_t last_len)
 			.has_done = cmd == P_READ && off >= P_SMB2_HDR && off < plen,
 		};
 	}
+	sm->spec_hi = sm->next_msgid;
 }
 
 static bool sm__spec_push(struct smstream *sm, uint64_t ts)
@@ -1207,7 +1258,8 @@ static void ios__times(struct conv *c, struct pio **v, size_t n)
 }
 
 #define P_READ_WRITE 0xffff /* cmd__stats over both */
-#define MATCH(io, cmd) ((cmd) == P_READ_WRITE || (io)->cmd == (cmd))
+#define MATCH(io, c)                                                                               \
+	((c) == P_READ_WRITE ? (io)->cmd == P_READ || (io)->cmd == P_WRITE : (io)->cmd == (c))
 
 /*
  * Responses known only by speculation go to the oldest unanswered request of their command sent
