@@ -5,16 +5,19 @@
 # times `iovbench profile CAP --json` against `tshark -r CAP -Y smb2` (rows counted) in one run
 # and prints the ratio. Target: >= 20x. Needs root (a network namespace), dumpcap and tshark.
 #
-# usage: bench/profile-bench.sh [BIN] [--bytes SIZE] [--capture FILE (reuse or keep it)]
+# usage: bench/profile-bench.sh [BIN] [--bytes SIZE] [--io-size SIZE] [--capture FILE (reuse or
+#        keep it)]
 set -euo pipefail
 bin=build/iovbench
 bytes=160M # per copy: READ + WRITE make ~320 MB of capture
+io=1M
 cap=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bytes) bytes=$2; shift 2 ;;
+	--io-size) io=$2; shift 2 ;;
 	--capture) cap=$2; shift 2 ;;
-	-h | --help) sed -n '3,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) bin=$1; shift ;;
 	esac
 done
@@ -32,10 +35,10 @@ if [ -z "$cap" ]; then
 fi
 if [ ! -s "$cap" ]; then
 	[ "$(id -u)" -eq 0 ] || { echo "profile-bench: making a capture needs root" >&2; exit 3; }
-	echo "making a capture: READ and WRITE copies of $bytes each, 1 MiB I/Os, depth 8"
-	timeout 300 unshare --net bash -s "$bin" "$tmp" "$cap" "$bytes" <<'EOF'
+	echo "making a capture: READ and WRITE copies of $bytes each, $io I/Os, depth 8"
+	timeout 300 unshare --net bash -s "$bin" "$tmp" "$cap" "$bytes" "$io" <<'EOF'
 set -euo pipefail
-bin=$1 tmp=$2 cap=$3 bytes=$4
+bin=$1 tmp=$2 cap=$3 bytes=$4 io=$5
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait' EXIT
 ip link set lo up
@@ -47,8 +50,8 @@ pids+=($!)
 dumpcap -i lo -B 256 -f 'tcp port 445' -w "$cap" -q 2>"$tmp/dumpcap.err" &
 pids+=($!)
 sleep 1
-"$bin" load -c 127.0.0.1:445 -w read -n "$bytes" -s 1M -d 8 >/dev/null
-"$bin" load -c 127.0.0.1:445 -w write -n "$bytes" -s 1M -d 8 >/dev/null
+"$bin" load -c 127.0.0.1:445 -w read -n "$bytes" -s "$io" -d 8 >/dev/null
+"$bin" load -c 127.0.0.1:445 -w write -n "$bytes" -s "$io" -d 8 >/dev/null
 sleep 0.5
 kill -INT "${pids[1]}"
 wait "${pids[1]}" || true
