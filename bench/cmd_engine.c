@@ -24,6 +24,7 @@
 #include "engine.h"
 #include "iovb/hist.h"
 #include "iovb/parse.h"
+#include "iovb/profile.h"
 
 #define HOSTPORT_MAX 64
 #define LOAD_DEPTH_MAX 256
@@ -54,6 +55,9 @@ static const char load_usage[] =
 	"                           evenly interleaved, the same every run\n"
 	"  -s, --io-size SIZE       bytes per READ/WRITE, default 1M, at most 8M\n"
 	"  -d, --depth N            requests in flight, 1..256, default 8\n"
+	"  -p, --profile FILE       replay a capture's profile (iovbench profile -o FILE): its\n"
+	"                           workload, dominant I/O size, depth and bytes; the options\n"
+	"                           above override it\n"
 	"  -V, --verify             check every byte read against the file's pattern (the server\n"
 	"                           checks WRITEs when it runs with --verify); exit 1 on the\n"
 	"                           first wrong byte, saying its offset\n"
@@ -428,6 +432,45 @@ static void load__print_text(const struct load_opts *lo, const struct engine_res
 		printf("latency us  -\n");
 }
 
+#define LOAD_GIVEN_BYTES 1u
+#define LOAD_GIVEN_WORKLOAD 2u
+#define LOAD_GIVEN_IO_SIZE 4u
+#define LOAD_GIVEN_DEPTH 8u
+
+/* --profile FILE: fill what the options in `given` did not; 0 or IOVB_EXIT_USAGE. */
+static int load__apply_profile(const char *path, unsigned int given,
+			       struct engine_client_conf *conf)
+{
+	struct iovb_workload wl;
+	char err[320];
+
+	if (profile__workload_file(path, &wl, err, sizeof(err))) {
+		fprintf(stderr, "iovbench load: --profile %s\n", err);
+		return IOVB_EXIT_USAGE;
+	}
+	if ((!(given & LOAD_GIVEN_IO_SIZE) && wl.io_size > ENGINE_IO_MAX) ||
+	    (!(given & LOAD_GIVEN_DEPTH) && wl.depth > LOAD_DEPTH_MAX)) {
+		fprintf(stderr,
+			"iovbench load: --profile %s: io size %u or depth %u is beyond 8M/%d;"
+			" give --io-size/--depth\n",
+			path, wl.io_size, wl.depth, LOAD_DEPTH_MAX);
+		return IOVB_EXIT_USAGE;
+	}
+	if (!(given & LOAD_GIVEN_WORKLOAD)) {
+		conf->workload = wl.kind == IOVB_WL_WRITE   ? ENGINE_WRITE
+				 : wl.kind == IOVB_WL_MIXED ? ENGINE_MIXED
+							    : ENGINE_READ;
+		conf->read_pct = wl.read_pct;
+	}
+	if (!(given & LOAD_GIVEN_IO_SIZE))
+		conf->io_size = wl.io_size;
+	if (!(given & LOAD_GIVEN_DEPTH))
+		conf->depth = wl.depth;
+	if (!(given & LOAD_GIVEN_BYTES))
+		conf->bytes = wl.bytes;
+	return 0;
+}
+
 /* Options into *lo; IOVB_EXIT_OK to run, or the exit status to return now (-1: help shown). */
 static int load__parse(int argc, char **argv, struct load_opts *lo)
 {
@@ -437,18 +480,21 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 		{ "workload", required_argument, NULL, 'w' },
 		{ "io-size", required_argument, NULL, 's' },
 		{ "depth", required_argument, NULL, 'd' },
+		{ "profile", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	const char *profile = NULL;
+	unsigned int given = 0; /* what --profile must not override */
 	uint64_t v;
 	int c, rc = IOVB_EXIT_OK;
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:c:n:w:s:d:t:Vjh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:c:n:w:s:d:p:t:Vjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (hostport__parse(optarg, lo->host, sizeof(lo->host), &lo->port, 1)) {
@@ -469,6 +515,7 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 				goto cleanup;
 			}
 			lo->conf.bytes = v;
+			given |= LOAD_GIVEN_BYTES;
 			break;
 		case 'w':
 			if (load__parse_workload(optarg, &lo->conf)) {
@@ -479,6 +526,7 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 				rc = IOVB_EXIT_USAGE;
 				goto cleanup;
 			}
+			given |= LOAD_GIVEN_WORKLOAD;
 			break;
 		case 'V':
 			lo->conf.verify = true;
@@ -493,6 +541,7 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 				goto cleanup;
 			}
 			lo->conf.io_size = (uint32_t)v;
+			given |= LOAD_GIVEN_IO_SIZE;
 			break;
 		case 'd':
 			if (iovb_parse_u64(optarg, 1, LOAD_DEPTH_MAX, &v)) {
@@ -502,6 +551,10 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 				goto cleanup;
 			}
 			lo->conf.depth = (uint32_t)v;
+			given |= LOAD_GIVEN_DEPTH;
+			break;
+		case 'p':
+			profile = optarg;
 			break;
 		case 't':
 			if (iovb_parse_duration_ns(optarg, &v) || !v) {
@@ -530,6 +583,11 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 		fprintf(stderr, "iovbench load: unexpected argument '%s'\n", argv[optind]);
 		rc = IOVB_EXIT_USAGE;
 		goto cleanup;
+	}
+	if (profile) {
+		rc = load__apply_profile(profile, given, &lo->conf);
+		if (rc)
+			goto cleanup;
 	}
 	if (!lo->target || !lo->conf.bytes) {
 		fprintf(stderr, "iovbench load: %s is required\n",

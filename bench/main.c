@@ -25,6 +25,7 @@ static const struct cmd cmds[] = {
 	{ "load", cmd_load, "run the copy client alone against a server" },
 	{ "sriov", cmd_sriov, "list SR-IOV physical functions and their VFs; enable VFs" },
 	{ "collect", cmd_collect, "run the collectors alone around a duration or a command" },
+	{ "profile", cmd_profile, "profile the SMB2 I/O in a capture; write a workload to replay" },
 };
 
 static void usage(FILE *f)

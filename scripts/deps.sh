@@ -8,6 +8,7 @@ pkgs=(
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev
 	libpcap-dev zlib1g-dev libjansson-dev libcmocka-dev
 	gnuplot-nox iproute2 ethtool iperf3 procps jq man-db groff-base chromium tshark
+	samba smbclient
 	linux-source-6.1 xz-utils flex bison
 	libclang-rt-14-dev samba smbclient dpkg-dev debhelper fakeroot python3-yaml
 )

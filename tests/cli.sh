@@ -117,6 +117,27 @@ grep -q 'reading' "$tmp/err" || { echo "FAIL: sriov -v says no step"; fails=$((f
 expect 2 "$bin" sriov -q
 expect 2 "$bin" topo -q
 expect 2 "$bin" topo down -x
+# profile: bad captures are one line and exit 2 (pcap headers written here, little-endian).
+expect 0 "$bin" profile --help
+expect 2 "$bin" profile
+expect 2 "$bin" profile --bogus x
+expect 2 "$bin" profile "$tmp/missing.pcap"
+expect 2 "$bin" profile "$tmp/random.json.gz"
+pcaphdr() { printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\0\0\0\0\0\0\0\0%b\x01\0\0\0' "$1"; }
+pcaphdr '\0\0\0\0' >"$tmp/empty-snap0.pcap"
+expect 0 "$bin" profile "$tmp/empty-snap0.pcap"
+pcaphdr '\0\0\4\0' | head -c 13 >"$tmp/short.pcap"
+expect 2 "$bin" profile "$tmp/short.pcap"
+{ pcaphdr '\0\0\4\0'; printf '\0\0\0\0\0\0\0\0\x40\0\0\0\x40\0\0\0'; head -c 20 /dev/zero; } >"$tmp/trunc.pcap"
+expect 2 "$bin" profile "$tmp/trunc.pcap"
+{ pcaphdr '\0\0\0\0'; printf '\0\0\0\0\0\0\0\0\xff\xff\xff\x7f\xff\xff\xff\x7f'; } >"$tmp/absurd.pcap"
+expect 2 "$bin" profile "$tmp/absurd.pcap"
+gzip -c "$tmp/trunc.pcap" | head -c 30 >"$tmp/trunc.pcap.gz"
+expect 2 "$bin" profile "$tmp/trunc.pcap.gz"
+expect 2 "$bin" profile -o "$tmp/p.json" "$tmp/absurd.pcap"
+[ ! -e "$tmp/p.json" ] || { echo "FAIL: profile -o left a file after an error"; fails=$((fails + 1)); }
+expect 2 "$bin" load -c 127.0.0.1:9 --profile "$tmp/missing.json"
+expect 2 "$bin" load -c 127.0.0.1:9 --profile "$tmp/empty-snap0.pcap"
 
 if [ $fails -eq 0 ]; then
 	echo "cli: all checks passed"

@@ -1,0 +1,1747 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Capture profiles (iovb/profile.h): libpcap reads the file, link and IP layers are peeled here,
+ * tcpreasm puts each TCP direction in order, and a small state machine per direction follows the
+ * Direct TCP framing (4-byte header, 24-bit length) to find each SMB2 message and keep just its
+ * first bytes: header and fixed READ/WRITE fields. The rest of a PDU is skipped by length, so a
+ * snaplen-cut capture profiles like a full one as long as the headers were kept.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <zlib.h>
+
+#include "iovb/errf.h"
+#include "iovb/profile.h"
+#include "iovb/tcpreasm.h"
+
+/* ---- SMB2 constants (MS-SMB2 2.2.1.2), as the profiler needs them ---------------------- */
+
+#define P_SMB2_HDR 64
+#define P_KEEP 96 /* header + READ/WRITE body through FileId */
+#define P_READ 0x0008
+#define P_WRITE 0x0009
+#define P_NCMDS 0x13 /* NEGOTIATE .. OPLOCK_BREAK */
+#define P_FLAG_RESPONSE 0x00000001u
+#define P_FLAG_ASYNC 0x00000002u
+#define P_STATUS_PENDING 0x00000103u
+
+static const char *const cmd_names[P_NCMDS] = {
+	"NEGOTIATE",	 "SESSION_SETUP", "LOGOFF",   "TREE_CONNECT", "TREE_DISCONNECT",
+	"CREATE",	 "CLOSE",	  "FLUSH",    "READ",	      "WRITE",
+	"LOCK",		 "IOCTL",	  "CANCEL",   "ECHO",	      "QUERY_DIRECTORY",
+	"CHANGE_NOTIFY", "QUERY_INFO",	  "SET_INFO", "OPLOCK_BREAK",
+};
+
+static inline uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ---- model -------------------------------------------------------------------------------- */
+
+/* One READ or WRITE, from its request, its response or both. */
+struct pio {
+	uint64_t msgid;
+	uint64_t t_req, t_rsp; /* capture time, ns; valid per the HAVE_ flags */
+	uint64_t offset;
+	uint64_t file; /* FileId, folded */
+	uint32_t len;  /* requested Length */
+	uint32_t done; /* READ DataLength / WRITE Count of a successful response */
+	uint32_t status;
+	uint16_t cmd;
+	uint16_t charge;
+	uint8_t have;
+};
+
+#define HAVE_REQ 0x01
+#define HAVE_RSP 0x02
+#define HAVE_LEN 0x04 /* len known */
+#define HAVE_DONE 0x08
+#define HAVE_OFF 0x10  /* offset and file known (the request body was captured) */
+#define INFERRED 0x20  /* the request's header was not captured; see smstream.spec */
+#define LEN_GUESS 0x40 /* len is a neighbour's: used only when no response says */
+
+enum sm_state { SM_HUNT, SM_NB, SM_PDU };
+
+#define MSG_NONE UINT32_MAX
+
+/* The Direct TCP / SMB2 framing state of one direction. */
+struct smstream {
+	struct iovb_profile *prof;
+	struct conv *conv;
+	int dir;
+	enum sm_state st;
+	uint8_t nb[4];
+	uint32_t nb_have;
+	bool skip_pdu; /* a PDU that is not SMB2 (NetBIOS session service, SMB1) */
+	uint32_t pdu_len;
+	uint32_t pos;	    /* within the PDU */
+	uint32_t msg_off;   /* start of the message whose head is being kept, or MSG_NONE */
+	uint32_t msg_need;  /* bytes of it to keep */
+	uint32_t hdr_have;  /* bytes of it seen */
+	uint32_t hdr_valid; /* of those, captured (leading run) */
+	uint8_t hdr[P_KEEP];
+	uint64_t nb_ts, msg_ts; /* packets that held a PDU's and a message's first byte */
+	/*
+	 * Bulk copies send runs of PDUs of one length. When a Direct TCP header falls in bytes
+	 * the capture lost, the framing is carried on speculatively with the last READ/WRITE PDU's
+	 * length (the template), and confirmed when a predicted header lands on captured bytes
+	 * that look like one (or the stream ends on a predicted boundary); then each skipped PDU
+	 * counts as a message like the template. Otherwise the guesses are dropped.
+	 */
+	bool tmpl;
+	uint32_t tmpl_pdu_len;
+	uint32_t tmpl_valid;
+	uint8_t tmpl_hdr[P_KEEP];
+	uint64_t next_msgid; /* after the last request: MessageId + CreditCharge */
+	/*
+	 * Requests committed by speculation took MessageIds [spec_lo, spec_hi); the next request
+	 * seen must carry spec_hi, else those guesses were wrong and are withdrawn.
+	 */
+	bool spec_check;
+	uint64_t spec_lo, spec_hi;
+	uint16_t spec_charge;
+	uint64_t *spec_ts; /* capture times of the speculated PDUs' first bytes */
+	uint32_t spec_n, spec_cap;
+};
+
+/* A response known only by speculation: no MessageId, matched to a request at the end. */
+struct anon_rsp {
+	uint64_t ts;
+	uint32_t done;
+	uint16_t cmd;
+	bool has_done;
+};
+
+struct conv_key {
+	uint8_t fam; /* 4 or 6 */
+	uint8_t addr[2][16];
+	uint16_t port[2];
+};
+
+struct cmd_credits {
+	uint64_t requested, granted, charged;
+};
+
+struct conv {
+	struct conv *hnext;  /* hash chain */
+	struct conv *onext;  /* in order of first packet */
+	struct conv_key key; /* endpoint 0 sent the first packet seen */
+	int client;	     /* endpoint index of the client, -1 unknown */
+	bool syn_seen;
+	struct tcp_dir tcp[2];
+	struct smstream sm[2];
+	uint64_t first_ts, last_ts, packets; /* times in ns */
+	uint64_t last_pkt;		     /* packet number */
+	uint64_t smb_msgs[2];		     /* SMB2 messages sent by endpoint i */
+	uint64_t lost_msgs[2];		     /* messages or PDUs whose head was not captured */
+	uint64_t resyncs[2];		     /* times framing was lost, then found again */
+	uint64_t compounded;		     /* messages after the first in a PDU */
+	uint64_t encrypted, smb1, other_pdus;
+	uint64_t inferred[2]; /* messages known by speculation */
+	struct anon_rsp *anon;
+	size_t nanon, capanon;
+	uint64_t cmd_req[P_NCMDS + 1]; /* last: undefined command codes */
+	uint64_t cmd_err[P_NCMDS + 1]; /* final responses with a non-success status */
+	struct cmd_credits cred[P_NCMDS + 1];
+	struct pio *ios;
+	size_t nios, capios;
+	uint32_t *slots; /* open addressing by MessageId: index + 1 into ios */
+	size_t nslots;
+	bool smb; /* carried SMB2 */
+};
+
+struct iovb_profile {
+	bool used;
+	int linktype;
+	uint64_t packets, bytes, tcp_packets, skipped;
+	uint64_t first_ts, last_ts;
+	struct conv **buckets;
+	size_t nbuckets, nconvs;
+	struct conv *list, **tail;
+	bool oom;
+	/*
+	 * Capture time of each packet, by packet number. Messages and I/Os are stamped with the
+	 * packet number that carried them, so requests in flight are counted in capture order (as
+	 * tshark lists frames), and times are looked up here.
+	 */
+	uint64_t *pkt_ts;
+	size_t npkts, cappkts;
+};
+
+#define CONV_BUCKETS 4096
+#define CONV_MAX (1u << 20)
+#define IOS_MAX (64u << 20)
+
+struct iovb_profile *profile__new(void)
+{
+	struct iovb_profile *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->buckets = calloc(CONV_BUCKETS, sizeof(*p->buckets));
+	if (!p->buckets) {
+		free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	p->nbuckets = CONV_BUCKETS;
+	p->tail = &p->list;
+	return p;
+}
+
+static void conv__free(struct conv *c)
+{
+	tcp_dir__clear(&c->tcp[0]);
+	tcp_dir__clear(&c->tcp[1]);
+	free(c->sm[0].spec_ts);
+	free(c->sm[1].spec_ts);
+	free(c->anon);
+	free(c->ios);
+	free(c->slots);
+	free(c);
+}
+
+void profile__free(struct iovb_profile *p)
+{
+	struct conv *c, *n;
+
+	if (!p)
+		return;
+	for (c = p->list; c; c = n) {
+		n = c->onext;
+		conv__free(c);
+	}
+	free(p->buckets);
+	free(p->pkt_ts);
+	free(p);
+}
+
+/* ---- I/O records ---------------------------------------------------------------------- */
+
+static inline size_t slot_of(uint64_t msgid, size_t n)
+{
+	return (size_t)((msgid * 0x9e3779b97f4a7c15ull) >> 20) & (n - 1);
+}
+
+static int ios__grow(struct conv *c)
+{
+	size_t n = c->nslots ? c->nslots * 2 : 1024, i, s;
+	uint32_t *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < c->nios; i++) {
+		for (s = slot_of(c->ios[i].msgid, n); slots[s]; s = (s + 1) & (n - 1))
+			;
+		slots[s] = (uint32_t)i + 1;
+	}
+	free(c->slots);
+	c->slots = slots;
+	c->nslots = n;
+	return 0;
+}
+
+/* The I/O with this MessageId, created when new; NULL on ENOMEM or beyond IOS_MAX. */
+/* The I/O with this MessageId, or NULL. */
+static struct pio *ios__find(struct conv *c, uint64_t msgid)
+{
+	if (!c->nslots)
+		return NULL;
+	for (size_t s = slot_of(msgid, c->nslots); c->slots[s]; s = (s + 1) & (c->nslots - 1)) {
+		if (c->ios[c->slots[s] - 1].msgid == msgid)
+			return &c->ios[c->slots[s] - 1];
+	}
+	return NULL;
+}
+
+static struct pio *ios__get(struct conv *c, uint64_t msgid)
+{
+	struct pio *io;
+	size_t s;
+
+	if (c->nslots) {
+		for (s = slot_of(msgid, c->nslots); c->slots[s]; s = (s + 1) & (c->nslots - 1)) {
+			io = &c->ios[c->slots[s] - 1];
+			if (io->msgid == msgid)
+				return io;
+		}
+	}
+	if (c->nios >= IOS_MAX)
+		return NULL;
+	if ((c->nios + 1) * 2 > c->nslots) {
+		if (ios__grow(c))
+			return NULL;
+	}
+	if (c->nios == c->capios) {
+		size_t cap = c->capios ? c->capios * 2 : 256;
+		struct pio *ios = realloc(c->ios, cap * sizeof(*ios));
+
+		if (!ios)
+			return NULL;
+		c->ios = ios;
+		c->capios = cap;
+	}
+	for (s = slot_of(msgid, c->nslots); c->slots[s]; s = (s + 1) & (c->nslots - 1))
+		;
+	io = &c->ios[c->nios++];
+	memset(io, 0, sizeof(*io));
+	io->msgid = msgid;
+	c->slots[s] = (uint32_t)c->nios;
+	return io;
+}
+
+/* ---- SMB2 messages ------------------------------------------------------------------------- */
+
+/* A message's kept head: `valid` leading bytes of hdr were captured (at least the header). */
+static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const uint8_t *h,
+			  uint32_t valid, bool inferred, uint64_t ts)
+{
+	uint32_t flags = le32(h + 16), status = le32(h + 8);
+	uint16_t cmd = le16(h + 12), credits = le16(h + 14), charge = le16(h + 6);
+	unsigned int ci = cmd < P_NCMDS ? cmd : P_NCMDS;
+	bool rsp = flags & P_FLAG_RESPONSE;
+	struct pio *io;
+
+	c->smb = true;
+	c->smb_msgs[dir]++;
+	if (c->client < 0)
+		c->client = rsp ? !dir : dir;
+	if (!rsp) {
+		c->cmd_req[ci]++;
+		/* Credits only as captured: an inferred message's would be a guess. */
+		if (!inferred) {
+			c->cred[ci].requested += credits;
+			c->cred[ci].charged += charge ? charge : 1;
+		}
+	} else {
+		c->cred[ci].granted += credits;
+		/* An interim response: the final one follows, with the same MessageId. */
+		if (status == P_STATUS_PENDING && (flags & P_FLAG_ASYNC))
+			return;
+		if (status)
+			c->cmd_err[ci]++;
+	}
+	if (cmd != P_READ && cmd != P_WRITE)
+		return;
+	io = ios__get(c, le64(h + 24));
+	if (!io) {
+		p->oom = true;
+		return;
+	}
+	io->cmd = cmd;
+	if (!rsp) {
+		/* A MessageId used twice: keep the first, but a captured request beats a guess. */
+		if ((io->have & HAVE_REQ) && (inferred || !(io->have & INFERRED)))
+			return;
+		io->have = (uint8_t)((io->have & (HAVE_RSP | HAVE_DONE)) | HAVE_REQ |
+				     (inferred ? INFERRED : 0));
+		io->t_req = ts;
+		io->charge = charge;
+		/* READ and WRITE requests share the layout of Length, Offset and FileId. */
+		if (valid >= P_SMB2_HDR + 8) {
+			io->len = le32(h + 68);
+			io->have |= inferred && cmd == P_READ ? LEN_GUESS : HAVE_LEN;
+		}
+		if (valid >= P_KEEP) {
+			io->offset = le64(h + 72);
+			io->file = le64(h + 80) * 31 + le64(h + 88);
+			io->have |= HAVE_OFF;
+		}
+	} else {
+		if (io->have & HAVE_RSP)
+			return;
+		io->have |= HAVE_RSP;
+		io->t_rsp = ts;
+		io->status = status;
+		/* READ DataLength and WRITE Count both sit at body offset 4. */
+		if (!status && valid >= P_SMB2_HDR + 8) {
+			io->done = le32(h + 68);
+			io->have |= HAVE_DONE;
+		}
+	}
+}
+
+/* ---- Direct TCP framing, per direction ----------------------------------------------------- */
+
+static void sm__lost(struct smstream *sm)
+{
+	if (sm->st != SM_HUNT)
+		sm->conv->lost_msgs[sm->dir]++;
+	sm->st = SM_HUNT;
+}
+
+/* Does a segment start with a Direct TCP header and an SMB2 (or SMB1/transform) ProtocolId? */
+static bool sm__looks_framed(const uint8_t *d, uint32_t len)
+{
+	if (len < 8 || d[0] != 0 || (d[1] == 0 && d[2] == 0 && d[3] < 4))
+		return false;
+	return (d[4] == 0xfe || d[4] == 0xfd || d[4] == 0xfc || d[4] == 0xff) && d[5] == 'S' &&
+	       d[6] == 'M' && d[7] == 'B';
+}
+
+static void sm__next_msg(struct smstream *sm, uint32_t off)
+{
+	uint32_t left = sm->pdu_len - off;
+
+	sm->msg_off = off;
+	sm->msg_need = left < P_KEEP ? left : P_KEEP;
+	sm->hdr_have = 0;
+	sm->hdr_valid = 0;
+}
+
+static void sm__template(struct smstream *sm, const uint8_t *h, uint32_t next);
+
+/* The kept head of a message is complete (or its capture broke off): decode it, find the next. */
+static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t ts)
+{
+	struct conv *c = sm->conv;
+	const uint8_t *h = sm->hdr;
+	uint32_t next;
+
+	if (sm->hdr_valid < 4) {
+		c->lost_msgs[sm->dir]++;
+		sm->msg_off = MSG_NONE;
+		return;
+	}
+	if (h[0] != 0xfe || h[1] != 'S' || h[2] != 'M' || h[3] != 'B') {
+		if (h[1] == 'S' && h[2] == 'M' && h[3] == 'B' && sm->msg_off == 0) {
+			if (h[0] == 0xff)
+				c->smb1++;
+			else
+				c->encrypted++; /* 0xfd transform or 0xfc compression header */
+			sm->msg_off = MSG_NONE;
+			return;
+		}
+		/* Not where a message should start: the framing is off. */
+		sm__lost(sm);
+		return;
+	}
+	if (sm->hdr_valid < P_SMB2_HDR || le16(h + 4) != P_SMB2_HDR) {
+		if (sm->hdr_valid < P_SMB2_HDR)
+			c->lost_msgs[sm->dir]++;
+		else
+			c->other_pdus++;
+		next = sm->hdr_valid >= 24 ? le32(h + 20) : 0;
+	} else {
+		if (sm->msg_off)
+			c->compounded++;
+		smb2__message(p, c, sm->dir, h, sm->hdr_valid, false, ts);
+		next = le32(h + 20);
+		sm__template(sm, h, next);
+	}
+	/* NextCommand: 8-aligned, past this header, room for the next header in the PDU. */
+	if (next && next >= P_SMB2_HDR && !(next & 7) &&
+	    (uint64_t)sm->msg_off + next + P_SMB2_HDR <= sm->pdu_len)
+		sm__next_msg(sm, sm->msg_off + next);
+	else
+		sm->msg_off = MSG_NONE;
+}
+
+/*
+ * The MessageIds after speculated requests do not follow on: they were other messages. Withdraw
+ * the guessed I/Os not confirmed since (a response seen later still counts its I/O).
+ */
+static void sm__spec_withdraw(struct smstream *sm, uint64_t seen)
+{
+	struct conv *c = sm->conv;
+
+	for (uint64_t m = sm->spec_lo; m < sm->spec_hi; m += sm->spec_charge) {
+		struct pio *io = ios__find(c, m);
+
+		if (m == seen || !io || !(io->have & INFERRED) || (io->have & HAVE_RSP))
+			continue;
+		c->cmd_req[io->cmd < P_NCMDS ? io->cmd : P_NCMDS]--;
+		c->smb_msgs[sm->dir]--;
+		c->inferred[sm->dir]--;
+		c->lost_msgs[sm->dir]++;
+		io->have = 0;
+		io->cmd = 0;
+	}
+}
+
+/* Remember a lone READ/WRITE PDU as the template for speculation; see struct smstream. */
+static void sm__template(struct smstream *sm, const uint8_t *h, uint32_t next)
+{
+	uint16_t cmd = le16(h + 12), charge = le16(h + 6);
+	bool rsp = le32(h + 16) & P_FLAG_RESPONSE;
+
+	if (!rsp) {
+		if (sm->spec_check && le64(h + 24) != sm->spec_hi)
+			sm__spec_withdraw(sm, le64(h + 24));
+		sm->spec_check = false;
+		sm->next_msgid = le64(h + 24) + (charge ? charge : 1);
+	}
+	/* The fields speculation copies: READ requests need none, others DataOffset (at 66). */
+	/* Other messages leave the template alone: a wrong guess fails confirmation anyway. */
+	if (sm->msg_off || next ||
+	    sm->hdr_valid < (cmd == P_READ && !rsp ? P_SMB2_HDR : P_SMB2_HDR + 4) ||
+	    (cmd != P_READ && cmd != P_WRITE) || (rsp && le32(h + 8)))
+		return;
+	/* A READ request cut before its Length keeps the Length of one like it before. */
+	if (sm->tmpl && cmd == P_READ && !rsp && sm->hdr_valid < P_SMB2_HDR + 8 &&
+	    sm->tmpl_valid >= P_SMB2_HDR + 8 && le16(sm->tmpl_hdr + 12) == P_READ &&
+	    !(le32(sm->tmpl_hdr + 16) & P_FLAG_RESPONSE) && sm->tmpl_pdu_len == sm->pdu_len) {
+		memcpy(sm->tmpl_hdr, h, P_SMB2_HDR);
+		return;
+	}
+	sm->tmpl = true;
+	sm->tmpl_pdu_len = sm->pdu_len;
+	sm->tmpl_valid = sm->hdr_valid;
+	memcpy(sm->tmpl_hdr, h, sizeof(sm->tmpl_hdr));
+}
+
+static void sm__spec_drop(struct smstream *sm)
+{
+	sm->conv->lost_msgs[sm->dir] += sm->spec_n;
+	sm->spec_n = 0;
+}
+
+/*
+ * The speculated PDUs were right: count each as a message like the template. last_len, when not
+ * 0, is the whole length of the last one (Direct TCP header included): a run of equal PDUs often
+ * ends with a shorter one (a copy's last I/O), found where the next header or the stream began.
+ */
+static void sm__spec_commit(struct smstream *sm, uint32_t last_len)
+{
+	struct conv *c = sm->conv;
+	const uint8_t *t = sm->tmpl_hdr;
+	uint16_t cmd = le16(t + 12), charge = le16(t + 6);
+	uint32_t off, n = sm->spec_n;
+	uint8_t h[P_KEEP];
+
+	sm->spec_n = 0;
+	/*
+	 * A last PDU too short to carry data is some other message (a READ request or a WRITE
+	 * response amid a mixed copy's data): not one like the template. It stays lost.
+	 */
+	if (!(le32(t + 16) & P_FLAG_RESPONSE)) {
+		sm->spec_check = true;
+		sm->spec_lo = sm->next_msgid;
+		sm->spec_charge = charge ? charge : 1;
+	}
+	if (last_len && last_len < 4 + P_SMB2_HDR + 64) {
+		c->lost_msgs[sm->dir]++;
+		n--;
+		last_len = 0;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t plen = i == n - 1 && last_len ? last_len - 4 : sm->tmpl_pdu_len;
+		uint64_t ts = sm->spec_ts[i];
+
+		c->inferred[sm->dir]++;
+		if (!(le32(t + 16) & P_FLAG_RESPONSE)) {
+			memcpy(h, t, P_SMB2_HDR);
+			for (int b = 0; b < 8; b++)
+				h[24 + b] = (uint8_t)(sm->next_msgid >> (8 * b));
+			sm->next_msgid += charge ? charge : 1;
+			/* A WRITE's data follows at DataOffset: its Length is what the PDU holds.
+			 */
+			off = le16(t + 66);
+			if (cmd == P_WRITE && off >= P_SMB2_HDR && off < plen) {
+				uint32_t wl = plen - off;
+
+				for (int b = 0; b < 4; b++)
+					h[68 + b] = (uint8_t)(wl >> (8 * b));
+				smb2__message(sm->prof, c, sm->dir, h, P_SMB2_HDR + 8, true, ts);
+			} else if (cmd == P_READ && sm->tmpl_valid >= P_SMB2_HDR + 8) {
+				memcpy(h + P_SMB2_HDR, t + P_SMB2_HDR, 8);
+				smb2__message(sm->prof, c, sm->dir, h, P_SMB2_HDR + 8, true, ts);
+			} else {
+				smb2__message(sm->prof, c, sm->dir, h, P_SMB2_HDR, true, ts);
+			}
+			continue;
+		}
+		c->smb_msgs[sm->dir]++;
+		if (c->nanon == c->capanon) {
+			size_t cap = c->capanon ? c->capanon * 2 : 64;
+			struct anon_rsp *a = realloc(c->anon, cap * sizeof(*a));
+
+			if (!a) {
+				sm->prof->oom = true;
+				return;
+			}
+			c->anon = a;
+			c->capanon = cap;
+		}
+		off = t[66]; /* READ DataOffset, from the header's start */
+		c->anon[c->nanon++] = (struct anon_rsp){
+			.ts = ts,
+			.cmd = cmd,
+			.done = cmd == P_READ && off < plen ? plen - off : 0,
+			.has_done = cmd == P_READ && off >= P_SMB2_HDR && off < plen,
+		};
+	}
+	sm->spec_hi = sm->next_msgid;
+}
+
+static bool sm__spec_push(struct smstream *sm, uint64_t ts)
+{
+	if (sm->spec_n == sm->spec_cap) {
+		uint32_t cap = sm->spec_cap ? sm->spec_cap * 2 : 64;
+		uint64_t *v = cap > (1u << 20) ? NULL : realloc(sm->spec_ts, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		sm->spec_ts = v;
+		sm->spec_cap = cap;
+	}
+	sm->spec_ts[sm->spec_n++] = ts;
+	return true;
+}
+
+/* End of the stream: speculation that ends on a predicted boundary stands. */
+static void sm__finish(struct smstream *sm)
+{
+	if (!sm->spec_n)
+		return;
+	if (sm->st == SM_NB && !sm->nb_have)
+		sm__spec_commit(sm, 0);
+	else if (sm->st == SM_PDU && sm->pos >= 4 + P_SMB2_HDR && sm->pos < sm->pdu_len)
+		sm__spec_commit(sm, sm->pos); /* a shorter last PDU: a copy's last I/O */
+	else
+		sm__spec_drop(sm);
+}
+
+static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_start, uint64_t ts)
+{
+	struct smstream *sm = arg;
+	uint32_t k;
+
+	while (len) {
+		switch (sm->st) {
+		case SM_HUNT:
+			if (!seg_start || !data || !sm__looks_framed(data, len))
+				return;
+			sm->conv->resyncs[sm->dir]++;
+			sm->st = SM_NB;
+			sm->nb_have = 0;
+			break;
+		case SM_NB:
+			if (!data && !sm->nb_have && sm->tmpl && sm__spec_push(sm, ts)) {
+				/* Skip this PDU whole: its 4-byte header and its body. */
+				sm->pdu_len = sm->tmpl_pdu_len + 4;
+				sm->st = SM_PDU;
+				sm->pos = 0;
+				sm->msg_off = MSG_NONE;
+				break;
+			}
+			if (!data) {
+				sm__spec_drop(sm);
+				sm__lost(sm);
+				return;
+			}
+			if (sm->spec_n && !sm->nb_have) {
+				if (sm__looks_framed(data, len)) {
+					sm__spec_commit(sm, 0);
+				} else {
+					sm__spec_drop(sm);
+					sm__lost(sm);
+					break;
+				}
+			}
+			k = 4 - sm->nb_have;
+			k = k < len ? k : len;
+			if (!sm->nb_have)
+				sm->nb_ts = ts;
+			memcpy(sm->nb + sm->nb_have, data, k);
+			sm->nb_have += k;
+			data += k;
+			len -= k;
+			seg_start = false;
+			if (sm->nb_have < 4)
+				break;
+			sm->nb_have = 0;
+			sm->skip_pdu = false;
+			if (sm->nb[0] == 0) {
+				sm->pdu_len = be32(sm->nb) & 0x00ffffffu;
+			} else if (sm->nb[0] >= 0x81 && sm->nb[0] <= 0x85) {
+				/* NetBIOS session service (RFC 1002): 17-bit length, skipped. */
+				sm->pdu_len = (uint32_t)(sm->nb[1] & 1) << 16 | be16(sm->nb + 2);
+				sm->skip_pdu = true;
+				sm->conv->other_pdus++;
+			} else {
+				sm__lost(sm);
+				break;
+			}
+			if (!sm->pdu_len)
+				break;
+			sm->st = SM_PDU;
+			sm->pos = 0;
+			if (sm->skip_pdu)
+				sm->msg_off = MSG_NONE;
+			else
+				sm__next_msg(sm, 0);
+			break;
+		case SM_PDU:
+			/* A real header where speculation said payload: believe the capture. */
+			if (sm->spec_n && seg_start && data && sm__looks_framed(data, len)) {
+				/* One PDU between two headers seen: its length is certain. */
+				if (sm->spec_n == 1 && sm->pos >= 4 + P_SMB2_HDR)
+					sm__spec_commit(sm, sm->pos);
+				else
+					sm__spec_drop(sm);
+				sm->conv->resyncs[sm->dir]++;
+				sm->st = SM_NB;
+				sm->nb_have = 0;
+				break;
+			}
+			if (sm->msg_off != MSG_NONE && sm->pos >= sm->msg_off) {
+				k = sm->msg_off + sm->msg_need - sm->pos;
+				/* Stop at NextCommand first: a compounded message may be short. */
+				if (sm->hdr_have < 24 && k > 24 - sm->hdr_have)
+					k = 24 - sm->hdr_have;
+				k = k < len ? k : len;
+				if (!sm->hdr_have)
+					sm->msg_ts = sm->msg_off ? ts : sm->nb_ts;
+				if (data && sm->hdr_valid == sm->hdr_have) {
+					memcpy(sm->hdr + sm->hdr_have, data, k);
+					sm->hdr_valid += k;
+				}
+				sm->hdr_have += k;
+				if (sm->hdr_have == 24 && sm->hdr_valid == 24) {
+					uint32_t next = le32(sm->hdr + 20);
+
+					if (next >= P_SMB2_HDR && next < sm->msg_need)
+						sm->msg_need = next;
+				}
+			} else {
+				k = sm->msg_off != MSG_NONE ? sm->msg_off - sm->pos
+							    : sm->pdu_len - sm->pos;
+				k = k < len ? k : len;
+			}
+			sm->pos += k;
+			if (data)
+				data += k;
+			len -= k;
+			seg_start = false;
+			if (sm->msg_off != MSG_NONE && sm->hdr_have == sm->msg_need) {
+				sm__msg_done(sm->prof, sm, sm->msg_ts);
+				if (sm->st == SM_HUNT)
+					return;
+			}
+			if (sm->pos == sm->pdu_len)
+				sm->st = SM_NB;
+			break;
+		}
+	}
+}
+
+/* ---- packets ------------------------------------------------------------------------------ */
+
+static uint32_t key_hash(const uint8_t *a, uint16_t port, int alen)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < alen; i++)
+		h = (h ^ a[i]) * 16777619u;
+	return (h ^ port) * 16777619u;
+}
+
+/* The conversation of a packet from (sa, sp) to (da, dp); *dir is the sender's endpoint. */
+static struct conv *conv__find(struct iovb_profile *p, uint8_t fam, const uint8_t *sa, uint16_t sp,
+			       const uint8_t *da, uint16_t dp, int *dir)
+{
+	int alen = fam == 4 ? 4 : 16;
+	uint32_t h = key_hash(sa, sp, alen) ^ key_hash(da, dp, alen); /* the same both ways */
+	struct conv **b = &p->buckets[h & (p->nbuckets - 1)], *c;
+
+	for (c = *b; c; c = c->hnext) {
+		if (c->key.fam != fam)
+			continue;
+		if (c->key.port[0] == sp && c->key.port[1] == dp &&
+		    !memcmp(c->key.addr[0], sa, alen) && !memcmp(c->key.addr[1], da, alen)) {
+			*dir = 0;
+			return c;
+		}
+		if (c->key.port[0] == dp && c->key.port[1] == sp &&
+		    !memcmp(c->key.addr[0], da, alen) && !memcmp(c->key.addr[1], sa, alen)) {
+			*dir = 1;
+			return c;
+		}
+	}
+	if (p->nconvs >= CONV_MAX)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		p->oom = true;
+		return NULL;
+	}
+	c->key.fam = fam;
+	memcpy(c->key.addr[0], sa, alen);
+	memcpy(c->key.addr[1], da, alen);
+	c->key.port[0] = sp;
+	c->key.port[1] = dp;
+	c->client = -1;
+	for (int i = 0; i < 2; i++) {
+		c->sm[i].prof = p;
+		c->sm[i].conv = c;
+		c->sm[i].dir = i;
+		c->sm[i].st = SM_HUNT;
+	}
+	c->hnext = *b;
+	*b = c;
+	*p->tail = c;
+	p->tail = &c->onext;
+	p->nconvs++;
+	*dir = 0;
+	return c;
+}
+
+static void conv__unhash(struct iovb_profile *p, struct conv *c)
+{
+	for (size_t b = 0; b < p->nbuckets; b++) {
+		for (struct conv **pp = &p->buckets[b]; *pp; pp = &(*pp)->hnext) {
+			if (*pp == c) {
+				*pp = c->hnext;
+				c->hnext = NULL;
+				return;
+			}
+		}
+	}
+}
+
+/*
+ * A TCP segment: header at t (tlen captured bytes from there), `wire` bytes of TCP header and
+ * payload on the wire.
+ */
+static void tcp__packet(struct iovb_profile *p, uint8_t fam, const uint8_t *sa, const uint8_t *da,
+			const uint8_t *t, uint32_t tcap, uint32_t wire, uint64_t ts)
+{
+	uint32_t hlen, seq, cap, len;
+	struct conv *c;
+	uint8_t flags;
+	int dir;
+
+	if (tcap < 20 || wire < 20) {
+		p->skipped++;
+		return;
+	}
+	hlen = (uint32_t)(t[12] >> 4) * 4;
+	if (hlen < 20 || hlen > wire || hlen > tcap) {
+		p->skipped++;
+		return;
+	}
+	p->tcp_packets++;
+	flags = t[13];
+	seq = be32(t + 4);
+	c = conv__find(p, fam, sa, be16(t), da, be16(t + 2), &dir);
+	if (!c)
+		return;
+	/*
+	 * A new connection on the same addresses and ports (a SYN at another sequence number):
+	 * a new conversation, MessageIds and sequence numbers start over.
+	 */
+	if ((flags & 0x12) == 0x02 && c->tcp[dir].started && seq + 1 != c->tcp[dir].nxt) {
+		conv__unhash(p, c);
+		c = conv__find(p, fam, sa, be16(t), da, be16(t + 2), &dir);
+		if (!c)
+			return;
+	}
+	if (!c->packets)
+		c->first_ts = p->pkt_ts[ts];
+	c->packets++;
+	c->last_ts = p->pkt_ts[ts];
+	c->last_pkt = ts;
+	/* SYN without ACK: the connection's opener, the SMB client. */
+	if ((flags & 0x12) == 0x02) {
+		c->syn_seen = true;
+		if (c->client < 0)
+			c->client = dir;
+	}
+	if (flags & 0x04) /* RST: carries no stream data */
+		return;
+	len = wire - hlen;
+	cap = tcap - hlen;
+	if (cap > len)
+		cap = len;
+	/* Ethernet pads short frames: never more than the IP length says. */
+	if (c->sm[dir].st == SM_HUNT && c->tcp[dir].ooo_count > 64)
+		tcp_dir__flush(&c->tcp[dir], sm__feed,
+			       &c->sm[dir]); /* not SMB2 (yet): no hoarding */
+	if (tcp_dir__segment(&c->tcp[dir], seq, t + hlen, cap, len, flags & 0x02, ts, sm__feed,
+			     &c->sm[dir]))
+		p->oom = true;
+}
+
+/* IPv4 or IPv6 at ip, `cap` captured bytes of `wire` on the wire (0: unknown). */
+static void ip__packet(struct iovb_profile *p, const uint8_t *ip, uint32_t cap, uint32_t wire,
+		       uint64_t ts)
+{
+	uint32_t hl, tot, off;
+	uint8_t nh;
+
+	if (cap < 1)
+		goto skip;
+	if (ip[0] >> 4 == 4) {
+		if (cap < 20)
+			goto skip;
+		hl = (uint32_t)(ip[0] & 15) * 4;
+		tot = be16(ip + 2);
+		/* 0: a GSO/GRO (BIG TCP) super-packet beyond 64 KiB; its size is the frame's. */
+		if (!tot)
+			tot = wire;
+		if (tot > wire)
+			tot = wire; /* cut by the capture, not the sender: trust the frame */
+		if (hl < 20 || hl > cap || hl > tot || ip[9] != 6)
+			goto skip;
+		/* Fragments: only whole datagrams carry a TCP header we can trust. */
+		if (be16(ip + 6) & 0x3fff)
+			goto skip;
+		tcp__packet(p, 4, ip + 12, ip + 16, ip + hl, cap - hl, tot - hl, ts);
+		return;
+	}
+	if (ip[0] >> 4 == 6) {
+		if (cap < 40)
+			goto skip;
+		tot = be16(ip + 4) + 40u;
+		if (tot == 40 || tot > wire)
+			tot = wire; /* 0: a jumbogram (RFC 2675) or BIG TCP super-packet */
+		nh = ip[6];
+		off = 40;
+		/* Extension headers before TCP: hop-by-hop, routing, destination options. */
+		while (nh == 0 || nh == 43 || nh == 60) {
+			if (off + 8 > cap || off + 8 > tot)
+				goto skip;
+			hl = (ip[off + 1] + 1u) * 8;
+			nh = ip[off];
+			off += hl;
+		}
+		if (nh != 6 || off > cap || off > tot)
+			goto skip;
+		tcp__packet(p, 6, ip + 8, ip + 24, ip + off, cap - off, tot - off, ts);
+		return;
+	}
+skip:
+	p->skipped++;
+}
+
+/* One frame of the capture's link type, captured at ts_ns. */
+static void link__packet(struct iovb_profile *p, const uint8_t *f, uint32_t cap, uint32_t wire,
+			 uint64_t ts_ns)
+{
+	uint64_t ts = p->npkts; /* what the layers above stamp things with */
+	uint32_t off, proto;
+
+	if (p->npkts == p->cappkts) {
+		size_t n = p->cappkts ? p->cappkts * 2 : 65536;
+		uint64_t *v = realloc(p->pkt_ts, n * sizeof(*v));
+
+		if (!v) {
+			p->oom = true;
+			return;
+		}
+		p->pkt_ts = v;
+		p->cappkts = n;
+	}
+	p->pkt_ts[p->npkts++] = ts_ns;
+	p->packets++;
+	p->bytes += wire;
+	if (!p->first_ts || ts_ns < p->first_ts)
+		p->first_ts = ts_ns;
+	if (ts_ns > p->last_ts)
+		p->last_ts = ts_ns;
+	switch (p->linktype) {
+	case DLT_EN10MB:
+		off = 12;
+		if (cap < 14)
+			goto skip;
+		proto = be16(f + 12);
+		/* 802.1Q, 802.1ad and the old QinQ tag, any number of them. */
+		while (proto == 0x8100 || proto == 0x88a8 || proto == 0x9100) {
+			off += 4;
+			if (cap < off + 2)
+				goto skip;
+			proto = be16(f + off);
+		}
+		off += 2;
+		break;
+	case DLT_LINUX_SLL:
+		if (cap < 16)
+			goto skip;
+		proto = be16(f + 14);
+		off = 16;
+		break;
+	case DLT_LINUX_SLL2:
+		if (cap < 20)
+			goto skip;
+		proto = be16(f);
+		off = 20;
+		break;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		proto = 0;
+		off = 0;
+		break;
+	case DLT_NULL:
+	case DLT_LOOP:
+		/* A 4-byte address family, in the writer's byte order (DLT_NULL) or big-endian. */
+		if (cap < 4)
+			goto skip;
+		proto = 0;
+		off = 4;
+		break;
+	default:
+		goto skip;
+	}
+	if (proto && proto != 0x0800 && proto != 0x86dd)
+		goto skip;
+	if (off > cap || off > wire)
+		goto skip;
+	ip__packet(p, f + off, cap - off, wire - off, ts);
+	return;
+skip:
+	p->skipped++;
+}
+
+/* ---- reading ----------------------------------------------------------------------------- */
+
+static bool link_ok(int dlt)
+{
+	return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2 ||
+	       dlt == DLT_RAW || dlt == DLT_IPV4 || dlt == DLT_IPV6 || dlt == DLT_NULL ||
+	       dlt == DLT_LOOP;
+}
+
+static ssize_t gz_read(void *cookie, char *buf, size_t size)
+{
+	unsigned int n = size > (1u << 30) ? 1u << 30 : (unsigned int)size;
+
+	return gzread(cookie, buf, n);
+}
+
+static int gz_close(void *cookie)
+{
+	return gzclose(cookie) == Z_OK ? 0 : EOF;
+}
+
+int profile__read_fp(struct iovb_profile *p, FILE *fp, const char *name, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct pcap_pkthdr *ph;
+	const u_char *data;
+	pcap_t *pc = NULL;
+	uint64_t ts;
+	int rc, ret = 0;
+
+	if (p->used) {
+		ret = -EBUSY;
+		iovb_errf(err, errlen, "a profile reads one capture");
+		goto cleanup;
+	}
+	p->used = true;
+	pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (!pc) {
+		ret = -EINVAL;
+		iovb_errf(err, errlen, "%s: not a capture libpcap reads: %s", name, ebuf);
+		goto cleanup;
+	}
+	fp = NULL; /* pcap_close closes it */
+	p->linktype = pcap_datalink(pc);
+	if (!link_ok(p->linktype)) {
+		ret = -EINVAL;
+		iovb_errf(err, errlen, "%s: link type %s is not Ethernet, Linux SLL/SLL2 or raw IP",
+			  name, pcap_datalink_val_to_name(p->linktype) ?: "unknown");
+		goto cleanup;
+	}
+	while ((rc = pcap_next_ex(pc, &ph, &data)) == 1) {
+		ts = (uint64_t)ph->ts.tv_sec * 1000000000ull + (uint64_t)ph->ts.tv_usec;
+		link__packet(p, data, ph->caplen, ph->len < ph->caplen ? ph->caplen : ph->len, ts);
+		if (p->oom)
+			break;
+	}
+	if (p->oom) {
+		ret = -ENOMEM;
+		iovb_errf(err, errlen, "%s: out of memory after %" PRIu64 " packets", name,
+			  p->packets);
+		goto cleanup;
+	}
+	if (rc == PCAP_ERROR) {
+		ret = -EINVAL;
+		iovb_errf(err, errlen, "%s: after %" PRIu64 " packets: %s", name, p->packets,
+			  pcap_geterr(pc));
+		goto cleanup;
+	}
+	for (struct conv *c = p->list; c; c = c->onext) {
+		for (int i = 0; i < 2; i++) {
+			tcp_dir__flush(&c->tcp[i], sm__feed, &c->sm[i]);
+			sm__finish(&c->sm[i]);
+		}
+	}
+	if (p->oom) {
+		ret = -ENOMEM;
+		iovb_errf(err, errlen, "%s: out of memory", name);
+	}
+cleanup:
+	if (pc)
+		pcap_close(pc);
+	if (fp)
+		fclose(fp);
+	return ret;
+}
+
+int profile__read_file(struct iovb_profile *p, const char *path, char *err, size_t errlen)
+{
+	static const cookie_io_functions_t gz_io = { .read = gz_read, .close = gz_close };
+	unsigned char magic[2] = { 0 };
+	gzFile gz = NULL;
+	FILE *fp, *zfp;
+	int ret = 0;
+
+	fp = fopen(path, "rb");
+	if (!fp) {
+		ret = -errno;
+		iovb_errf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto cleanup;
+	}
+	if (fread(magic, 1, 2, fp) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+		/* gzip: libpcap reads through stdio, so hand it a stream that inflates. */
+		rewind(fp); /* the shared file offset too: gzip starts at byte 0 */
+		gz = gzdopen(dup(fileno(fp)), "rb");
+		fclose(fp);
+		fp = NULL;
+		if (!gz) {
+			ret = -ENOMEM;
+			iovb_errf(err, errlen, "%s: zlib cannot open it", path);
+			goto cleanup;
+		}
+		gzbuffer(gz, 256 << 10);
+		zfp = fopencookie(gz, "rb", gz_io);
+		if (!zfp) {
+			ret = -ENOMEM;
+			gzclose(gz);
+			iovb_errf(err, errlen, "%s: cannot open a decompressing stream", path);
+			goto cleanup;
+		}
+		fp = zfp;
+	} else {
+		rewind(fp);
+	}
+	ret = profile__read_fp(p, fp, path, err, errlen);
+	fp = NULL;
+cleanup:
+	if (fp)
+		fclose(fp);
+	return ret;
+}
+
+/* ---- figures ------------------------------------------------------------------------------- */
+
+struct size_count {
+	uint32_t size;
+	uint64_t count;
+};
+
+struct cmd_stats {
+	uint64_t count, bytes, done_bytes, unknown_size, guessed_size, errors, unanswered;
+	uint64_t sequential, random, unknown_offset;
+	uint32_t max_in_flight;
+	double mean_in_flight;
+	uint64_t t_first, t_last;
+	struct size_count *sizes; /* most frequent first */
+	size_t nsizes;
+};
+
+static int cmp_msgid(const void *a, const void *b)
+{
+	const struct pio *x = *(struct pio *const *)a, *y = *(struct pio *const *)b;
+
+	return x->msgid < y->msgid ? -1 : x->msgid > y->msgid;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_count_desc(const void *a, const void *b)
+{
+	const struct size_count *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+struct ev {
+	uint64_t t;
+	int d;
+};
+
+static int cmp_ev(const void *a, const void *b)
+{
+	const struct ev *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->d - y->d; /* completions first at equal times */
+}
+
+static uint32_t io_size(const struct pio *io)
+{
+	if (io->have & HAVE_LEN)
+		return io->len;
+	if (io->have & HAVE_DONE)
+		return io->done;
+	return (io->have & LEN_GUESS) ? io->len : 0;
+}
+
+/*
+ * Every I/O gets an issue and a completion time. Where the capture lost one side, the time is
+ * bounded by MessageId order: a client sends MessageIds in increasing order, so a request not
+ * seen went out no earlier than the closest lower MessageId seen; a response not seen arrived no
+ * earlier than its request and the closest lower answered MessageId. Requests never answered
+ * before the capture ends stay in flight until the conversation's last packet.
+ */
+static void ios__times(struct conv *c, struct pio **v, size_t n)
+{
+	uint64_t last_req = 0, last_rsp = 0;
+	bool any_req = false, any_rsp = false;
+	size_t i, last_answered = 0;
+	bool answered = false;
+
+	for (i = 0; i < n; i++) {
+		if (v[i]->have & HAVE_RSP) {
+			last_answered = i;
+			answered = true;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct pio *io = v[i];
+
+		if (io->have & HAVE_REQ) {
+			last_req = io->t_req;
+			any_req = true;
+		} else {
+			io->t_req = any_req ? last_req : io->t_rsp;
+			if (io->t_req > io->t_rsp)
+				io->t_req = io->t_rsp;
+		}
+		if (io->have & HAVE_RSP) {
+			last_rsp = io->t_rsp;
+			any_rsp = true;
+		} else if (answered && i < last_answered) {
+			io->t_rsp = any_rsp && last_rsp > io->t_req ? last_rsp : io->t_req;
+		} else {
+			io->t_rsp = c->last_pkt > io->t_req ? c->last_pkt : io->t_req;
+		}
+	}
+}
+
+#define P_READ_WRITE 0xffff /* cmd__stats over both */
+#define MATCH(io, c)                                                                               \
+	((c) == P_READ_WRITE ? (io)->cmd == P_READ || (io)->cmd == P_WRITE : (io)->cmd == (c))
+
+/*
+ * Responses known only by speculation go to the oldest unanswered request of their command sent
+ * before them: servers answer a copy's READs and WRITEs about in order.
+ */
+static void anon__assign(struct conv *c, struct pio **v, size_t n)
+{
+	for (int k = 0; k < 2; k++) {
+		uint16_t cmd = k ? P_WRITE : P_READ;
+		size_t i = 0;
+
+		for (size_t a = 0; a < c->nanon; a++) {
+			const struct anon_rsp *r = &c->anon[a];
+
+			if (r->cmd != cmd)
+				continue;
+			while (i < n && (v[i]->cmd != cmd || (v[i]->have & HAVE_RSP)))
+				i++;
+			if (i == n)
+				break;
+			if (!(v[i]->have & HAVE_REQ) || v[i]->t_req > r->ts)
+				continue; /* answers nothing we know of */
+			v[i]->have |= HAVE_RSP;
+			v[i]->t_rsp = r->ts;
+			if (r->has_done) {
+				v[i]->done = r->done;
+				v[i]->have |= HAVE_DONE;
+			} else if (v[i]->have & HAVE_LEN) {
+				v[i]->done =
+					v[i]->len; /* a WRITE's Count: what it asked to write */
+				v[i]->have |= HAVE_DONE;
+			}
+		}
+	}
+}
+
+static int cmd__stats(const struct iovb_profile *p, struct pio **v, size_t n, uint16_t cmd,
+		      struct cmd_stats *st)
+{
+	struct {
+		uint64_t file, end;
+	} files[16];
+	size_t nfiles = 0, i, j, k, ne = 0;
+	bool broken = false; /* an I/O before had no offset: no judging a jump */
+	uint32_t *sz = NULL;
+	struct ev *ev = NULL;
+	int32_t cur = 0;
+	double area = 0;
+	uint64_t prev = 0;
+	int err = 0;
+
+	memset(st, 0, sizeof(*st));
+	sz = malloc((n + 1) * sizeof(*sz));
+	ev = malloc((2 * n + 1) * sizeof(*ev));
+	if (!sz || !ev) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		struct pio *io = v[i];
+
+		/* Offsets are judged across READs and WRITEs, as a mixed copy interleaves them. */
+		if (io->have & HAVE_OFF) {
+			for (j = 0; j < nfiles && files[j].file != io->file; j++)
+				;
+			if (MATCH(io, cmd)) {
+				if (j < nfiles ? files[j].end == io->offset : io->offset == 0)
+					st->sequential++;
+				else if (broken)
+					st->unknown_offset++;
+				else
+					st->random++;
+			}
+			broken = false;
+			if (j == nfiles) {
+				j = nfiles < 16 ? nfiles++ : (size_t)(io->msgid % 16);
+				files[j].file = io->file;
+			}
+			files[j].end = io->offset + io->len;
+		} else {
+			broken = true;
+			if (MATCH(io, cmd))
+				st->unknown_offset++;
+		}
+		if (!MATCH(io, cmd))
+			continue;
+		st->count++;
+		if (!io_size(io))
+			st->unknown_size++;
+		else if (!(io->have & (HAVE_LEN | HAVE_DONE)))
+			st->guessed_size++;
+		st->bytes += io_size(io);
+		if (io->have & HAVE_DONE)
+			st->done_bytes += io->done;
+		if ((io->have & HAVE_RSP) && io->status)
+			st->errors++;
+		if (!(io->have & HAVE_RSP))
+			st->unanswered++;
+		sz[ne / 2] = io_size(io);
+		ev[ne++] = (struct ev){ io->t_req, +1 };
+		ev[ne++] = (struct ev){ io->t_rsp, -1 };
+		if (st->count == 1 || io->t_req < st->t_first)
+			st->t_first = io->t_req;
+		if (io->t_rsp > st->t_last)
+			st->t_last = io->t_rsp;
+	}
+	/* Requests in flight: a sweep over issue (+1) and completion (-1) times. */
+	qsort(ev, ne, sizeof(*ev), cmp_ev);
+	for (i = 0; i < ne; i++) {
+		if (i)
+			area += (double)cur * (double)(p->pkt_ts[ev[i].t] - p->pkt_ts[prev]);
+		cur += ev[i].d;
+		prev = ev[i].t;
+		if (cur > 0 && (uint32_t)cur > st->max_in_flight)
+			st->max_in_flight = (uint32_t)cur;
+	}
+	if (st->count) {
+		st->t_first = p->pkt_ts[st->t_first];
+		st->t_last = p->pkt_ts[st->t_last];
+	}
+	if (st->t_last > st->t_first)
+		st->mean_in_flight = area / (double)(st->t_last - st->t_first);
+	else
+		st->mean_in_flight = st->count ? NAN : 0;
+	/* The I/O size distribution: sort, count runs, most frequent first. */
+	k = ne / 2;
+	qsort(sz, k, sizeof(*sz), cmp_u32);
+	st->sizes = calloc(k + 1, sizeof(*st->sizes));
+	if (!st->sizes) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < k; i++) {
+		if (!sz[i])
+			continue; /* unknown: counted in unknown_size */
+		if (st->nsizes && st->sizes[st->nsizes - 1].size == sz[i])
+			st->sizes[st->nsizes - 1].count++;
+		else
+			st->sizes[st->nsizes++] = (struct size_count){ sz[i], 1 };
+	}
+	qsort(st->sizes, st->nsizes, sizeof(*st->sizes), cmp_count_desc);
+cleanup:
+	free(sz);
+	free(ev);
+	return err;
+}
+
+static void addr__str(const struct conv *c, int ep, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(c->key.fam == 4 ? AF_INET : AF_INET6, c->key.addr[ep], a, sizeof(a));
+	snprintf(buf, len, c->key.fam == 4 ? "%s:%u" : "[%s]:%u", a, c->key.port[ep]);
+}
+
+static double secs(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+static json_t *real_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+#define SIZES_SHOWN 32
+
+static json_t *cmd__json(const struct cmd_stats *st, const struct cmd_credits *cr, uint64_t t0)
+{
+	json_t *o = json_object(), *sizes = json_array();
+	double dur = st->t_last > st->t_first ? secs(st->t_last - st->t_first) : 0;
+	uint64_t other = 0;
+
+	if (!o || !sizes) {
+		json_decref(o);
+		json_decref(sizes);
+		return NULL;
+	}
+	for (size_t i = 0; i < st->nsizes; i++) {
+		if (i < SIZES_SHOWN)
+			json_array_append_new(
+				sizes, json_pack("{s:I,s:I}", "size", (json_int_t)st->sizes[i].size,
+						 "count", (json_int_t)st->sizes[i].count));
+		else
+			other += st->sizes[i].count;
+	}
+	json_object_set_new(o, "count", json_integer((json_int_t)st->count));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)st->bytes));
+	json_object_set_new(o, "bytes_done", json_integer((json_int_t)st->done_bytes));
+	json_object_set_new(o, "io_size",
+			    st->nsizes ? json_integer(st->sizes[0].size) : json_null());
+	json_object_set_new(o, "io_sizes", sizes);
+	json_object_set_new(o, "io_sizes_other", json_integer((json_int_t)other));
+	json_object_set_new(o, "unknown_size", json_integer((json_int_t)st->unknown_size));
+	json_object_set_new(o, "guessed_size", json_integer((json_int_t)st->guessed_size));
+	json_object_set_new(o, "sequential", json_integer((json_int_t)st->sequential));
+	json_object_set_new(o, "random", json_integer((json_int_t)st->random));
+	json_object_set_new(o, "unknown_offset", json_integer((json_int_t)st->unknown_offset));
+	json_object_set_new(o, "max_in_flight", json_integer(st->max_in_flight));
+	json_object_set_new(o, "mean_in_flight", real_or_null(st->mean_in_flight));
+	json_object_set_new(o, "credits_requested", json_integer((json_int_t)cr->requested));
+	json_object_set_new(o, "credits_granted", json_integer((json_int_t)cr->granted));
+	json_object_set_new(o, "credits_charged", json_integer((json_int_t)cr->charged));
+	json_object_set_new(o, "errors", json_integer((json_int_t)st->errors));
+	json_object_set_new(o, "unanswered", json_integer((json_int_t)st->unanswered));
+	json_object_set_new(o, "start_s",
+			    st->count ? json_real(secs(st->t_first - t0)) : json_null());
+	json_object_set_new(o, "duration_s", json_real(dur));
+	json_object_set_new(o, "throughput_bps",
+			    dur > 0 ? json_real((double)st->bytes * 8 / dur) : json_null());
+	return o;
+}
+
+static json_t *conv__json(const struct iovb_profile *p, struct conv *c, uint64_t t0)
+{
+	int cl = c->client < 0 ? 0 : c->client, sv = !cl;
+	struct cmd_stats rd = { 0 }, wr = { 0 }, rw = { 0 };
+	char a[INET6_ADDRSTRLEN + 16];
+	json_t *o = NULL, *cmds, *tcp;
+	struct pio **v = NULL;
+	double dur;
+	size_t i;
+
+	v = malloc((c->nios + 1) * sizeof(*v));
+	if (!v)
+		goto cleanup;
+	for (i = 0; i < c->nios; i++)
+		v[i] = &c->ios[i];
+	qsort(v, c->nios, sizeof(*v), cmp_msgid);
+	anon__assign(c, v, c->nios);
+	ios__times(c, v, c->nios);
+	if (cmd__stats(p, v, c->nios, P_READ, &rd) || cmd__stats(p, v, c->nios, P_WRITE, &wr) ||
+	    cmd__stats(p, v, c->nios, P_READ_WRITE, &rw))
+		goto cleanup;
+	o = json_object();
+	if (!o)
+		goto cleanup;
+	addr__str(c, cl, a, sizeof(a));
+	json_object_set_new(o, "client", json_string(a));
+	addr__str(c, sv, a, sizeof(a));
+	json_object_set_new(o, "server", json_string(a));
+	json_object_set_new(o, "client_known", json_boolean(c->client >= 0));
+	json_object_set_new(o, "start_s", json_real(secs(c->first_ts - t0)));
+	dur = secs(c->last_ts - c->first_ts);
+	json_object_set_new(o, "duration_s", json_real(dur));
+	json_object_set_new(o, "packets", json_integer((json_int_t)c->packets));
+	json_object_set_new(o, "read", cmd__json(&rd, &c->cred[P_READ], t0));
+	json_object_set_new(o, "write", cmd__json(&wr, &c->cred[P_WRITE], t0));
+	/* READs and WRITEs together: what a mixed copy's depth is. */
+	json_object_set_new(o, "io_max_in_flight", json_integer(rw.max_in_flight));
+	json_object_set_new(o, "io_mean_in_flight", real_or_null(rw.mean_in_flight));
+	cmds = json_object();
+	for (i = 0; i <= P_NCMDS; i++) {
+		if (c->cmd_req[i] && i != P_READ && i != P_WRITE)
+			json_object_set_new(cmds, i < P_NCMDS ? cmd_names[i] : "other",
+					    json_integer((json_int_t)c->cmd_req[i]));
+	}
+	json_object_set_new(o, "commands", cmds);
+	json_object_set_new(o, "smb2_messages",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "to_server",
+				      (json_int_t)c->smb_msgs[cl], "to_client",
+				      (json_int_t)c->smb_msgs[sv], "compounded",
+				      (json_int_t)c->compounded, "lost",
+				      (json_int_t)(c->lost_msgs[0] + c->lost_msgs[1]), "resyncs",
+				      (json_int_t)(c->resyncs[0] + c->resyncs[1]), "inferred",
+				      (json_int_t)(c->inferred[0] + c->inferred[1]), "encrypted",
+				      (json_int_t)c->encrypted, "smb1", (json_int_t)c->smb1));
+	tcp = json_pack("{s:I,s:I}", "to_server", (json_int_t)c->tcp[cl].bytes, "to_client",
+			(json_int_t)c->tcp[sv].bytes);
+	json_object_set_new(o, "tcp_payload_bytes", tcp);
+	json_object_set_new(o, "tcp_snaplen_cut_bytes",
+			    json_pack("{s:I,s:I}", "to_server", (json_int_t)c->tcp[cl].cut_bytes,
+				      "to_client", (json_int_t)c->tcp[sv].cut_bytes));
+	json_object_set_new(o, "tcp_lost_bytes",
+			    json_pack("{s:I,s:I}", "to_server", (json_int_t)c->tcp[cl].gap_bytes,
+				      "to_client", (json_int_t)c->tcp[sv].gap_bytes));
+	json_object_set_new(o, "tcp_retransmitted_bytes",
+			    json_pack("{s:I,s:I}", "to_server",
+				      (json_int_t)c->tcp[cl].retrans_bytes, "to_client",
+				      (json_int_t)c->tcp[sv].retrans_bytes));
+	json_object_set_new(
+		o, "throughput_bps",
+		dur > 0 ? json_real((double)(c->tcp[0].bytes + c->tcp[1].bytes) * 8 / dur)
+			: json_null());
+cleanup:
+	free(rd.sizes);
+	free(wr.sizes);
+	free(rw.sizes);
+	free(v);
+	return o;
+}
+
+static const char *link_name(int dlt)
+{
+	const char *n = pcap_datalink_val_to_name(dlt);
+
+	return n ? n : "unknown";
+}
+
+json_t *profile__json(const struct iovb_profile *p)
+{
+	json_t *doc = json_object(), *convs = json_array(), *cj;
+	struct conv *c;
+
+	if (!doc || !convs)
+		goto fail;
+	json_object_set_new(doc, "schema", json_integer(IOVB_PROFILE_SCHEMA));
+	json_object_set_new(doc, "kind", json_string("iovbench-profile"));
+	json_object_set_new(doc, "link_type", json_string(link_name(p->linktype)));
+	json_object_set_new(doc, "packets", json_integer((json_int_t)p->packets));
+	json_object_set_new(doc, "bytes", json_integer((json_int_t)p->bytes));
+	json_object_set_new(doc, "tcp_packets", json_integer((json_int_t)p->tcp_packets));
+	json_object_set_new(doc, "skipped_packets", json_integer((json_int_t)p->skipped));
+	json_object_set_new(doc, "duration_s", json_real(secs(p->last_ts - p->first_ts)));
+	for (c = p->list; c; c = c->onext) {
+		if (!c->smb)
+			continue;
+		cj = conv__json(p, c, p->first_ts);
+		if (!cj)
+			goto fail;
+		json_array_append_new(convs, cj);
+	}
+	json_object_set_new(doc, "conversations", convs);
+	return doc;
+fail:
+	json_decref(convs);
+	json_decref(doc);
+	return NULL;
+}
+
+/* ---- workload ---------------------------------------------------------------------------- */
+
+static uint64_t jint(const json_t *o, const char *path1, const char *path2)
+{
+	const json_t *v = json_object_get(json_object_get(o, path1), path2);
+
+	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v)
+							       : 0;
+}
+
+int profile__workload(const json_t *doc, struct iovb_workload *wl, char *err, size_t errlen)
+{
+	static const char *const kinds[] = { "read", "write" };
+	struct size_count *sizes = NULL;
+	size_t nsizes = 0, cap = 0, i, ci;
+	uint64_t nread = 0, nwrite = 0, depth;
+	const json_t *convs, *c, *arr, *e;
+	int ret = 0;
+
+	memset(wl, 0, sizeof(*wl));
+	convs = json_object_get(doc, "conversations");
+	if (!json_is_object(doc) || !json_is_array(convs) ||
+	    json_integer_value(json_object_get(doc, "schema")) != IOVB_PROFILE_SCHEMA) {
+		ret = -EINVAL;
+		iovb_errf(err, errlen, "not an iovbench profile (schema %d)", IOVB_PROFILE_SCHEMA);
+		goto cleanup;
+	}
+	json_array_foreach(convs, ci, c) {
+		nread += jint(c, "read", "count");
+		nwrite += jint(c, "write", "count");
+		wl->bytes += jint(c, "read", "bytes") + jint(c, "write", "bytes");
+		depth = json_is_integer(json_object_get(c, "io_max_in_flight"))
+				? (uint64_t)json_integer_value(
+					  json_object_get(c, "io_max_in_flight"))
+				: 0;
+		if (depth > wl->depth)
+			wl->depth = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
+		for (int k = 0; k < 2; k++) {
+			arr = json_object_get(json_object_get(c, kinds[k]), "io_sizes");
+			json_array_foreach(arr, i, e) {
+				uint64_t sz, n;
+				size_t j;
+
+				sz = json_integer_value(json_object_get(e, "size"));
+				n = json_integer_value(json_object_get(e, "count"));
+				if (!sz || sz > UINT32_MAX || !n)
+					continue;
+				for (j = 0; j < nsizes && sizes[j].size != sz; j++)
+					;
+				if (j == nsizes) {
+					if (nsizes == cap) {
+						size_t nc = cap ? cap * 2 : 16;
+						struct size_count *ns =
+							realloc(sizes, nc * sizeof(*ns));
+
+						if (!ns) {
+							ret = -ENOMEM;
+							iovb_errf(err, errlen, "out of memory");
+							goto cleanup;
+						}
+						sizes = ns;
+						cap = nc;
+					}
+					sizes[nsizes++] = (struct size_count){ (uint32_t)sz, 0 };
+				}
+				sizes[j].count += n;
+			}
+		}
+	}
+	wl->ios = nread + nwrite;
+	if (!wl->ios || !nsizes) {
+		ret = -EINVAL;
+		iovb_errf(err, errlen, "the profile holds no READ or WRITE of a known size");
+		goto cleanup;
+	}
+	if (!nwrite) {
+		wl->kind = IOVB_WL_READ;
+		wl->read_pct = 100;
+	} else if (!nread) {
+		wl->kind = IOVB_WL_WRITE;
+	} else {
+		wl->kind = IOVB_WL_MIXED;
+		wl->read_pct = (uint32_t)((nread * 100 + wl->ios / 2) / wl->ios);
+	}
+	qsort(sizes, nsizes, sizeof(*sizes), cmp_count_desc);
+	wl->io_size = sizes[0].size;
+	for (i = 0; i < nsizes && i < IOVB_WL_SIZES; i++) {
+		wl->sizes[i].size = sizes[i].size;
+		wl->sizes[i].count = sizes[i].count;
+	}
+	wl->nsizes = (uint32_t)i;
+	if (!wl->depth)
+		wl->depth = 1;
+cleanup:
+	free(sizes);
+	return ret;
+}
+
+int profile__workload_file(const char *path, struct iovb_workload *wl, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *doc = NULL;
+	gzFile gz;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int n, ret = 0;
+
+	/* gzread passes plain files through, so one path reads both. */
+	gz = gzopen(path, "rb");
+	if (!gz) {
+		ret = errno ? -errno : -ENOMEM;
+		iovb_errf(err, errlen, "cannot open %s: %s", path, strerror(-ret));
+		goto cleanup;
+	}
+	do {
+		if (cap - len < 65536) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 1 << 20;
+			nb = cap > (256u << 20) ? NULL : realloc(buf, cap);
+			if (!nb) {
+				ret = -EFBIG;
+				iovb_errf(err, errlen, "%s: too large for a profile", path);
+				goto cleanup;
+			}
+			buf = nb;
+		}
+		n = gzread(gz, buf + len, (unsigned)(cap - len));
+		if (n < 0) {
+			ret = -EINVAL;
+			iovb_errf(err, errlen, "%s: cannot decompress it", path);
+			goto cleanup;
+		}
+		len += (size_t)n;
+	} while (n > 0);
+	doc = json_loadb(buf, len, 0, &je);
+	if (!doc) {
+		ret = -EINVAL;
+		iovb_errf(err, errlen, "%s: not JSON: line %d: %s", path, je.line, je.text);
+		goto cleanup;
+	}
+	ret = profile__workload(doc, wl, err, errlen);
+	if (ret) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "%s", err ? err : "");
+		iovb_errf(err, errlen, "%s: %s", path, why);
+	}
+cleanup:
+	json_decref(doc);
+	free(buf);
+	if (gz)
+		gzclose(gz);
+	return ret;
+}
