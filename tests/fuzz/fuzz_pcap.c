@@ -1,3 +1,5 @@
+// fuzz-srcs: report/profile.c report/tcpreasm.c
+// fuzz-libs: -lpcap -ljansson -lz
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target: any bytes as a capture file for the profiler (libpcap reads them from memory,
