@@ -107,17 +107,9 @@ jq -e '.rows | length > 0' "$ws/ci/compare.json" >/dev/null || bad "compare.json
 grep -q 'iovbench compare' "$GITHUB_STEP_SUMMARY" || bad "the compare step wrote no summary"
 
 # History: graph and exports over both records.
-if "$bin" history --help 2>&1 | grep -q '\.svg' && ! "$bin" history --help 2>&1 |
-	grep -q 'not implemented'; then
-	step bench.history SHA=$GITHUB_SHA >"$tmp/hist.log" 2>&1 ||
-		{ cat "$tmp/hist.log"; bad "the history step failed"; }
-	[ -s "$ws/ci/history.svg" ] || bad "no history.svg"
-else
-	echo "SKIP history graph: not in this build"
-	sed -i '/"$IOVB" history -o ci\/history.svg/d' "$tmp/steps/bench.history"
-	step bench.history SHA=$GITHUB_SHA >"$tmp/hist.log" 2>&1 ||
-		{ cat "$tmp/hist.log"; bad "the history step failed"; }
-fi
+step bench.history SHA=$GITHUB_SHA >"$tmp/hist.log" 2>&1 ||
+	{ cat "$tmp/hist.log"; bad "the history step failed"; }
+[ -s "$ws/ci/history.svg" ] || bad "no history.svg"
 for kind in bigger smaller; do
 	jq -e 'length > 0 and all(has("name") and has("unit") and has("value"))' \
 		"$ws/ci/gab-$kind.json" >/dev/null || bad "gab-$kind.json is not github-action-benchmark input"
