@@ -40,7 +40,7 @@ static const struct plot_fig figs[] = {
 	  "Each role's CPU time per payload byte: NET_RX softirq time bpf charged to the role's "
 	  "devices plus its threads' CPU time net of interrupts, divided by the repetition's "
 	  "payload bytes. \"nic\" is the emulated adapter and wire (work real hardware does in "
-	  "silicon); \"guest\" is the guest that copied on that path." },
+	  "silicon); \"guest\" is the guests of that path together: their CPU summed over the bytes they copied, so per byte the mean guest." },
 	{ "fig7", "Figure 7: throughput and CPU per role over time",
 	  "Per-second series of each repetition (runs[].series): payload throughput in Gbit/s and, "
 	  "per path, each role's CPU in cores (CPU ns in the interval / interval ns). Line: median "
@@ -103,6 +103,51 @@ static bool run_ok(const json_t *run)
 	       num(json_object_get(run, "engine"), "bytes") > 0;
 }
 
+/* One run's own guests (its guests[] roles, else guest_role) share the category "guest". */
+static bool run_guest(const json_t *run, const char *role)
+{
+	const json_t *g;
+	size_t i;
+
+	if (!strcmp(role, str(run, "guest_role")))
+		return true;
+	json_array_foreach(json_object_get(run, "guests"), i, g)
+		if (!strcmp(role, str(g, "role")))
+			return true;
+	return false;
+}
+
+/* dst += src, key by key, for the numbers of two role objects (several guests in one). */
+static void role_add(json_t *dst, const json_t *src)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)src, key, v) {
+		const json_t *d = json_object_get(dst, key);
+
+		if (json_is_number(v))
+			json_object_set_new(dst, key,
+					    json_real(json_number_value(v) +
+						      (json_is_number(d) ? json_number_value(d) : 0)));
+		else if (!d)
+			json_object_set(dst, key, v);
+	}
+}
+
+/* a[i] += b[i], for per-second arrays of several guests (the shorter is padded). */
+static void series_add_arr(json_t *a, const json_t *b)
+{
+	for (size_t i = 0; i < json_array_size(b); i++) {
+		double v = json_number_value(json_array_get(b, i));
+
+		if (i < json_array_size(a))
+			json_array_set_new(a, i, json_real(json_number_value(json_array_get(a, i)) + v));
+		else
+			json_array_append_new(a, json_real(v));
+	}
+}
+
 /* One path's per-repetition figures (see plot__collect). */
 static json_t *path_collect(const json_t *runs, const char *path)
 {
@@ -124,11 +169,25 @@ static json_t *path_collect(const json_t *runs, const char *path)
 		json_array_append_new(bytes_a,
 				      json_real(num(json_object_get(run, "engine"), "bytes")));
 		raw = summary__run_roles(run, &have_bpf);
-		/* The path's own guest is "guest", so both paths' guests share a category. */
+		/*
+		 * The path's own guests are "guest" (summed: with several guests, per byte of the
+		 * path their CPU is the mean guest's), so both paths' guests share a category.
+		 */
 		rr = json_object();
-		json_object_foreach(raw, role, v)
-			json_object_set(rr, strcmp(role, str(run, "guest_role")) ? role : "guest",
-					v);
+		json_object_foreach(raw, role, v) {
+			json_t *g;
+
+			if (!run_guest(run, role)) {
+				json_object_set(rr, role, v);
+				continue;
+			}
+			g = json_object_get(rr, "guest");
+			if (!g) {
+				g = json_object();
+				json_object_set_new(rr, "guest", g);
+			}
+			role_add(g, v);
+		}
 		json_decref(raw);
 		json_array_append_new(per_run, rr);
 	}
@@ -846,8 +905,7 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 			t0 = t0 ?: json_object_get(se, "t_s");
 			interval = isfinite(num(se, "interval_s")) ? num(se, "interval_s") : 1;
 			json_object_foreach(json_object_get(se, "cpu_ns"), role, c) {
-				const char *r =
-					strcmp(role, str(run, "guest_role")) ? role : "guest";
+				const char *r = run_guest(run, role) ? "guest" : role;
 
 				arr = json_object_get(roles, r);
 				if (!arr) {
@@ -857,7 +915,10 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 				/* Index = repetition; a rep without this role has a hole. */
 				while (json_array_size(arr) < nrep)
 					json_array_append_new(arr, json_array());
-				json_array_append(arr, c);
+				if (json_array_size(arr) > nrep) /* another guest of this rep: add */
+					series_add_arr(json_array_get(arr, nrep), c);
+				else
+					json_array_append_new(arr, json_deep_copy(c));
 			}
 			nrep++;
 		}
@@ -1195,9 +1256,10 @@ int plot__write(const json_t *rec, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto cleanup;
 	}
-	snprintf(label, sizeof(label),
-		 "SMB2 %s copy: %g MiB per repetition, %g KiB I/Os, %g in flight", str(wl, "kind"),
-		 num(wl, "bytes") / (1 << 20), num(wl, "io_size") / 1024, num(wl, "depth"));
+	snprintf(label, sizeof(label), "SMB2 %s copy: %g MiB per %s, %g KiB I/Os, %g in flight",
+		 str(wl, "kind"), num(wl, "bytes") / (1 << 20),
+		 !strcmp(str(wl, "bytes_per"), "guest") ? "guest" : "repetition",
+		 num(wl, "io_size") / 1024, num(wl, "depth"));
 	json_object_foreach(paths, path, p)
 		cat_add(b[2].cats, label, path, json_incref(json_object_get(p, "throughput_bps")));
 	for (i = 0; i < NBARS && !ret; i++) {
