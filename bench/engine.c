@@ -624,8 +624,11 @@ static int conn__write_data(struct engine_server *s, struct engine_conn *c, cons
 	return err;
 }
 
-/* Answer every complete request in rx while the output queue has room. */
-static int conn__parse(struct engine_server *s, struct engine_conn *c)
+/*
+ * Answer every complete request in rx while the output queue has room. *full: it stopped because
+ * the queue filled, so complete requests may still wait in rx (no new bytes will announce them).
+ */
+static int conn__parse(struct engine_server *s, struct engine_conn *c, bool *full)
 {
 	uint32_t off = 0, mlen, need;
 	uint64_t k;
@@ -703,6 +706,7 @@ static int conn__parse(struct engine_server *s, struct engine_conn *c)
 		c->out_count++;
 		off += SMB2_NB_LEN + mlen;
 	}
+	*full = c->out_count == ENGINE_SRV_QUEUE;
 cleanup:
 	/* Requests are small: moving a partial one to the front costs less than a ring would. */
 	if (off) {
@@ -773,6 +777,7 @@ static void conn__set_ready(struct engine_server *s, struct engine_conn *c, bool
  */
 static int conn__pump(struct engine_server *s, struct engine_conn *c)
 {
+	bool full = false;
 	ssize_t n;
 	int round, err;
 
@@ -782,7 +787,7 @@ static int conn__pump(struct engine_server *s, struct engine_conn *c)
 			conn__set_ready(s, c, true);
 			break;
 		}
-		err = conn__parse(s, c);
+		err = conn__parse(s, c, &full);
 		if (err)
 			goto cleanup;
 		err = conn__flush(s, c);
@@ -793,8 +798,15 @@ static int conn__pump(struct engine_server *s, struct engine_conn *c)
 		if (c->out_count == ENGINE_SRV_QUEUE)
 			break;
 		/*
-		 * Not full: parse stopped inside WRITE data (rx is then empty: take it straight
-		 * into the sink) or at an incomplete request, shorter than ENGINE_REQ_MAX.
+		 * Parse stopped on a full queue the flush has since drained: the requests left in
+		 * rx are answered first. Reading (and stopping on EAGAIN) now would strand them: the
+		 * peer may have sent everything already, so no edge would ever come for them.
+		 */
+		if (full)
+			continue;
+		/*
+		 * Parse stopped for want of bytes: inside WRITE data (rx is then empty: take it
+		 * straight into the sink) or at an incomplete request, shorter than ENGINE_REQ_MAX.
 		 */
 		if (c->wr.active && !c->rx_len) {
 			uint64_t want = c->wr.end - c->wr.pos;
