@@ -117,6 +117,24 @@ static struct engine_client_conf client_conf(const char *addr, uint16_t port, ui
 /* NEGOTIATE request the client sends: one dialect. */
 #define NEG_REQ_FRAME (SMB2_NB_LEN + SMB2_HDR_LEN + 36 + 2)
 
+/* CREATE request frame of connection i (its name as engine.h says). */
+static uint64_t create_req_frame(unsigned i)
+{
+	char name[64];
+
+	return SMB2_CREATE_REQ_FRAME(snprintf(name, sizeof(name), ENGINE_FILE_NAME, i));
+}
+
+/* Bytes each way for NEGOTIATE, CREATE and CLOSE on n connections: [0] received, [1] sent. */
+static void ctl_bytes(unsigned n, uint64_t *rx, uint64_t *tx)
+{
+	*rx = *tx = 0;
+	for (unsigned i = 0; i < n; i++) {
+		*rx += SMB2_NEGOTIATE_RSP_FRAME + SMB2_CREATE_RSP_FRAME + SMB2_CLOSE_RSP_FRAME;
+		*tx += NEG_REQ_FRAME + create_req_frame(i) + SMB2_CLOSE_REQ_FRAME;
+	}
+}
+
 /* Is I/O number i a READ? The rule engine.h documents, written out again. */
 static int io_is_read(const struct engine_client_conf *c, uint64_t i)
 {
@@ -129,7 +147,7 @@ static int io_is_read(const struct engine_client_conf *c, uint64_t i)
 static void assert_exact(const struct engine_result *r, const struct engine_client_conf *c)
 {
 	uint64_t ios = c->bytes / c->io_size + !!(c->bytes % c->io_size);
-	uint64_t rd = 0, wr = 0, nrd = 0, nwr = 0;
+	uint64_t rd = 0, wr = 0, nrd = 0, nwr = 0, crx, ctx;
 
 	for (uint64_t i = 0; i < ios; i++) {
 		uint64_t len = i + 1 < ios || !(c->bytes % c->io_size) ? c->io_size
@@ -150,10 +168,13 @@ static void assert_exact(const struct engine_result *r, const struct engine_clie
 	assert_true(r->write_bytes == wr);
 	assert_true(r->ios == ios);
 	assert_true(r->latency_ns.count == ios);
-	assert_true(r->wire_bytes == rd + nrd * SMB2_READ_RSP_HEAD + nwr * SMB2_WRITE_RSP_FRAME +
-					     SMB2_NEGOTIATE_RSP_FRAME);
+	ctl_bytes(c->conns ? c->conns : 1, &crx, &ctx);
+	assert_int_equal(r->conns, c->conns ? c->conns : 1);
+	/* No deferral at these depths: no interim responses on the wire. */
+	assert_true(r->pending == 0);
+	assert_true(r->wire_bytes == rd + nrd * SMB2_READ_RSP_HEAD + nwr * SMB2_WRITE_RSP_FRAME + crx);
 	assert_true(r->wire_tx_bytes ==
-		    wr + nwr * SMB2_WRITE_REQ_HEAD + nrd * SMB2_READ_REQ_FRAME + NEG_REQ_FRAME);
+		    wr + nwr * SMB2_WRITE_REQ_HEAD + nrd * SMB2_READ_REQ_FRAME + ctx);
 	if (ios) {
 		assert_true(r->end_ns > r->start_ns);
 		assert_true(r->latency_ns.min > 0);
@@ -284,7 +305,34 @@ static uint16_t raw_negotiate(int fd, uint16_t credits)
 	return h.credits;
 }
 
-/* A READ request frame as the engine's own client writes it (its fixed handles). */
+/* The FileId the last raw_create got (tests run one at a time). */
+static uint64_t raw_fid_p, raw_fid_v;
+
+/* CREATE over a raw socket with MessageId msg_id; keeps the FileId for raw_*_req. */
+static void raw_create(int fd, uint64_t msg_id)
+{
+	struct smb2_create_req req = { .name_len = 1, .name = { 'x' } };
+	struct smb2_create_rsp rsp;
+	struct smb2_hdr h = {
+		.credit_charge = 1,
+		.credits = 1,
+		.message_id = msg_id,
+		.tree_id = 0x00000001u,
+		.session_id = 0x0000400000000001ull,
+	};
+	uint8_t buf[SMB2_CREATE_RSP_FRAME];
+	size_t n;
+
+	assert_int_equal(smb2__create_req_encode(buf, sizeof(buf), &h, &req, &n), 0);
+	send_all(fd, buf, n);
+	recv_all(fd, buf, SMB2_CREATE_RSP_FRAME);
+	assert_int_equal(smb2__create_rsp_decode(buf + 4, sizeof(buf) - 4, &h, &rsp), 0);
+	assert_true(h.message_id == msg_id);
+	raw_fid_p = rsp.file_id_persistent;
+	raw_fid_v = rsp.file_id_volatile;
+}
+
+/* A READ request frame as the engine's own client writes it (the last raw_create's FileId). */
 static void raw_read_req(uint8_t *buf, uint64_t msg_id, uint32_t len, uint16_t charge)
 {
 	struct smb2_hdr h = {
@@ -297,8 +345,8 @@ static void raw_read_req(uint8_t *buf, uint64_t msg_id, uint32_t len, uint16_t c
 	struct smb2_read_req req = {
 		.padding = 0x50,
 		.length = len,
-		.file_id_persistent = 1,
-		.file_id_volatile = 0x00000000ffffffffull,
+		.file_id_persistent = raw_fid_p,
+		.file_id_volatile = raw_fid_v,
 	};
 	size_t n;
 
@@ -381,7 +429,8 @@ static void test_garbage_dropped(void **state)
 	 */
 	fd = raw_connect(s->port);
 	raw_negotiate(fd, 8);
-	raw_read_req(buf, 1, 100, 1);
+	raw_create(fd, 1);
+	raw_read_req(buf, 2, 100, 1);
 	memset(buf + SMB2_READ_REQ_FRAME, 0xee, 64);
 	send_all(fd, buf, SMB2_READ_REQ_FRAME + 64);
 	{
@@ -400,8 +449,12 @@ static void test_garbage_dropped(void **state)
 	free(cr);
 }
 
-/* A peer that asks a lot and reads nothing: the server stops reading it and memory stays bounded;
- * when the peer finally reads, every answer arrives, in order. */
+/*
+ * A peer that asks a lot and reads nothing: the server stops reading it and memory stays bounded;
+ * when the peer finally reads, every answer arrives, in order. Past half its queue the server
+ * defers READs: an interim STATUS_PENDING with an AsyncId first, then the final response, async
+ * with the same AsyncId.
+ */
 static void test_slow_reader(void **state)
 {
 	/* 3000 x 64 KiB: far more than socket buffers hold, so the server's queue fills. */
@@ -409,26 +462,53 @@ static void test_slow_reader(void **state)
 	struct srv *s = *state;
 	uint8_t *reqs = malloc((size_t)NREQ * SMB2_READ_REQ_FRAME);
 	uint8_t head[SMB2_READ_RSP_HEAD], *data = malloc(LEN);
+	uint64_t *aid = calloc(NREQ, sizeof(*aid));
 	struct smb2_read_rsp rsp;
 	struct smb2_hdr h;
+	const uint8_t *edata;
+	uint32_t elen;
+	unsigned interims = 0;
 	int fd;
 
 	assert_non_null(reqs);
 	assert_non_null(data);
 	fd = raw_connect(s->port);
-	assert_true(raw_negotiate(fd, NREQ) >= NREQ);
+	assert_true(raw_negotiate(fd, NREQ + 1) >= NREQ + 1);
+	raw_create(fd, 1);
 	for (int i = 0; i < NREQ; i++)
-		raw_read_req(reqs + (size_t)i * SMB2_READ_REQ_FRAME, 1 + i, LEN, 1);
+		raw_read_req(reqs + (size_t)i * SMB2_READ_REQ_FRAME, 2 + i, LEN, 1);
 	send_all(fd, reqs, (size_t)NREQ * SMB2_READ_REQ_FRAME);
 	usleep(200 * 1000);
-	for (int i = 0; i < NREQ; i++) {
-		recv_all(fd, head, sizeof(head));
+	for (int i = 0; i < NREQ;) {
+		recv_all(fd, head, SMB2_NB_LEN + SMB2_HDR_LEN);
+		assert_int_equal(smb2__hdr_decode(head + 4, SMB2_HDR_LEN, &h), 0);
+		if (h.status == SMB2_STATUS_PENDING) {
+			recv_all(fd, head + 68, SMB2_INTERIM_RSP_FRAME - 68);
+			assert_int_equal(smb2__error_rsp_decode(head + 4, SMB2_INTERIM_RSP_FRAME - 4,
+								&h, &edata, &elen),
+					 0);
+			assert_true(h.flags & SMB2_FLAGS_ASYNC_COMMAND);
+			assert_int_equal(h.command, SMB2_READ);
+			assert_true(h.message_id >= (uint64_t)2 + i && h.message_id < 2 + NREQ);
+			assert_true(h.async_id != 0 && aid[h.message_id - 2] == 0);
+			aid[h.message_id - 2] = h.async_id;
+			interims++;
+			continue;
+		}
+		recv_all(fd, head + 68, sizeof(head) - 68);
 		assert_int_equal(smb2__read_rsp_decode(head + 4, 80, 80 + LEN, LEN, &h, &rsp), 0);
-		assert_true(h.message_id == (uint64_t)1 + i);
+		assert_true(h.message_id == (uint64_t)2 + i);
 		assert_int_equal(rsp.data_length, LEN);
+		/* Async exactly when an interim came first, with its AsyncId. */
+		assert_int_equal(!!(h.flags & SMB2_FLAGS_ASYNC_COMMAND), !!aid[i]);
+		assert_true(h.async_id == aid[i]);
 		recv_all(fd, data, LEN);
+		i++;
 	}
+	/* 3000 READs never fit in half the queue: some must have been deferred. */
+	assert_true(interims > 0);
 	close(fd);
+	free(aid);
 	free(data);
 	free(reqs);
 }
@@ -714,8 +794,8 @@ static size_t raw_write_req(uint8_t *buf, uint64_t msg_id, uint64_t off, uint32_
 		.data_offset = 0x70,
 		.length = len,
 		.offset = off,
-		.file_id_persistent = 1,
-		.file_id_volatile = 0x00000000ffffffffull,
+		.file_id_persistent = raw_fid_p,
+		.file_id_volatile = raw_fid_v,
 	};
 	size_t n;
 
@@ -742,8 +822,9 @@ static void test_server_verifies_writes(void **state)
 
 	fd = raw_connect(s->port);
 	raw_negotiate(fd, 64);
+	raw_create(fd, 1);
 	/* A good WRITE, sent in dribbles: the server reassembles across reads. */
-	n = raw_write_req(buf, 1, 777777, 5000, -1);
+	n = raw_write_req(buf, 2, 777777, 5000, -1);
 	for (size_t i = 0; i < n; i += 1000) {
 		send_all(fd, buf + i, n - i < 1000 ? n - i : 1000);
 		usleep(1000);
@@ -751,9 +832,9 @@ static void test_server_verifies_writes(void **state)
 	recv_all(fd, rsp, SMB2_WRITE_RSP_FRAME);
 	assert_int_equal(smb2__write_rsp_decode(rsp + 4, SMB2_WRITE_RSP_FRAME - 4, &h, &wr), 0);
 	assert_int_equal(wr.count, 5000);
-	assert_true(h.message_id == 1);
+	assert_true(h.message_id == 2);
 	/* A bad byte at 4321 into the data. */
-	n = raw_write_req(buf, 2, 777777, 5000, 4321);
+	n = raw_write_req(buf, 3, 777777, 5000, 4321);
 	send_all(fd, buf, n);
 	recv_all(fd, rsp, SMB2_ERROR_RSP_FRAME(8));
 	assert_int_equal(smb2__write_rsp_decode(rsp + 4, SMB2_ERROR_RSP_FRAME(8) - 4, &h, &wr),
@@ -766,7 +847,7 @@ static void test_server_verifies_writes(void **state)
 		bad = bad << 8 | edata[i];
 	assert_true(bad == 777777 + 4321);
 	/* The connection stays usable: framing was kept. */
-	n = raw_write_req(buf, 3, 0, 0, -1);
+	n = raw_write_req(buf, 4, 0, 0, -1);
 	send_all(fd, buf, n);
 	recv_all(fd, rsp, SMB2_WRITE_RSP_FRAME);
 	assert_int_equal(smb2__write_rsp_decode(rsp + 4, SMB2_WRITE_RSP_FRAME - 4, &h, &wr), 0);
