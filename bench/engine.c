@@ -1050,6 +1050,9 @@ static int conn__pump(struct engine_server *s, struct engine_conn *c)
 				break;
 			continue;
 		}
+		/* Deferred answers the flush made room for: parse moves them into the queue. */
+		if (c->defer_count && c->out_count < s->pending_after)
+			continue;
 		/*
 		 * Parse stopped for want of bytes: inside WRITE data (rx is then empty: take it
 		 * straight into the sink) or at an incomplete request, shorter than ENGINE_REQ_MAX.

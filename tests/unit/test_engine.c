@@ -170,15 +170,27 @@ static void assert_exact(const struct engine_result *r, const struct engine_clie
 	assert_true(r->latency_ns.count == ios);
 	ctl_bytes(c->conns ? c->conns : 1, &crx, &ctx);
 	assert_int_equal(r->conns, c->conns ? c->conns : 1);
-	/* No deferral at these depths: no interim responses on the wire. */
-	assert_true(r->pending == 0);
-	assert_true(r->wire_bytes == rd + nrd * SMB2_READ_RSP_HEAD + nwr * SMB2_WRITE_RSP_FRAME + crx);
+	/* A READ the server deferred had an interim response too. */
+	assert_true(r->pending <= nrd);
+	assert_true(r->wire_bytes == rd + nrd * SMB2_READ_RSP_HEAD + nwr * SMB2_WRITE_RSP_FRAME +
+					     r->pending * SMB2_INTERIM_RSP_FRAME + crx);
 	assert_true(r->wire_tx_bytes ==
 		    wr + nwr * SMB2_WRITE_REQ_HEAD + nrd * SMB2_READ_REQ_FRAME + ctx);
 	if (ios) {
+		uint64_t sum = 0;
+
 		assert_true(r->end_ns > r->start_ns);
 		assert_true(r->latency_ns.min > 0);
 		assert_true(r->latency_ns.max <= r->end_ns - r->start_ns);
+		/* The series covers the window and adds up to the bytes. */
+		assert_true(r->series_interval_ns >= 1000000000ull);
+		assert_true(r->series_n ==
+			    (r->end_ns - r->start_ns - 1) / r->series_interval_ns + 1);
+		for (uint32_t i = 0; i < r->series_n; i++)
+			sum += r->series_bytes[i];
+		assert_true(sum == r->bytes);
+		assert_int_equal(r->nthreads, 1);
+		assert_true(r->threads[0].tid > 0 && r->threads[0].name[0]);
 	}
 }
 
@@ -511,6 +523,101 @@ static void test_slow_reader(void **state)
 	free(aid);
 	free(data);
 	free(reqs);
+}
+
+/* Several connections share one copy; each opens its own file and takes I/Os as it has room. */
+static void test_conns(void **state)
+{
+	static const struct {
+		enum engine_workload w;
+		uint32_t conns, io_size, depth;
+		uint64_t bytes;
+	} cases[] = {
+		{ ENGINE_READ, 2, MiB, 8, 64 * MiB + 777 },
+		{ ENGINE_WRITE, 4, 65537, 3, 16 * MiB },
+		{ ENGINE_MIXED, 64, 4096, 2, 8 * MiB + 5 },
+		{ ENGINE_READ, 3, MiB, 8, 100 }, /* fewer I/Os than connections */
+	};
+	struct srv *s = *state;
+	struct engine_result *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct engine_client_conf c = client_conf("127.0.0.1", s->port, cases[i].io_size,
+							  cases[i].depth, cases[i].bytes);
+
+		c.workload = cases[i].w;
+		c.read_pct = 50;
+		c.conns = cases[i].conns;
+		c.verify = true;
+		if (engine__client(&c, r))
+			fail_msg("case %zu: %s", i, r->error);
+		assert_exact(r, &c);
+	}
+	{
+		struct engine_client_conf c = client_conf("127.0.0.1", s->port, MiB, 1, MiB);
+
+		c.conns = ENGINE_CONNS_MAX + 1;
+		assert_int_equal(engine__client(&c, r), -EINVAL);
+	}
+	free(r);
+}
+
+/* A server deferring nearly everything: interim responses, async finals, still exact. */
+static void test_pending_copy(void **state)
+{
+	struct srv *s = srv__start_conf("127.0.0.1", (struct engine_server_conf){
+							     .verify = true,
+							     .pending_after = 1,
+						     });
+	struct engine_result *r = calloc(1, sizeof(*r));
+	struct engine_client_conf c;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(r);
+	c = client_conf("127.0.0.1", s->port, 65536, 16, 64 * MiB + 3);
+	c.verify = true;
+	assert_int_equal(engine__client(&c, r), 0);
+	assert_exact(r, &c);
+	assert_true(r->pending > 0);
+	c.workload = ENGINE_MIXED;
+	c.read_pct = 30;
+	c.conns = 3;
+	c.bytes = 16 * MiB + 1;
+	assert_int_equal(engine__client(&c, r), 0);
+	assert_exact(r, &c);
+	free(r);
+	srv__stop(s);
+}
+
+/* By duration: warm-up and cool-down are left out, the window is what was asked. */
+static void test_duration(void **state)
+{
+	struct srv *s = *state;
+	struct engine_result *r = calloc(1, sizeof(*r));
+	struct engine_client_conf c = client_conf("127.0.0.1", s->port, MiB, 4, 0);
+	uint64_t sum = 0;
+
+	assert_non_null(r);
+	c.duration_ns = 1500ull * 1000000;
+	c.warmup_ns = 200ull * 1000000;
+	c.conns = 2;
+	c.workload = ENGINE_MIXED;
+	c.read_pct = 50;
+	assert_int_equal(engine__client(&c, r), 0);
+	assert_true(r->end_ns - r->start_ns == c.duration_ns);
+	assert_true(r->bytes > 0 && r->bytes == r->read_bytes + r->write_bytes);
+	assert_true(r->ios == r->latency_ns.count);
+	/* Whole I/Os only; what went before and after the window is on the wire but not counted. */
+	assert_true(r->bytes == r->ios * MiB);
+	assert_true(r->wire_bytes > r->read_bytes);
+	assert_int_equal(r->series_n, 2); /* 1.5 s: one whole second and a half */
+	for (uint32_t i = 0; i < r->series_n; i++)
+		sum += r->series_bytes[i];
+	assert_true(sum == r->bytes);
+	assert_int_equal(r->conns, 2);
+	free(r);
 }
 
 static void test_server_dies_midcopy(void **state)
@@ -1073,6 +1180,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_dies_midcopy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conns, setup_verify, teardown),
+		cmocka_unit_test(test_pending_copy),
+		cmocka_unit_test_setup_teardown(test_duration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_conf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_above_max_read, setup_1m, teardown),
