@@ -461,6 +461,168 @@ static void test_garbage_dropped(void **state)
 	free(cr);
 }
 
+/* Log lines the server emitted, for tests that check what it says about dropped peers. */
+struct logbook {
+	pthread_mutex_t mu;
+	unsigned n;
+	char last[256];
+};
+
+static void log__take(void *arg, const char *line)
+{
+	struct logbook *lb = arg;
+
+	pthread_mutex_lock(&lb->mu);
+	lb->n++;
+	snprintf(lb->last, sizeof(lb->last), "%s", line);
+	pthread_mutex_unlock(&lb->mu);
+}
+
+/* Wait up to 2 s for log line number `n`; it must contain `want`. */
+static void log__expect(struct logbook *lb, unsigned n, const char *want)
+{
+	char last[256];
+	unsigned got = 0;
+
+	for (int i = 0; i < 200; i++) {
+		pthread_mutex_lock(&lb->mu);
+		got = lb->n;
+		snprintf(last, sizeof(last), "%s", lb->last);
+		pthread_mutex_unlock(&lb->mu);
+		if (got >= n)
+			break;
+		usleep(10000);
+	}
+	if (got != n || !strstr(last, want))
+		fail_msg("log line %u (have %u): want '%s' in '%s'", n, got, want, last);
+	assert_non_null(strstr(last, "dropped connection from 127.0.0.1:"));
+}
+
+/*
+ * Each kind of bad input costs its connection only, with one log line saying why; a copy
+ * running beside them all the while does not notice.
+ */
+static void test_malformed_logged(void **state)
+{
+	struct logbook lb = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct srv *s = srv__start_conf("127.0.0.1", (struct engine_server_conf){
+							     .max_io_size = MiB,
+							     .log = log__take,
+							     .log_arg = &lb,
+						     });
+	struct client_run *cr = calloc(1, sizeof(*cr));
+	uint8_t buf[SMB2_READ_REQ_FRAME + 64];
+	unsigned n = 0;
+	int fd;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(cr);
+	cr->conf = client_conf("127.0.0.1", s->port, 65536, 8, 512ull * MiB);
+	assert_int_equal(pthread_create(&cr->tid, NULL, client__thread, cr), 0);
+
+	/* Bad ProtocolId: SMB1. */
+	fd = raw_connect(s->port);
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, ((uint8_t[]){ 0x00, 0x00, 0x00, 0x40, 0xff, 'S', 'M', 'B' }), 8);
+	send_all(fd, buf, 4 + 64);
+	assert_dropped(fd);
+	log__expect(&lb, ++n, "not SMB2");
+
+	/* Truncated header: a message shorter than the 64-byte header. */
+	fd = raw_connect(s->port);
+	memset(buf, 0, sizeof(buf));
+	buf[3] = 32;
+	memcpy(buf + 4, ((uint8_t[]){ 0xfe, 'S', 'M', 'B' }), 4);
+	send_all(fd, buf, 4 + 32);
+	assert_dropped(fd);
+	log__expect(&lb, ++n, "malformed message");
+
+	/* A transport length beyond anything negotiated (16 MiB). */
+	fd = raw_connect(s->port);
+	send_all(fd, ((uint8_t[]){ 0x00, 0xff, 0xff, 0xff }), 4);
+	assert_dropped(fd);
+	log__expect(&lb, ++n, "beyond the negotiated maximum");
+
+	/* READ Length beyond MaxReadSize (1 MiB here), credits enough for it. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	raw_create(fd, 1);
+	raw_read_req(buf, 2, 2 * MiB, 32);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	assert_dropped(fd);
+	log__expect(&lb, ++n, "beyond the negotiated maximum (at READ, MessageId 2)");
+
+	/* CreditCharge not matching the length. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	raw_create(fd, 1);
+	raw_read_req(buf, 2, MiB, 1);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	assert_dropped(fd);
+	log__expect(&lb, ++n, "CreditCharge does not cover the length");
+
+	/* Unknown commands: one defined but not served here (LOGOFF), one undefined. */
+	for (uint16_t cmd = 0x0002; cmd <= 0x0100; cmd += 0x00fe) {
+		fd = raw_connect(s->port);
+		raw_negotiate(fd, 64);
+		raw_read_req(buf, 1, 4096, 1);
+		buf[4 + 12] = (uint8_t)cmd;
+		buf[4 + 13] = (uint8_t)(cmd >> 8);
+		send_all(fd, buf, SMB2_READ_REQ_FRAME);
+		assert_dropped(fd);
+		log__expect(&lb, ++n, "unsupported command");
+	}
+
+	/* MessageId reuse: the CREATE's 1 again. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	raw_create(fd, 1);
+	raw_read_req(buf, 1, 4096, 1);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	assert_dropped(fd);
+	log__expect(&lb, ++n, "MessageId outside the credits granted (at READ, MessageId 1)");
+
+	/* A READ of a FileId nobody opened: an error status, the connection stays. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	raw_create(fd, 1);
+	raw_fid_v ^= 1;
+	raw_read_req(buf, 2, 4096, 1);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	{
+		struct smb2_hdr h;
+		const uint8_t *edata;
+		uint32_t elen;
+
+		recv_all(fd, buf, SMB2_ERROR_RSP_FRAME(0));
+		assert_int_equal(smb2__error_rsp_decode(buf + 4, SMB2_ERROR_RSP_FRAME(0) - 4, &h,
+							&edata, &elen),
+				 0);
+		assert_int_equal(h.status, SMB2_STATUS_FILE_CLOSED);
+		assert_int_equal(h.command, SMB2_READ);
+	}
+	raw_fid_v ^= 1;
+	raw_read_req(buf, 3, 100, 1);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	recv_all(fd, buf, SMB2_READ_RSP_HEAD);
+	close(fd);
+
+	/* A peer that just goes away is no news. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	close(fd);
+
+	assert_int_equal(pthread_join(cr->tid, NULL), 0);
+	assert_exact(&cr->res, &cr->conf);
+	usleep(100 * 1000);
+	pthread_mutex_lock(&lb.mu);
+	assert_int_equal(lb.n, n);
+	pthread_mutex_unlock(&lb.mu);
+	free(cr);
+	srv__stop(s);
+}
+
 /*
  * A peer that asks a lot and reads nothing: the server stops reading it and memory stays bounded;
  * when the peer finally reads, every answer arrives, in order. Past half its queue the server
@@ -1077,6 +1239,41 @@ static void test_cmd_load_json(void **state)
 	free(out);
 }
 
+static void *stop_later(void *arg)
+{
+	struct srv *s = arg;
+
+	usleep(300 * 1000);
+	s->stop = 1;
+	return NULL;
+}
+
+/* The server dies mid-copy: exit 1, and --json still says what was measured, "aborted". */
+static void test_cmd_load_aborted(void **state)
+{
+	struct srv *s = srv__start("127.0.0.1", 0);
+	char target[32], *out = malloc(65536);
+	pthread_t tid;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(out);
+	snprintf(target, sizeof(target), "127.0.0.1:%u", s->port);
+	assert_int_equal(pthread_create(&tid, NULL, stop_later, s), 0);
+	{
+		char *a[] = { "load", "-c", target, "-n", "1T", "-C", "2", "--json", NULL };
+		assert_int_equal(run_capture(cmd_load, a, out, 65536), 1);
+	}
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	assert_non_null(strstr(out, "\"status\": \"aborted\""));
+	assert_non_null(strstr(out, "server closed the connection after "));
+	assert_null(strstr(out, "\"bytes\": 0,"));
+	assert_non_null(strstr(out, "\"series\": {"));
+	assert_non_null(strstr(out, "\"engine_threads\": ["));
+	srv__stop(s);
+	free(out);
+}
+
 static void test_cmd_load(void **state)
 {
 	struct srv *s = *state;
@@ -1114,6 +1311,10 @@ static void test_cmd_load(void **state)
 		assert_int_equal(run_quiet(cmd_load, a), 0);
 	}
 	{
+		char *a[] = { "load", "-c", target, "-D", "300ms", "-W", "0", "-C", "3", NULL };
+		assert_int_equal(run_quiet(cmd_load, a), 0);
+	}
+	{
 		char *a[] = { "load", "--connect", refused, "--bytes", "1M", NULL };
 		assert_int_equal(run_quiet(cmd_load, a), 1);
 	}
@@ -1146,6 +1347,11 @@ static void test_cmd_load(void **state)
 		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--workload", "read:50", NULL },
 		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--timeout", "soon", NULL },
 		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "extra", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--duration", "1s", NULL },
+		{ "load", "-c", "127.0.0.1:1", "--duration", "0", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--warmup", "1s", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--conns", "0", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--conns", "65", NULL },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (run_quiet(cmd_load, (char **)bad[i]) != 2)
@@ -1167,6 +1373,10 @@ static void test_cmd_load(void **state)
 		char *a[] = { "serve", "--listen", "127.0.0.1:0", "--max-io", "16M", NULL };
 		assert_int_equal(run_quiet(cmd_serve, a), 2);
 	}
+	{
+		char *a[] = { "serve", "--listen", "127.0.0.1:0", "--pending-after", "0", NULL };
+		assert_int_equal(run_quiet(cmd_serve, a), 2);
+	}
 }
 
 int main(void)
@@ -1178,6 +1388,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_copy_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_dropped, setup, teardown),
+		cmocka_unit_test(test_malformed_logged),
 		cmocka_unit_test_setup_teardown(test_slow_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_dies_midcopy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conns, setup_verify, teardown),
@@ -1193,6 +1404,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_verify_catches_corruption),
 		cmocka_unit_test_setup_teardown(test_cmd_load_json, setup_verify, teardown),
+		cmocka_unit_test(test_cmd_load_aborted),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
