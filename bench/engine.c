@@ -394,8 +394,13 @@ static uint8_t *pattern__new(size_t len)
 
 	if (!p)
 		return NULL;
-	for (size_t i = 0; i < len; i++)
-		p[i] = engine__pattern_byte(i);
+	/* A word at a time: a sanitizer build would take seconds byte by byte for 8 MiB. */
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t w = splitmix64(i % ENGINE_PATTERN_PERIOD / 8);
+
+		for (size_t k = 0; k < 8 && i + k < len; k++)
+			p[i + k] = (uint8_t)(w >> (8 * k));
+	}
 	return p;
 }
 
