@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -31,6 +32,7 @@
 
 static const char serve_usage[] =
 	"usage: iovbench serve --listen ADDR:PORT [--max-io SIZE] [--verify] [--pending-after N]\n"
+	"                      [--threads N] [--cpu LIST]\n"
 	"\n"
 	"Serve SMB2 CREATE, READ, WRITE and CLOSE of a synthetic file until SIGINT or SIGTERM.\n"
 	"Not an SMB server: no authentication, no filesystem access (see docs/engine.md).\n"
@@ -46,6 +48,10 @@ static const char serve_usage[] =
 	"                          response) while more than N responses wait to be sent on a\n"
 	"                          connection; 1..512, default 256 (to see deferral on the wire,\n"
 	"                          use 1)\n"
+	"  -T, --threads N         serving threads, 1..16, default 1: each takes new connections\n"
+	"                          and serves them in its own event loop\n"
+	"  -U, --cpu LIST          pin serving thread i to the i-th CPU of LIST (0,2-3),\n"
+	"                          round robin\n"
 	"  -h, --help              this text\n";
 
 static const char load_usage[] =
@@ -131,11 +137,21 @@ static void opt__complain(const char *cmd, int c, char **argv)
 
 /* ---- serve ----------------------------------------------------------------------------- */
 
+#define SERVE_THREADS_MAX 16
+
 struct serve_run {
 	struct engine_server_conf conf;
 	volatile sig_atomic_t stop;
-	atomic_int done;
+	atomic_int done; /* workers that returned */
+};
+
+/* One serving thread: its own epoll loop over the shared listener, pinned to cpu if >= 0. */
+struct serve_worker {
+	struct serve_run *run;
+	unsigned idx;
+	int cpu;
 	int err;
+	pthread_t tid;
 };
 
 /* The engine's one line about a dropped connection, to stderr as it happens. */
@@ -146,11 +162,64 @@ static void serve__log(void *arg, const char *line)
 
 static void *serve__thread(void *arg)
 {
-	struct serve_run *run = arg;
+	struct serve_worker *w = arg;
+	char name[16];
+	cpu_set_t set;
 
-	run->err = engine__serve(&run->conf, &run->stop);
-	atomic_store(&run->done, 1);
+	snprintf(name, sizeof(name), "iovb-serve-%u", w->idx);
+	pthread_setname_np(pthread_self(), name);
+	if (w->cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		w->err = -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	if (!w->err)
+		w->err = engine__serve(&w->run->conf, &w->run->stop);
+	atomic_fetch_add(&w->run->done, 1);
 	return NULL;
+}
+
+/*
+ * "0,2-3" into cpus (at most max, each below CPU_SETSIZE); the count, or -EINVAL. Strict: no
+ * empty items, no reversed ranges.
+ */
+static int cpus__parse(const char *arg, int *cpus, int max)
+{
+	char buf[256], *save = NULL, *item, *dash;
+	uint64_t a, b;
+	int n = 0, err = 0;
+
+	if (strlen(arg) >= sizeof(buf) || !arg[0] || arg[strlen(arg) - 1] == ',') {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	strcpy(buf, arg);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		dash = strchr(item, '-');
+		if (dash)
+			*dash = '\0';
+		if (iovb_parse_u64(item, 0, CPU_SETSIZE - 1, &a) ||
+		    (dash && iovb_parse_u64(dash + 1, 0, CPU_SETSIZE - 1, &b))) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+		if (!dash)
+			b = a;
+		if (b < a) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+		for (uint64_t c = a; c <= b; c++) {
+			if (n == max) {
+				err = -EINVAL;
+				goto cleanup;
+			}
+			cpus[n++] = (int)c;
+		}
+	}
+	err = n;
+cleanup:
+	return err;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -160,25 +229,29 @@ int cmd_serve(int argc, char **argv)
 		{ "max-io", required_argument, NULL, 'm' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "pending-after", required_argument, NULL, 'P' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "cpu", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct serve_run run = { .conf.listen_fd = -1, .conf.log = serve__log };
+	struct serve_worker workers[SERVE_THREADS_MAX];
+	int cpus[CPU_SETSIZE], ncpus = 0;
+	unsigned nthreads = 1, started = 0;
 	const struct timespec tick = { 0, 200 * 1000 * 1000 };
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
 	char host[HOSTPORT_MAX] = "", shown[HOSTPORT_MAX + 8];
 	const char *target = NULL;
 	sigset_t sigs, old;
-	bool masked = false, started = false;
-	pthread_t tid;
+	bool masked = false;
 	uint16_t port = 0;
 	uint64_t v;
 	int c, rc = IOVB_EXIT_OK, err;
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:l:m:VP:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:l:m:VP:T:U:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (hostport__parse(optarg, host, sizeof(host), &port, 0)) {
@@ -213,6 +286,25 @@ int cmd_serve(int argc, char **argv)
 				goto cleanup;
 			}
 			run.conf.pending_after = (uint32_t)v;
+			break;
+		case 'T':
+			if (iovb_parse_u64(optarg, 1, SERVE_THREADS_MAX, &v)) {
+				fprintf(stderr, "iovbench serve: --threads wants 1..%d, not '%s'\n",
+					SERVE_THREADS_MAX, optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
+			nthreads = (unsigned)v;
+			break;
+		case 'U':
+			ncpus = cpus__parse(optarg, cpus, CPU_SETSIZE);
+			if (ncpus <= 0) {
+				fprintf(stderr,
+					"iovbench serve: --cpu wants a CPU list (0,2-3), not '%s'\n",
+					optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
 			break;
 		case 'h':
 			fputs(serve_usage, stdout);
@@ -267,28 +359,34 @@ int cmd_serve(int argc, char **argv)
 		goto cleanup;
 	}
 	masked = true;
-	err = pthread_create(&tid, NULL, serve__thread, &run);
-	if (err) {
-		fprintf(stderr, "iovbench serve: thread: %s\n", strerror(err));
-		rc = 1;
-		goto cleanup;
+	/* Each worker serves the shared listener with its own epoll loop; the kernel spreads. */
+	for (started = 0; started < nthreads; started++) {
+		workers[started] = (struct serve_worker){
+			.run = &run,
+			.idx = started,
+			.cpu = ncpus ? cpus[started % ncpus] : -1,
+		};
+		err = pthread_create(&workers[started].tid, NULL, serve__thread, &workers[started]);
+		if (err) {
+			fprintf(stderr, "iovbench serve: thread: %s\n", strerror(err));
+			rc = 1;
+			goto cleanup;
+		}
 	}
-	started = true;
+	/* Until a signal, or until a worker returns (it failed: stop them all). */
 	while (!atomic_load(&run.done)) {
 		if (sigtimedwait(&sigs, NULL, &tick) > 0)
 			break;
 	}
-	run.stop = 1;
-	pthread_join(tid, NULL);
-	started = false;
-	if (run.err) {
-		fprintf(stderr, "iovbench serve: %s\n", strerror(-run.err));
-		rc = 1;
-	}
 cleanup:
-	if (started) {
-		run.stop = 1;
-		pthread_join(tid, NULL);
+	run.stop = 1;
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(workers[i].tid, NULL);
+		if (workers[i].err && rc == IOVB_EXIT_OK) {
+			fprintf(stderr, "iovbench serve: thread %u: %s\n", i,
+				strerror(-workers[i].err));
+			rc = 1;
+		}
 	}
 	if (masked)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -1388,6 +1388,19 @@ static void test_cmd_load(void **state)
 		char *a[] = { "serve", "--listen", "127.0.0.1:0", "--pending-after", "0", NULL };
 		assert_int_equal(run_quiet(cmd_serve, a), 2);
 	}
+	{
+		static const char *sbad[][6] = {
+			{ "serve", "-l", "127.0.0.1:0", "--threads", "0", NULL },
+			{ "serve", "-l", "127.0.0.1:0", "--threads", "17", NULL },
+			{ "serve", "-l", "127.0.0.1:0", "--cpu", "", NULL },
+			{ "serve", "-l", "127.0.0.1:0", "--cpu", "1,", NULL },
+			{ "serve", "-l", "127.0.0.1:0", "--cpu", "3-1", NULL },
+			{ "serve", "-l", "127.0.0.1:0", "--cpu", "0-x", NULL },
+		};
+		for (size_t i = 0; i < sizeof(sbad) / sizeof(sbad[0]); i++)
+			if (run_quiet(cmd_serve, (char **)sbad[i]) != 2)
+				fail_msg("serve case %zu (%s) did not exit 2", i, sbad[i][4]);
+	}
 }
 
 int main(void)
