@@ -73,6 +73,10 @@ static const char load_usage[] =
 	"                           evenly interleaved, the same every run\n"
 	"  -s, --io-size SIZE       bytes per READ/WRITE, default 1M, at most 8M\n"
 	"  -d, --depth N            requests in flight per connection, 1..256, default 8\n"
+	"  -T, --threads N          client threads, 1..conns, default 1: connection i is served\n"
+	"                           by thread i mod N, each an event loop of its own\n"
+	"  -U, --cpu LIST           pin client thread i to the i-th CPU of LIST (0,2-3), round\n"
+	"                           robin\n"
 	"  -V, --verify             check every byte read against the file's pattern (the server\n"
 	"                           checks WRITEs when it runs with --verify); exit 1 on the\n"
 	"                           first wrong byte, saying its offset\n"
@@ -398,6 +402,7 @@ cleanup:
 /* ---- load ------------------------------------------------------------------------------ */
 
 struct load_opts {
+	int cpus[CPU_SETSIZE];
 	char host[HOSTPORT_MAX];
 	uint16_t port;
 	const char *target; /* as given, for messages */
@@ -554,6 +559,7 @@ static int load__print_json(const struct load_opts *lo, const struct engine_resu
 	json_object_set_new(root, "io_size", json_integer(lo->conf.io_size));
 	json_object_set_new(root, "depth", json_integer(lo->conf.depth));
 	json_object_set_new(root, "conns", json_integer(lo->conf.conns));
+	json_object_set_new(root, "threads", json_integer(lo->conf.threads ? lo->conf.threads : 1));
 	if (lo->conf.duration_ns) {
 		json_object_set_new(root, "duration_s", json_real(lo->conf.duration_ns / 1e9));
 		json_object_set_new(root, "warmup_s", json_real(lo->conf.warmup_ns / 1e9));
@@ -637,6 +643,8 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 		{ "duration", required_argument, NULL, 'D' },
 		{ "warmup", required_argument, NULL, 'W' },
 		{ "conns", required_argument, NULL, 'C' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "cpu", required_argument, NULL, 'U' },
 		{ "workload", required_argument, NULL, 'w' },
 		{ "io-size", required_argument, NULL, 's' },
 		{ "depth", required_argument, NULL, 'd' },
@@ -652,8 +660,9 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 	opterr = 0;
 	optind = 0;
 	bool warmup_set = false;
+	int n;
 
-	while ((c = getopt_long(argc, argv, "+:c:n:D:W:C:w:s:d:t:Vjh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:c:n:D:W:C:T:U:w:s:d:t:Vjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (hostport__parse(optarg, lo->host, sizeof(lo->host), &lo->port, 1)) {
@@ -705,6 +714,27 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 				goto cleanup;
 			}
 			lo->conf.conns = (uint32_t)v;
+			break;
+		case 'T':
+			if (iovb_parse_u64(optarg, 1, ENGINE_CONNS_MAX, &v)) {
+				fprintf(stderr, "iovbench load: --threads wants 1..%d, not '%s'\n",
+					ENGINE_CONNS_MAX, optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
+			lo->conf.threads = (uint32_t)v;
+			break;
+		case 'U':
+			n = cpus__parse(optarg, lo->cpus, CPU_SETSIZE);
+			if (n <= 0) {
+				fprintf(stderr,
+					"iovbench load: --cpu wants a CPU list (0,2-3), not '%s'\n",
+					optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
+			lo->conf.cpus = lo->cpus;
+			lo->conf.ncpus = (uint32_t)n;
 			break;
 		case 'w':
 			if (load__parse_workload(optarg, &lo->conf)) {
@@ -775,6 +805,12 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 	}
 	if (lo->conf.bytes && lo->conf.duration_ns) {
 		fprintf(stderr, "iovbench load: --bytes and --duration exclude each other\n");
+		rc = IOVB_EXIT_USAGE;
+		goto cleanup;
+	}
+	if (lo->conf.threads > lo->conf.conns) {
+		fprintf(stderr, "iovbench load: --threads %u is more than --conns %u\n",
+			lo->conf.threads, lo->conf.conns);
 		rc = IOVB_EXIT_USAGE;
 		goto cleanup;
 	}

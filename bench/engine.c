@@ -17,7 +17,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1371,16 +1374,25 @@ struct engine_chan {
 	uint32_t ring_cap, ring_head, ring_count, ring_stamped;
 };
 
-/* One run of the client: what its connections share. */
+/* What the client's threads share: the file range handed out, the clock, the outcome. */
+struct engine_shared {
+	_Atomic uint64_t requested; /* bytes handed out to I/Os (may run past total) */
+	_Atomic uint64_t done;	    /* payload completed, for progress */
+	_Atomic uint64_t first_ns;  /* the earliest first request fully sent */
+	atomic_int abort;	    /* a thread failed: the others stop */
+};
+
+/* One thread of the client: its connections, one event loop. */
 struct engine_load {
 	const struct engine_transport *tp;
 	const struct engine_client_conf *conf;
-	struct engine_result *res;
-	uint8_t *pattern; /* ENGINE_PATTERN_PERIOD + io_size bytes: WRITE payloads, checks */
+	struct engine_result *res; /* this thread's share, merged by engine__client */
+	struct engine_shared *sh;
+	unsigned thread;
+	int cpu;	  /* pin to this CPU, or -1 */
+	const uint8_t *pattern; /* ENGINE_PATTERN_PERIOD + io_size bytes: WRITE payloads, checks */
 	uint8_t *rx;	  /* one receive buffer: the connections take turns */
 	uint64_t total;	  /* bytes to copy; UINT64_MAX by duration */
-	uint64_t requested; /* bytes asked for so far */
-	uint64_t nio;	    /* I/Os queued so far: picks READ or WRITE for mixed */
 	bool stopping;	    /* no new I/O: all asked for, or the window is over */
 	uint64_t first_ns;  /* the first request fully sent */
 	uint64_t win_start, win_end; /* by duration, once first_ns is known */
@@ -1622,7 +1634,7 @@ static int client__fill(struct engine_chan *ch)
 	};
 	struct engine_inflight *f;
 	struct smb2_hdr h;
-	uint64_t len;
+	uint64_t len, off;
 	uint16_t charge;
 	bool rd;
 	size_t n;
@@ -1633,25 +1645,32 @@ static int client__fill(struct engine_chan *ch)
 		goto cleanup;
 	ch->tx_len = 0;
 	ch->tx_part = 0;
-	while (ld->requested < ld->total && ch->ring_count < ch->ring_cap) {
-		len = ld->total - ld->requested;
+	while (ch->ring_count < ch->ring_cap) {
+		/* Credits for a whole I/O first: once taken, a piece of the file must be sent. */
+		if (ch->credit_hi - ch->next_msg_id < smb2__credit_charge(conf->io_size))
+			break;
+		/* The next io_size bytes of the file, whichever thread asks first. */
+		off = atomic_fetch_add(&ld->sh->requested, conf->io_size);
+		if (off >= ld->total) {
+			ld->stopping = true;
+			break;
+		}
+		len = ld->total - off;
 		if (len > conf->io_size)
 			len = conf->io_size;
 		charge = smb2__credit_charge(len);
-		if (ch->credit_hi - ch->next_msg_id < charge)
-			break;
 		client__hdr(ch, &h);
 		h.credit_charge = charge;
 		h.credits = charge; /* ask back what this request spends: a steady window */
-		rd = client__is_read(conf, ld->nio);
+		rd = client__is_read(conf, off / conf->io_size); /* I/O number off / io_size */
 		if (rd) {
 			rreq.length = (uint32_t)len;
-			rreq.offset = ld->requested;
+			rreq.offset = off;
 			err = smb2__read_req_encode(ch->tx + ch->tx_len, ch->tx_cap - ch->tx_len,
 						    &h, &rreq, &n);
 		} else {
 			wreq.length = (uint32_t)len;
-			wreq.offset = ld->requested;
+			wreq.offset = off;
 			err = smb2__write_req_encode(ch->tx + ch->tx_len, ch->tx_cap - ch->tx_len,
 						     &h, &wreq, &n);
 		}
@@ -1660,23 +1679,21 @@ static int client__fill(struct engine_chan *ch)
 		f = &ch->ring[(ch->ring_head + ch->ring_count) % ch->ring_cap];
 		*f = (struct engine_inflight){
 			.msg_id = ch->next_msg_id,
-			.offset = ld->requested,
+			.offset = off,
 			.hdr_off = (uint32_t)ch->tx_len,
 			.hdr_len = (uint32_t)n,
 			.length = (uint32_t)len,
 			.write = !rd,
 		};
 		if (!rd) {
-			f->data = ld->pattern + ld->requested % ENGINE_PATTERN_PERIOD;
+			f->data = ld->pattern + off % ENGINE_PATTERN_PERIOD;
 			f->data_len = (uint32_t)len;
 		}
 		ch->tx_len += n;
 		ch->ring_count++;
-		ld->nio++;
 		ch->next_msg_id += charge;
-		ld->requested += len;
 	}
-	if (!ch->ring_count && ld->requested < ld->total) {
+	if (!ch->ring_count && !ld->stopping) {
 		err = client__fail(ld, -EPROTO,
 				   "the server granted %" PRIu64 " credits; a request needs %u",
 				   ch->credit_hi - ch->next_msg_id,
@@ -1691,7 +1708,14 @@ cleanup:
 static void client__started(struct engine_load *ld, uint64_t now)
 {
 	const struct engine_client_conf *conf = ld->conf;
+	uint64_t cur = atomic_load(&ld->sh->first_ns);
 
+	/* The run's clock starts at the earliest first request of any thread. */
+	while ((!cur || now < cur) &&
+	       !atomic_compare_exchange_weak(&ld->sh->first_ns, &cur, now))
+		;
+	if (cur && cur < now)
+		now = cur;
 	ld->first_ns = now;
 	if (conf->duration_ns) {
 		ld->win_start = now + conf->warmup_ns;
@@ -1797,7 +1821,8 @@ static void client__complete(struct engine_chan *ch, uint64_t now)
 			res->read_bytes += f->length;
 		res->ios++;
 		iovb_hist__add(&res->latency_ns, now - f->sent_ns);
-		idx = series__fit(res, now - res->start_ns);
+		atomic_fetch_add(&ld->sh->done, f->length);
+		idx = series__fit(res, now > res->start_ns ? now - res->start_ns : 0);
 		res->series_bytes[idx] += f->length;
 		if (idx >= res->series_n)
 			res->series_n = (uint32_t)idx + 1;
@@ -2242,9 +2267,9 @@ static int client__lost(struct engine_load *ld, int err)
 	if (err == -ECONNRESET || err == -EPIPE)
 		return client__fail(ld, -ECONNRESET,
 				    "server closed the connection after %" PRIu64 "%s%s bytes",
-				    ld->res->bytes, what, of);
+				    atomic_load(&ld->sh->done), what, of);
 	return client__fail(ld, err, "connection failed after %" PRIu64 "%s%s bytes: %s",
-			    ld->res->bytes, what, of, strerror(-err));
+			    atomic_load(&ld->sh->done), what, of, strerror(-err));
 }
 
 static int client__loop(struct engine_load *ld)
@@ -2258,6 +2283,12 @@ static int client__loop(struct engine_load *ld)
 
 	for (;;) {
 		now = now_ns();
+		/*
+		 * Another thread may have started the clock first: the window is the run's, and
+		 * this thread's CPU counts from then on even if it never gets an I/O.
+		 */
+		if (!ld->first_ns && atomic_load(&ld->sh->first_ns))
+			client__started(ld, atomic_load(&ld->sh->first_ns));
 		if (conf->duration_ns && ld->first_ns) {
 			if (now >= ld->win_start)
 				client__cpu_mark(ld, true);
@@ -2266,8 +2297,12 @@ static int client__loop(struct engine_load *ld)
 				client__cpu_mark(ld, false);
 			}
 		}
-		if (ld->requested >= ld->total)
+		if (atomic_load(&ld->sh->requested) >= ld->total)
 			ld->stopping = true;
+		if (atomic_load(&ld->sh->abort)) {
+			err = client__fail(ld, -ECANCELED, "stopped: another thread failed");
+			goto cleanup;
+		}
 		done = 0;
 		for (unsigned i = 0; i < ld->nchan; i++)
 			done += ld->ch[i].phase == PHASE_DONE;
@@ -2277,12 +2312,12 @@ static int client__loop(struct engine_load *ld)
 			err = client__fail(ld, -ETIMEDOUT,
 					   "aborted at the time limit after %" PRIu64 " of %" PRIu64
 					   " bytes",
-					   res->bytes, ld->total);
+					   atomic_load(&ld->sh->done), ld->total);
 			goto cleanup;
 		}
 		if (now >= ld->next_tick_ns) {
-			if (conf->progress)
-				conf->progress(conf->progress_arg, res->bytes,
+			if (conf->progress && ld->thread == 0)
+				conf->progress(conf->progress_arg, atomic_load(&ld->sh->done),
 					       conf->duration_ns ? 0 : ld->total);
 			ld->next_tick_ns = now + ENGINE_TICK_NS;
 		}
@@ -2373,62 +2408,201 @@ static void chan__close(struct engine_chan *ch)
 	free(ch->ring);
 }
 
-int engine__client(const struct engine_client_conf *conf, struct engine_result *res)
+/* One client thread: open its connections, run its loop, close; its share in ld->res. */
+static int load__run(struct engine_load *ld, const unsigned *idx, unsigned nchan)
 {
-	struct engine_load ld = { .tp = &engine_tcp, .conf = conf, .res = res };
-	uint64_t start = now_ns();
-	unsigned nchan = conf->conns ? conf->conns : 1;
+	const struct engine_client_conf *conf = ld->conf;
+	struct engine_result *res = ld->res;
 	int timeout_ms = -1;
+	cpu_set_t set;
 	int err;
 
 	memset(res, 0, sizeof(*res));
 	iovb_hist__init(&res->latency_ns);
 	res->series_interval_ns = 1000000000ull;
-	if (conf->workload > ENGINE_MIXED || conf->read_pct > 100 || !conf->io_size ||
-	    conf->io_size > ENGINE_MAX_IO || !conf->depth || nchan > ENGINE_CONNS_MAX) {
-		err = client__fail(&ld, -EINVAL, "invalid engine configuration");
-		goto cleanup;
+	if (ld->cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(ld->cpu, &set);
+		err = -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		if (err) {
+			client__fail(ld, err, "pin to CPU %d: %s", ld->cpu, strerror(-err));
+			goto cleanup;
+		}
 	}
-	ld.total = conf->duration_ns ? UINT64_MAX : conf->bytes;
-	ld.deadline_ns = conf->timeout_ns ? start + conf->timeout_ns : 0;
-	ld.next_tick_ns = start + ENGINE_TICK_NS;
-	ld.rx = malloc(ENGINE_CLI_RX);
-	ld.pattern = pattern__new(ENGINE_PATTERN_PERIOD + (size_t)conf->io_size);
-	ld.ch = calloc(nchan, sizeof(*ld.ch));
-	ld.pfd = calloc(nchan, sizeof(*ld.pfd));
-	if (!ld.rx || !ld.pattern || !ld.ch || !ld.pfd) {
-		err = client__fail(&ld, -ENOMEM, "out of memory");
+	ld->rx = malloc(ENGINE_CLI_RX);
+	ld->ch = calloc(nchan, sizeof(*ld->ch));
+	ld->pfd = calloc(nchan, sizeof(*ld->pfd));
+	if (!ld->rx || !ld->ch || !ld->pfd) {
+		err = client__fail(ld, -ENOMEM, "out of memory");
 		goto cleanup;
 	}
 	if (conf->timeout_ns)
 		timeout_ms = (int)(conf->timeout_ns / 1000000 + 1);
 	for (unsigned i = 0; i < nchan; i++) {
-		ld.nchan = i + 1;
-		err = chan__open(&ld, &ld.ch[i], i, timeout_ms);
+		ld->nchan = i + 1;
+		err = chan__open(ld, &ld->ch[i], idx[i], timeout_ms);
 		if (err)
 			goto cleanup;
 	}
-	err = client__loop(&ld);
+	err = client__loop(ld);
 cleanup:
+	if (err)
+		atomic_store(&ld->sh->abort, 1);
 	if (!conf->duration_ns) {
-		res->end_ns = ld.last_done_ns ? ld.last_done_ns : res->start_ns;
+		res->end_ns = ld->last_done_ns ? ld->last_done_ns : res->start_ns;
 	} else {
 		/* The window, cut short where the copy stopped early. */
-		res->end_ns = ld.win_end;
+		res->end_ns = ld->win_end;
 		if (err)
-			res->end_ns = ld.last_done_ns > res->start_ns ? ld.last_done_ns
+			res->end_ns = ld->last_done_ns > res->start_ns ? ld->last_done_ns
 								     : res->start_ns;
 	}
-	client__cpu_mark(&ld, false);
-	if (res->end_ns > res->start_ns)
-		series__extend(res, res->end_ns - res->start_ns);
-	else
-		res->series_n = 0;
-	for (unsigned i = 0; i < ld.nchan; i++)
-		chan__close(&ld.ch[i]);
-	free(ld.pfd);
-	free(ld.ch);
-	free(ld.pattern);
-	free(ld.rx);
-	return err ? err : res->status;
+	client__cpu_mark(ld, false);
+	for (unsigned i = 0; i < ld->nchan; i++)
+		chan__close(&ld->ch[i]);
+	free(ld->pfd);
+	free(ld->ch);
+	free(ld->rx);
+	return err;
+}
+
+struct load_thread {
+	struct engine_load ld;
+	struct engine_result res;
+	unsigned idx[ENGINE_CONNS_MAX];
+	unsigned nchan;
+	pthread_t tid;
+	bool started;
+};
+
+static void *load__thread(void *arg)
+{
+	struct load_thread *t = arg;
+	char name[16];
+
+	snprintf(name, sizeof(name), "iovb-load-%u", t->ld.thread);
+	pthread_setname_np(pthread_self(), name);
+	load__run(&t->ld, t->idx, t->nchan);
+	return NULL;
+}
+
+/* Add one thread's share p into res (whose series interval is already the largest). */
+static void load__merge(struct engine_result *res, const struct engine_result *p)
+{
+	uint64_t factor = res->series_interval_ns / p->series_interval_ns, shift = 0;
+
+	res->bytes += p->bytes;
+	res->read_bytes += p->read_bytes;
+	res->write_bytes += p->write_bytes;
+	res->ios += p->ios;
+	res->wire_bytes += p->wire_bytes;
+	res->wire_tx_bytes += p->wire_tx_bytes;
+	res->conns += p->conns;
+	res->pending += p->pending;
+	iovb_hist__merge(&res->latency_ns, &p->latency_ns);
+	if (p->start_ns > res->start_ns)
+		shift = (p->start_ns - res->start_ns) / res->series_interval_ns;
+	for (uint32_t i = 0; i < p->series_n; i++) {
+		uint64_t k = i / factor + shift;
+
+		if (k < ENGINE_SERIES_MAX)
+			res->series_bytes[k] += p->series_bytes[i];
+	}
+	for (uint32_t i = 0; i < p->nthreads && res->nthreads < ENGINE_THREADS_MAX; i++)
+		res->threads[res->nthreads++] = p->threads[i];
+	/* The first real failure (not a thread stopped because another failed) is the run's. */
+	if (p->status && (!res->status || res->status == -ECANCELED)) {
+		res->status = p->status;
+		res->bad_offset = p->bad_offset;
+		memcpy(res->error, p->error, sizeof(res->error));
+	}
+}
+
+int engine__client(const struct engine_client_conf *conf, struct engine_result *res)
+{
+	struct engine_shared sh = { 0 };
+	struct load_thread *t = NULL;
+	uint8_t *pattern = NULL;
+	unsigned nchan = conf->conns ? conf->conns : 1;
+	unsigned nthr = conf->threads ? conf->threads : 1;
+	uint64_t start = now_ns(), span;
+	int err = 0;
+
+	memset(res, 0, sizeof(*res));
+	iovb_hist__init(&res->latency_ns);
+	res->series_interval_ns = 1000000000ull;
+	if (conf->workload > ENGINE_MIXED || conf->read_pct > 100 || !conf->io_size ||
+	    conf->io_size > ENGINE_MAX_IO || !conf->depth || nchan > ENGINE_CONNS_MAX ||
+	    nthr > nchan || (conf->ncpus && !conf->cpus)) {
+		res->status = -EINVAL;
+		snprintf(res->error, sizeof(res->error), "invalid engine configuration");
+		goto cleanup;
+	}
+	pattern = pattern__new(ENGINE_PATTERN_PERIOD + (size_t)conf->io_size);
+	t = calloc(nthr, sizeof(*t));
+	if (!pattern || !t) {
+		res->status = -ENOMEM;
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		goto cleanup;
+	}
+	for (unsigned i = 0; i < nthr; i++) {
+		t[i].ld = (struct engine_load){
+			.tp = &engine_tcp,
+			.conf = conf,
+			.res = &t[i].res,
+			.sh = &sh,
+			.thread = i,
+			.cpu = conf->ncpus ? conf->cpus[i % conf->ncpus] : -1,
+			.pattern = pattern,
+			.total = conf->duration_ns ? UINT64_MAX : conf->bytes,
+			.deadline_ns = conf->timeout_ns ? start + conf->timeout_ns : 0,
+			.next_tick_ns = start + ENGINE_TICK_NS,
+		};
+	}
+	/* Connection i belongs to thread i mod threads. */
+	for (unsigned i = 0; i < nchan; i++)
+		t[i % nthr].idx[t[i % nthr].nchan++] = i;
+	/* One thread: the caller's own (what `iovbench run` measures as the client). */
+	if (nthr == 1) {
+		load__run(&t[0].ld, t[0].idx, t[0].nchan);
+	} else {
+		for (unsigned i = 0; i < nthr; i++) {
+			err = -pthread_create(&t[i].tid, NULL, load__thread, &t[i]);
+			if (err) {
+				atomic_store(&sh.abort, 1);
+				res->status = err;
+				snprintf(res->error, sizeof(res->error), "thread: %s", strerror(-err));
+				break;
+			}
+			t[i].started = true;
+		}
+		for (unsigned i = 0; i < nthr; i++)
+			if (t[i].started)
+				pthread_join(t[i].tid, NULL);
+	}
+	/* Merge: the window is the union of the threads' (the same one by duration). */
+	res->start_ns = UINT64_MAX;
+	for (unsigned i = 0; i < nthr; i++) {
+		if (t[i].res.start_ns && t[i].res.start_ns < res->start_ns)
+			res->start_ns = t[i].res.start_ns;
+		if (t[i].res.end_ns > res->end_ns)
+			res->end_ns = t[i].res.end_ns;
+		if (t[i].res.series_interval_ns > res->series_interval_ns)
+			res->series_interval_ns = t[i].res.series_interval_ns;
+	}
+	if (res->start_ns == UINT64_MAX)
+		res->start_ns = 0;
+	if (res->end_ns < res->start_ns)
+		res->end_ns = res->start_ns;
+	for (unsigned i = 0; i < nthr; i++)
+		load__merge(res, &t[i].res);
+	span = res->end_ns - res->start_ns;
+	res->series_n = 0;
+	if (span) {
+		series__extend(res, span);
+	}
+cleanup:
+	free(t);
+	free(pattern);
+	return res->status;
 }

@@ -83,6 +83,15 @@ struct engine_client_conf {
 	 * file range, each I/O goes to whichever connection has room for it first.
 	 */
 	uint32_t conns;
+	/*
+	 * Client threads, 1..conns (0 counts as 1): connection i is served by thread
+	 * i mod threads, each an event loop of its own. With one, engine__client runs in the
+	 * calling thread.
+	 */
+	uint32_t threads;
+	/* Pin client thread i to cpus[i mod ncpus]; ncpus 0: no pinning. */
+	const int *cpus;
+	uint32_t ncpus;
 	/* bytes to copy (both directions together for mixed); ignored when duration_ns is set */
 	uint64_t bytes;
 	/*
@@ -136,7 +145,7 @@ struct engine_result {
 	uint64_t series_interval_ns;
 	uint32_t series_n;
 	uint64_t series_bytes[ENGINE_SERIES_MAX];
-	/* The engine's threads (the client's one loop today) and their CPU over the window. */
+	/* The engine's client threads (one event loop each) and their CPU over the window. */
 	uint32_t nthreads;
 	struct engine_thread_cpu threads[ENGINE_THREADS_MAX];
 	uint64_t pending;       /* interim STATUS_PENDING responses received */

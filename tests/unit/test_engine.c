@@ -189,8 +189,9 @@ static void assert_exact(const struct engine_result *r, const struct engine_clie
 		for (uint32_t i = 0; i < r->series_n; i++)
 			sum += r->series_bytes[i];
 		assert_true(sum == r->bytes);
-		assert_int_equal(r->nthreads, 1);
-		assert_true(r->threads[0].tid > 0 && r->threads[0].name[0]);
+		assert_int_equal(r->nthreads, c->threads ? c->threads : 1);
+		for (uint32_t i = 0; i < r->nthreads; i++)
+			assert_true(r->threads[i].tid > 0 && r->threads[i].name[0]);
 	}
 }
 
@@ -692,13 +693,16 @@ static void test_conns(void **state)
 {
 	static const struct {
 		enum engine_workload w;
-		uint32_t conns, io_size, depth;
+		uint32_t conns, threads, io_size, depth;
 		uint64_t bytes;
 	} cases[] = {
-		{ ENGINE_READ, 2, MiB, 8, 64 * MiB + 777 },
-		{ ENGINE_WRITE, 4, 65537, 3, 16 * MiB },
-		{ ENGINE_MIXED, 64, 4096, 2, 8 * MiB + 5 },
-		{ ENGINE_READ, 3, MiB, 8, 100 }, /* fewer I/Os than connections */
+		{ ENGINE_READ, 2, 1, MiB, 8, 64 * MiB + 777 },
+		{ ENGINE_WRITE, 4, 1, 65537, 3, 16 * MiB },
+		{ ENGINE_MIXED, 64, 1, 4096, 2, 8 * MiB + 5 },
+		{ ENGINE_READ, 3, 1, MiB, 8, 100 }, /* fewer I/Os than connections */
+		{ ENGINE_MIXED, 4, 2, MiB, 8, 64 * MiB + 777 },
+		{ ENGINE_READ, 5, 5, 65536, 4, 32 * MiB + 1 },
+		{ ENGINE_WRITE, 7, 3, 3001, 4, 4 * MiB },
 	};
 	struct srv *s = *state;
 	struct engine_result *r = calloc(1, sizeof(*r));
@@ -711,10 +715,19 @@ static void test_conns(void **state)
 		c.workload = cases[i].w;
 		c.read_pct = 50;
 		c.conns = cases[i].conns;
+		c.threads = cases[i].threads;
 		c.verify = true;
 		if (engine__client(&c, r))
 			fail_msg("case %zu: %s", i, r->error);
 		assert_exact(r, &c);
+	}
+	{
+		/* More threads than connections is a configuration error. */
+		struct engine_client_conf c = client_conf("127.0.0.1", s->port, MiB, 1, MiB);
+
+		c.conns = 2;
+		c.threads = 3;
+		assert_int_equal(engine__client(&c, r), -EINVAL);
 	}
 	{
 		struct engine_client_conf c = client_conf("127.0.0.1", s->port, MiB, 1, MiB);
@@ -1037,6 +1050,13 @@ static void test_verify_catches_corruption(void **state)
 		assert_int_equal(engine__client(&c, r), -EBADMSG);
 		assert_true(r->bad_offset == ats[i]);
 		assert_non_null(strstr(r->error, "the server found WRITE data"));
+		/* Several threads: the one that finds it speaks for the run. */
+		c.conns = 4;
+		c.threads = 2;
+		assert_int_equal(engine__client(&c, r), -EBADMSG);
+		assert_true(r->bad_offset == ats[i]);
+		c.conns = 0;
+		c.threads = 0;
 		/* Mixed 50%: whichever direction the byte falls in. */
 		c.workload = ENGINE_MIXED;
 		c.read_pct = 50;
