@@ -304,7 +304,8 @@ int cmd_serve(int argc, char **argv)
 			ncpus = cpus__parse(optarg, cpus, CPU_SETSIZE);
 			if (ncpus <= 0) {
 				fprintf(stderr,
-					"iovbench serve: --cpu wants a CPU list (0,2-3), not '%s'\n",
+					"iovbench serve: --cpu wants a CPU list (0,2-3), not "
+					"'%s'\n",
 					optarg);
 				rc = IOVB_EXIT_USAGE;
 				goto cleanup;
@@ -614,8 +615,8 @@ static void load__print_text(const struct load_opts *lo, const struct engine_res
 	else
 		printf("bytes       %" PRIu64 " of %" PRIu64 " (%.1f MiB; read %" PRIu64
 		       ", written %" PRIu64 ")\n",
-		       res->bytes, lo->conf.bytes, (double)res->bytes / (1 << 20),
-		       res->read_bytes, res->write_bytes);
+		       res->bytes, lo->conf.bytes, (double)res->bytes / (1 << 20), res->read_bytes,
+		       res->write_bytes);
 	printf("seconds     %.3f\n", load__seconds(res));
 	if (isfinite(bps))
 		printf("throughput  %.2f Gbit/s\n", bps / 1e9);

@@ -1047,11 +1047,11 @@ static int conn__pump(struct engine_server *s, struct engine_conn *c)
 			goto cleanup;
 		err = 0;
 		/*
-		 * Parse stopped for want of room. Still none: the flush blocked (it stops only on an
-		 * empty queue or EAGAIN); EPOLLOUT brings us back, memory stays bounded. Room again:
-		 * the requests left in rx are answered first. Reading (and stopping on EAGAIN) now
-		 * would strand them: the peer may have sent everything already, so no edge would
-		 * ever come for them.
+		 * Parse stopped for want of room. Still none: the flush blocked (it stops only on
+		 * an empty queue or EAGAIN); EPOLLOUT brings us back, memory stays bounded. Room
+		 * again: the requests left in rx are answered first. Reading (and stopping on
+		 * EAGAIN) now would strand them: the peer may have sent everything already, so no
+		 * edge would ever come for them.
 		 */
 		if (full) {
 			if (!conn__room(s, c))
@@ -1389,12 +1389,12 @@ struct engine_load {
 	struct engine_result *res; /* this thread's share, merged by engine__client */
 	struct engine_shared *sh;
 	unsigned thread;
-	int cpu;	  /* pin to this CPU, or -1 */
+	int cpu;		/* pin to this CPU, or -1 */
 	const uint8_t *pattern; /* ENGINE_PATTERN_PERIOD + io_size bytes: WRITE payloads, checks */
-	uint8_t *rx;	  /* one receive buffer: the connections take turns */
-	uint64_t total;	  /* bytes to copy; UINT64_MAX by duration */
-	bool stopping;	    /* no new I/O: all asked for, or the window is over */
-	uint64_t first_ns;  /* the first request fully sent */
+	uint8_t *rx;		/* one receive buffer: the connections take turns */
+	uint64_t total;		/* bytes to copy; UINT64_MAX by duration */
+	bool stopping;		/* no new I/O: all asked for, or the window is over */
+	uint64_t first_ns;	/* the first request fully sent */
 	uint64_t win_start, win_end; /* by duration, once first_ns is known */
 	uint64_t deadline_ns;	     /* 0: none */
 	uint64_t next_tick_ns;
@@ -1468,9 +1468,9 @@ static uint64_t series__fit(struct engine_result *res, uint64_t off_ns)
 
 	while (idx >= ENGINE_SERIES_MAX) {
 		for (unsigned i = 0; i < ENGINE_SERIES_MAX / 2; i++)
-			res->series_bytes[i] = res->series_bytes[2 * i] + res->series_bytes[2 * i + 1];
-		memset(res->series_bytes + ENGINE_SERIES_MAX / 2, 0,
-		       sizeof(res->series_bytes) / 2);
+			res->series_bytes[i] =
+				res->series_bytes[2 * i] + res->series_bytes[2 * i + 1];
+		memset(res->series_bytes + ENGINE_SERIES_MAX / 2, 0, sizeof(res->series_bytes) / 2);
 		res->series_n = (res->series_n + 1) / 2;
 		res->series_interval_ns *= 2;
 		idx = off_ns / res->series_interval_ns;
@@ -1711,8 +1711,7 @@ static void client__started(struct engine_load *ld, uint64_t now)
 	uint64_t cur = atomic_load(&ld->sh->first_ns);
 
 	/* The run's clock starts at the earliest first request of any thread. */
-	while ((!cur || now < cur) &&
-	       !atomic_compare_exchange_weak(&ld->sh->first_ns, &cur, now))
+	while ((!cur || now < cur) && !atomic_compare_exchange_weak(&ld->sh->first_ns, &cur, now))
 		;
 	if (cur && cur < now)
 		now = cur;
@@ -1851,8 +1850,7 @@ static int client__on_negotiate(struct engine_chan *ch)
 		client__fail(ld, err, "malformed NEGOTIATE response (%s)", strerror(-err));
 		goto cleanup;
 	}
-	if (ch->phase != PHASE_NEGOTIATE || h.message_id != 0 ||
-	    rsp.dialect != SMB2_DIALECT_0210) {
+	if (ch->phase != PHASE_NEGOTIATE || h.message_id != 0 || rsp.dialect != SMB2_DIALECT_0210) {
 		err = client__fail(ld, -EPROTO,
 				   "unexpected NEGOTIATE response (MessageId %" PRIu64
 				   ", dialect 0x%04x)",
@@ -1897,7 +1895,8 @@ static int client__on_create(struct engine_chan *ch)
 		goto cleanup;
 	}
 	if (ch->phase != PHASE_CREATE || h.message_id != 1) {
-		err = client__fail(ch->ld, -EPROTO, "unexpected CREATE response (MessageId %" PRIu64 ")",
+		err = client__fail(ch->ld, -EPROTO,
+				   "unexpected CREATE response (MessageId %" PRIu64 ")",
 				   h.message_id);
 		goto cleanup;
 	}
@@ -1923,7 +1922,8 @@ static int client__on_close(struct engine_chan *ch)
 		goto cleanup;
 	}
 	if (ch->phase != PHASE_CLOSE || h.message_id != ch->next_msg_id - 1) {
-		err = client__fail(ch->ld, -EPROTO, "unexpected CLOSE response (MessageId %" PRIu64 ")",
+		err = client__fail(ch->ld, -EPROTO,
+				   "unexpected CLOSE response (MessageId %" PRIu64 ")",
 				   h.message_id);
 		goto cleanup;
 	}
@@ -2232,7 +2232,8 @@ static int chan__turn(struct engine_chan *ch, bool *moved)
 	ssize_t n;
 	int err;
 
-	if (ch->phase == PHASE_IO && ld->stopping && !ch->ring_count && ch->ctl_off >= ch->ctl_len) {
+	if (ch->phase == PHASE_IO && ld->stopping && !ch->ring_count &&
+	    ch->ctl_off >= ch->ctl_len) {
 		err = client__queue_close(ch);
 		if (err)
 			goto cleanup;
@@ -2346,10 +2347,11 @@ static int client__loop(struct engine_load *ld)
 			struct engine_chan *ch = &ld->ch[i];
 
 			ld->pfd[i].fd = ch->phase == PHASE_DONE ? -1 : ch->fd;
-			ld->pfd[i].events = POLLIN | (ch->ctl_off < ch->ctl_len ||
-								  ch->ring_stamped < ch->ring_count
-							  ? POLLOUT
-							  : 0);
+			ld->pfd[i].events =
+				POLLIN |
+				(ch->ctl_off < ch->ctl_len || ch->ring_stamped < ch->ring_count
+					 ? POLLOUT
+					 : 0);
 		}
 		if (poll(ld->pfd, ld->nchan, (int)(wait_ns / 1000000 + 1)) < 0 && errno != EINTR) {
 			err = client__fail(ld, -errno, "poll: %s", strerror(errno));
@@ -2363,8 +2365,7 @@ cleanup:
 	return err;
 }
 
-static int chan__open(struct engine_load *ld, struct engine_chan *ch, unsigned idx,
-		      int timeout_ms)
+static int chan__open(struct engine_load *ld, struct engine_chan *ch, unsigned idx, int timeout_ms)
 {
 	const struct engine_client_conf *conf = ld->conf;
 	char where[INET6_ADDRSTRLEN + 16];
@@ -2454,8 +2455,8 @@ cleanup:
 		/* The window, cut short where the copy stopped early. */
 		res->end_ns = ld->win_end;
 		if (err)
-			res->end_ns = ld->last_done_ns > res->start_ns ? ld->last_done_ns
-								     : res->start_ns;
+			res->end_ns =
+				ld->last_done_ns > res->start_ns ? ld->last_done_ns : res->start_ns;
 	}
 	client__cpu_mark(ld, false);
 	for (unsigned i = 0; i < ld->nchan; i++)
@@ -2571,7 +2572,8 @@ int engine__client(const struct engine_client_conf *conf, struct engine_result *
 			if (err) {
 				atomic_store(&sh.abort, 1);
 				res->status = err;
-				snprintf(res->error, sizeof(res->error), "thread: %s", strerror(-err));
+				snprintf(res->error, sizeof(res->error), "thread: %s",
+					 strerror(-err));
 				break;
 			}
 			t[i].started = true;

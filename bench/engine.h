@@ -41,8 +41,8 @@ enum engine_workload {
 #define ENGINE_THREADS_MAX ENGINE_CONNS_MAX
 
 struct engine_server_conf {
-	int listen_fd;          /* from engine__listen() */
-	uint32_t max_io_size;   /* largest READ/WRITE the server grants (MaxRead/WriteSize) */
+	int listen_fd;	      /* from engine__listen() */
+	uint32_t max_io_size; /* largest READ/WRITE the server grants (MaxRead/WriteSize) */
 	/*
 	 * Check every WRITE byte against the pattern; a WRITE with a wrong byte is answered with
 	 * STATUS_DATA_ERROR whose ErrorData is the file offset of its first wrong byte (8 bytes,
@@ -76,8 +76,8 @@ struct engine_client_conf {
 	struct sockaddr_storage server;
 	socklen_t server_len;
 	enum engine_workload workload;
-	uint32_t io_size;       /* bytes per READ or WRITE */
-	uint32_t depth;         /* requests in flight per connection (credits used) */
+	uint32_t io_size; /* bytes per READ or WRITE */
+	uint32_t depth;	  /* requests in flight per connection (credits used) */
 	/*
 	 * Connections, 1..ENGINE_CONNS_MAX (0 counts as 1), multichannel-like: all copy the same
 	 * file range, each I/O goes to whichever connection has room for it first.
@@ -109,7 +109,7 @@ struct engine_client_conf {
 	uint32_t read_pct;
 	/* Check every byte of READ data against the pattern; a mismatch is status -EBADMSG. */
 	bool verify;
-	uint64_t timeout_ns;    /* give up (status "aborted") after this long; 0 = no limit */
+	uint64_t timeout_ns; /* give up (status "aborted") after this long; 0 = no limit */
 	/* Called about every 100 ms from the client loop with bytes done so far; may be NULL. */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
@@ -123,11 +123,11 @@ struct engine_thread_cpu {
 };
 
 struct engine_result {
-	uint64_t bytes;         /* payload moved by completed I/Os: read_bytes + write_bytes */
-	uint64_t read_bytes;    /* payload received in READ responses */
-	uint64_t write_bytes;   /* payload of WRITEs the server acknowledged */
-	uint64_t ios;           /* completed READs and WRITEs */
-	uint64_t wire_bytes;    /* bytes received on the socket, framing included */
+	uint64_t bytes;		/* payload moved by completed I/Os: read_bytes + write_bytes */
+	uint64_t read_bytes;	/* payload received in READ responses */
+	uint64_t write_bytes;	/* payload of WRITEs the server acknowledged */
+	uint64_t ios;		/* completed READs and WRITEs */
+	uint64_t wire_bytes;	/* bytes received on the socket, framing included */
 	uint64_t wire_tx_bytes; /* bytes sent on the socket, framing included */
 	/*
 	 * The measured window, CLOCK_MONOTONIC. By bytes: the first request sent to the last
@@ -136,7 +136,7 @@ struct engine_result {
 	 */
 	uint64_t start_ns;
 	uint64_t end_ns;
-	uint32_t conns;         /* connections that completed NEGOTIATE and CREATE */
+	uint32_t conns; /* connections that completed NEGOTIATE and CREATE */
 	/*
 	 * Payload completed per interval of series_interval_ns since start_ns (1 s, doubled as
 	 * often as needed to fit ENGINE_SERIES_MAX); series_n intervals, the last one ends at
@@ -148,7 +148,7 @@ struct engine_result {
 	/* The engine's client threads (one event loop each) and their CPU over the window. */
 	uint32_t nthreads;
 	struct engine_thread_cpu threads[ENGINE_THREADS_MAX];
-	uint64_t pending;       /* interim STATUS_PENDING responses received */
+	uint64_t pending;	     /* interim STATUS_PENDING responses received */
 	struct iovb_hist latency_ns; /* per I/O: request fully sent -> response fully received */
 	/*
 	 * 0 ok, else -errno of what stopped the copy. -EBADMSG with bad_offset set: verification
@@ -157,7 +157,7 @@ struct engine_result {
 	 */
 	int status;
 	uint64_t bad_offset;
-	char error[128];        /* one line when status != 0 */
+	char error[128]; /* one line when status != 0 */
 };
 
 /* Bind and listen on addr (IPv4 or IPv6 literal) and port; returns the fd or -errno. */

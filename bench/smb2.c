@@ -939,9 +939,9 @@ int smb2__create_req_decode(const void *msg, size_t len, struct smb2_hdr *h,
 	}
 	name_off = get16(p + CQ_NAME_OFFSET);
 	name_bytes = get16(p + CQ_NAME_LENGTH);
-	if (name_bytes && (name_off < SMB2_CREATE_REQ_NAME_OFFSET || (name_bytes & 1) ||
-			   (size_t)name_off + name_bytes > len ||
-			   name_bytes / 2 > SMB2_CREATE_NAME_MAX)) {
+	if (name_bytes &&
+	    (name_off < SMB2_CREATE_REQ_NAME_OFFSET || (name_bytes & 1) ||
+	     (size_t)name_off + name_bytes > len || name_bytes / 2 > SMB2_CREATE_NAME_MAX)) {
 		err = -EBADMSG;
 		goto cleanup;
 	}

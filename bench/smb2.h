@@ -53,7 +53,7 @@
 #define SMB2_STATUS_SUCCESS 0x00000000u
 #define SMB2_STATUS_PENDING 0x00000103u	    /* interim response: the final one follows */
 #define SMB2_STATUS_FILE_CLOSED 0xc0000128u /* a FileId that names no open */
-#define SMB2_STATUS_DATA_ERROR 0xc000003eu /* MS-ERREF: "a data error occurred" */
+#define SMB2_STATUS_DATA_ERROR 0xc000003eu  /* MS-ERREF: "a data error occurred" */
 
 /*
  * SMB 2.1: the first dialect with multi-credit (large MTU) requests and no negotiate contexts,
@@ -76,8 +76,9 @@
 #define SMB2_ERROR_RSP_SIZE 9
 #define SMB2_CREATE_REQ_SIZE 57
 #define SMB2_CREATE_RSP_SIZE 89
-#define SMB2_CREATE_REQ_NAME_OFFSET (SMB2_HDR_LEN + 56) /* 0x78: the name follows the fixed part */
-#define SMB2_CREATE_NAME_MAX 255			  /* UTF-16 code units a decoded name keeps */
+#define SMB2_CREATE_REQ_NAME_OFFSET (SMB2_HDR_LEN + 56) /* 0x78: the name follows the fixed part   \
+							 */
+#define SMB2_CREATE_NAME_MAX 255			/* UTF-16 code units a decoded name keeps */
 #define SMB2_CLOSE_REQ_SIZE 24
 #define SMB2_CLOSE_RSP_SIZE 60
 
@@ -260,7 +261,8 @@ int smb2__hdr_encode(const struct smb2_hdr *h, void *buf, size_t len);
 /*
  * Decode and check the header at the start of an SMB2 message: ProtocolId, StructureSize, a sync
  * header in requests (an async one only in responses), no compounding (NextCommand 0, which this
- * engine does not implement) and a defined command code. Direction and per-command checks belong to the body decoders.
+ * engine does not implement) and a defined command code. Direction and per-command checks belong to
+ * the body decoders.
  */
 int smb2__hdr_decode(const void *msg, size_t len, struct smb2_hdr *h);
 

@@ -659,8 +659,9 @@ static void test_slow_reader(void **state)
 		assert_int_equal(smb2__hdr_decode(head + 4, SMB2_HDR_LEN, &h), 0);
 		if (h.status == SMB2_STATUS_PENDING) {
 			recv_all(fd, head + 68, SMB2_INTERIM_RSP_FRAME - 68);
-			assert_int_equal(smb2__error_rsp_decode(head + 4, SMB2_INTERIM_RSP_FRAME - 4,
-								&h, &edata, &elen),
+			assert_int_equal(smb2__error_rsp_decode(head + 4,
+								SMB2_INTERIM_RSP_FRAME - 4, &h,
+								&edata, &elen),
 					 0);
 			assert_true(h.flags & SMB2_FLAGS_ASYNC_COMMAND);
 			assert_int_equal(h.command, SMB2_READ);
