@@ -7,7 +7,8 @@
 # NEGOTIATE and CREATE, in the middle of READs and WRITEs), ten at a time. After that the server
 # must hold as many file descriptors as before, its resident memory must stay bounded, it must
 # have logged nothing (a peer going away is no protocol error), and it must still serve a whole
-# verified copy. Loopback only, a kernel-chosen port.
+# verified copy. Then the server is killed (SIGKILL) under a copy: the client must exit 1 with a
+# clear line and still print its JSON, "status": "aborted". Loopback only, kernel-chosen ports.
 set -euo pipefail
 bin=$(realpath "${1:-build/iovbench}")
 . "$(dirname "$0")/lib.bash"
@@ -103,4 +104,34 @@ kill -0 "$spid" || fail "the server died"
 	fail "the server no longer serves a verified copy"
 # Killed peers are not protocol errors: nothing logged.
 [ ! -s "$tmp/serve.err" ] || fail "the server logged: $(head -3 "$tmp/serve.err")"
-echo "ok: 1000 abandoned connections and 100 killed clients, no fd or memory kept"
+
+# The other way round: the server killed mid-copy. The client exits 1, says so in one line, and
+# its JSON still holds what it measured, with "status": "aborted".
+kill "$spid"
+wait "$spid" 2>/dev/null || true
+spid=
+"$bin" serve --listen 127.0.0.1:0 >"$tmp/serve2.out" 2>&1 &
+spid=$!
+for _ in $(seq 50); do
+	grep -q listening "$tmp/serve2.out" && break
+	sleep 0.1
+done
+port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/serve2.out")
+rc=0
+"$bin" load -c "127.0.0.1:$port" -n 1T -C 2 -t 60s --json >"$tmp/load.json" 2>"$tmp/load.err" &
+lpid=$!
+loads=("$lpid")
+sleep 1
+kill -9 "$spid"
+wait "$spid" 2>/dev/null || true
+spid=
+wait "$lpid" || rc=$?
+loads=()
+[ "$rc" -eq 1 ] || fail "load exited $rc after the server died"
+grep -q 'server closed the connection after [0-9]* of 1099511627776 bytes' "$tmp/load.err" ||
+	fail "load said: $(cat "$tmp/load.err")"
+[ "$(jq -r .status "$tmp/load.json")" = aborted ] || fail "JSON status: $(jq -c . "$tmp/load.json")"
+[ "$(jq -r '.bytes > 0 and .ios > 0 and .seconds > 0' "$tmp/load.json")" = true ] ||
+	fail "the JSON lost what was measured: $(jq -c '{bytes, ios, seconds}' "$tmp/load.json")"
+echo "ok: 1000 abandoned connections and 100 killed clients, no fd or memory kept;" \
+	"the server killed mid-copy: load exit 1, status aborted, $(jq .bytes "$tmp/load.json") bytes kept"
