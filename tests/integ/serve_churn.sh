@@ -3,8 +3,8 @@
 # Clients that die must cost the server nothing lasting. Against one `iovbench serve` (two
 # serving threads): 1000 connections opened and abandoned from bash (closed at once, closed
 # after NEGOTIATE with its answer unread, so with a reset, or closed halfway through a
-# NEGOTIATE), then 100 `iovbench load` processes of 1-4 connections each killed with SIGKILL at varied points (around
-# NEGOTIATE and CREATE, in the middle of READs and WRITEs), ten at a time. After that the server
+# NEGOTIATE), then 100 `iovbench load` processes of 1-4 connections each killed with SIGKILL at
+# varied points (around NEGOTIATE and CREATE, in the middle of READs and WRITEs), ten at a time. After that the server
 # must hold as many file descriptors as before, its resident memory must stay bounded, it must
 # have logged nothing (a peer going away is no protocol error), and it must still serve a whole
 # verified copy. Then the server is killed (SIGKILL) under a copy: the client must exit 1 with a
