@@ -4,11 +4,12 @@
 # serving threads): 1000 connections opened and abandoned from bash (closed at once, closed
 # after NEGOTIATE with its answer unread, so with a reset, or closed halfway through a
 # NEGOTIATE), then 100 `iovbench load` processes of 1-4 connections each killed with SIGKILL at
-# varied points (around NEGOTIATE and CREATE, in the middle of READs and WRITEs), ten at a time. After that the server
-# must hold as many file descriptors as before, its resident memory must stay bounded, it must
-# have logged nothing (a peer going away is no protocol error), and it must still serve a whole
-# verified copy. Then the server is killed (SIGKILL) under a copy: the client must exit 1 with a
-# clear line and still print its JSON, "status": "aborted". Loopback only, kernel-chosen ports.
+# varied points (around NEGOTIATE and CREATE, in the middle of READs and WRITEs), ten at a
+# time. After that the server must hold as many file descriptors as before, its resident memory
+# must stay bounded, it must have logged nothing (a peer going away is no protocol error), and
+# it must still serve a whole verified copy. Then the server is killed (SIGKILL) under a copy:
+# the client must exit 1 with a clear line and still print its JSON, "status": "aborted".
+# Loopback only, kernel-chosen ports.
 set -euo pipefail
 bin=$(realpath "${1:-build/iovbench}")
 . "$(dirname "$0")/lib.bash"
