@@ -130,7 +130,8 @@ fids() {
 fids 'smb2.cmd == 5 && smb2.flags.response == 1' >"$tmp/fid_open.txt"
 fids '(smb2.cmd == 8 || smb2.cmd == 9 || smb2.cmd == 6) && smb2.flags.response == 0' \
 	>"$tmp/fid_used.txt"
-[ "$(wc -l <"$tmp/fid_open.txt")" = 7 ] || fail "$(wc -l <"$tmp/fid_open.txt") FileIds opened, want 7"
+nopen=$(wc -l <"$tmp/fid_open.txt")
+[ "$nopen" = 7 ] || fail "$nopen FileIds opened, want 7"
 diff -u "$tmp/fid_open.txt" "$tmp/fid_used.txt" || fail "I/O used FileIds no CREATE gave"
 
 # Deferred READs: each interim STATUS_PENDING (async, with an AsyncId) has one async final
