@@ -342,6 +342,7 @@ struct engine_conn {
 	uint32_t rx_len;
 	uint32_t out_head, out_count;
 	/* The request being answered, for the log line when it is dropped. */
+	bool cmd_known; /* cmd and cmd_msg_id were decoded: the header was sound */
 	uint16_t cmd;
 	uint64_t cmd_msg_id;
 	char peer[INET6_ADDRSTRLEN + 8];
@@ -896,6 +897,7 @@ static int conn__parse(struct engine_server *s, struct engine_conn *c, bool *ful
 			continue;
 		}
 		/* Only a WRITE may be larger than a small request: its data streams past. */
+		c->cmd_known = false;
 		err = smb2__frame_peek(c->rx + off, c->rx_len - off,
 				       SMB2_WRITE_REQ_DATA_OFFSET + UINT16_MAX + s->max_io, &mlen);
 		if (err == -EAGAIN) {
@@ -908,8 +910,12 @@ static int conn__parse(struct engine_server *s, struct engine_conn *c, bool *ful
 			break;
 		msg = c->rx + off + SMB2_NB_LEN;
 		err = smb2__hdr_decode(msg, SMB2_HDR_LEN, &h);
-		c->cmd = h.command;
-		c->cmd_msg_id = h.message_id;
+		/* Refused for what it asks (an undefined command, async, compound): say what. */
+		if (!err || err == -EOPNOTSUPP) {
+			c->cmd_known = true;
+			c->cmd = h.command;
+			c->cmd_msg_id = h.message_id;
+		}
 		if (err)
 			goto cleanup;
 		if (h.command == SMB2_WRITE) {
@@ -1153,16 +1159,19 @@ static const char *conn__why(int err)
 static void conn__drop(struct engine_server *s, struct engine_conn *c, int err)
 {
 	const char *why = conn__why(err), *cmd = cmd__name(c->cmd);
-	char line[256], what[32];
+	char line[256], what[64];
 
 	if (why && s->log) {
-		if (cmd)
-			snprintf(what, sizeof(what), "%s", cmd);
+		if (!c->cmd_known)
+			snprintf(what, sizeof(what), "in a message's transport or SMB2 header");
+		else if (cmd)
+			snprintf(what, sizeof(what), "at %s, MessageId %" PRIu64, cmd,
+				 c->cmd_msg_id);
 		else
-			snprintf(what, sizeof(what), "command 0x%04x", c->cmd);
-		snprintf(line, sizeof(line),
-			 "dropped connection from %s: %s (at %s, MessageId %" PRIu64 ")", c->peer,
-			 why, what, c->cmd_msg_id);
+			snprintf(what, sizeof(what), "at command 0x%04x, MessageId %" PRIu64,
+				 c->cmd, c->cmd_msg_id);
+		snprintf(line, sizeof(line), "dropped connection from %s: %s (%s)", c->peer, why,
+			 what);
 		s->log(s->log_arg, line);
 	}
 	conn__free(s, c);
@@ -1192,7 +1201,6 @@ static void server__accept(struct engine_server *s)
 		c->fd = fd;
 		c->msg_hi = 1; /* every connection starts with one credit, for NEGOTIATE */
 		c->next_async_id = 1;
-		c->cmd = SMB2_NEGOTIATE;
 		conn__peer(fd, c->peer, sizeof(c->peer));
 		c->next = s->conns;
 		if (s->conns)

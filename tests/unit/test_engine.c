@@ -528,7 +528,9 @@ static void test_malformed_logged(void **state)
 	memcpy(buf, ((uint8_t[]){ 0x00, 0x00, 0x00, 0x40, 0xff, 'S', 'M', 'B' }), 8);
 	send_all(fd, buf, 4 + 64);
 	assert_dropped(fd);
-	log__expect(&lb, ++n, "not SMB2");
+	log__expect(&lb, ++n,
+		    "not SMB2, out of sequence, or a MessageId outside the credits "
+		    "granted (in a message's transport or SMB2 header)");
 
 	/* Truncated header: a message shorter than the 64-byte header. */
 	fd = raw_connect(s->port);
@@ -537,13 +539,13 @@ static void test_malformed_logged(void **state)
 	memcpy(buf + 4, ((uint8_t[]){ 0xfe, 'S', 'M', 'B' }), 4);
 	send_all(fd, buf, 4 + 32);
 	assert_dropped(fd);
-	log__expect(&lb, ++n, "malformed message");
+	log__expect(&lb, ++n, "malformed message (in a message's transport or SMB2 header)");
 
 	/* A transport length beyond anything negotiated (16 MiB). */
 	fd = raw_connect(s->port);
 	send_all(fd, ((uint8_t[]){ 0x00, 0xff, 0xff, 0xff }), 4);
 	assert_dropped(fd);
-	log__expect(&lb, ++n, "beyond the negotiated maximum");
+	log__expect(&lb, ++n, "beyond the negotiated maximum (in a message's transport");
 
 	/* READ Length beyond MaxReadSize (1 MiB here), credits enough for it. */
 	fd = raw_connect(s->port);
@@ -572,7 +574,9 @@ static void test_malformed_logged(void **state)
 		buf[4 + 13] = (uint8_t)(cmd >> 8);
 		send_all(fd, buf, SMB2_READ_REQ_FRAME);
 		assert_dropped(fd);
-		log__expect(&lb, ++n, "unsupported command");
+		log__expect(&lb, ++n,
+			    cmd == 2 ? "unsupported command, dialect or option (at command 0x0002"
+				     : "unsupported command, dialect or option (at command 0x0100");
 	}
 
 	/* MessageId reuse: the CREATE's 1 again. */
