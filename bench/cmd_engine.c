@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -31,30 +32,52 @@
 #define ENGINE_IO_MAX (8u << 20) /* the engine's own limit (Windows' largest MaxReadSize) */
 
 static const char serve_usage[] =
-	"usage: iovbench serve --listen ADDR:PORT [--max-io SIZE] [--verify]\n"
+	"usage: iovbench serve --listen ADDR:PORT [--max-io SIZE] [--verify] [--pending-after N]\n"
+	"                      [--threads N] [--cpu LIST]\n"
 	"\n"
-	"Serve SMB2 READs and WRITEs of a synthetic file until SIGINT or SIGTERM.\n"
+	"Serve SMB2 CREATE, READ, WRITE and CLOSE of a synthetic file until SIGINT or SIGTERM.\n"
+	"Not an SMB server: no authentication, no filesystem access (see docs/engine.md).\n"
+	"A connection that sends a malformed or out-of-sequence message is dropped, with one\n"
+	"line on stderr; the others carry on.\n"
 	"\n"
 	"  -l, --listen ADDR:PORT  address to listen on; IPv6 as [ADDR]:PORT; port 0 picks one\n"
 	"  -m, --max-io SIZE       largest READ/WRITE granted (MaxReadSize/MaxWriteSize),\n"
 	"                          default 8M, at most 8M\n"
 	"  -V, --verify            check every byte written against the file's pattern; a WRITE\n"
 	"                          with a wrong byte is answered STATUS_DATA_ERROR\n"
+	"  -P, --pending-after N   defer READs (interim STATUS_PENDING, then an async final\n"
+	"                          response) while more than N responses wait to be sent on a\n"
+	"                          connection; 1..512, default 256 (to see deferral on the wire,\n"
+	"                          use 1)\n"
+	"  -T, --threads N         serving threads, 1..16, default 1: each takes new connections\n"
+	"                          and serves them in its own event loop\n"
+	"  -U, --cpu LIST          pin serving thread i to the i-th CPU of LIST (0,2-3),\n"
+	"                          round robin\n"
 	"  -h, --help              this text\n";
 
 static const char load_usage[] =
-	"usage: iovbench load --connect ADDR:PORT --bytes SIZE [options]\n"
+	"usage: iovbench load --connect ADDR:PORT --bytes SIZE|--duration T [options]\n"
 	"\n"
-	"Copy SIZE bytes from or to an `iovbench serve` with several requests in flight, then\n"
-	"print throughput and per-I/O latency.\n"
+	"Copy SIZE bytes (or for T) from or to an `iovbench serve` over one or more connections\n"
+	"with several requests in flight on each, then print throughput and per-I/O latency.\n"
 	"\n"
 	"  -c, --connect ADDR:PORT  server; IPv6 as [ADDR]:PORT\n"
 	"  -n, --bytes SIZE         bytes to copy (4G, 512M, 1000000...), both ways for mixed\n"
+	"  -D, --duration T         copy for T (10s, 2m...) instead; measured after the warm-up,\n"
+	"                           I/Os still in flight at the end are not counted (cool-down)\n"
+	"  -W, --warmup T           with --duration: I/Os completing in the first T are not\n"
+	"                           counted; default 1s, 0 for none\n"
+	"  -C, --conns N            connections, 1..64, default 1; each opens its own file\n"
+	"                           name and takes the next I/O when it has room\n"
 	"  -w, --workload KIND      read (from the server, default), write (to it), or\n"
 	"                           mixed[:READPCT]: READPCT% of I/Os READs (0..100, default 70),\n"
 	"                           evenly interleaved, the same every run\n"
 	"  -s, --io-size SIZE       bytes per READ/WRITE, default 1M, at most 8M\n"
-	"  -d, --depth N            requests in flight, 1..256, default 8\n"
+	"  -d, --depth N            requests in flight per connection, 1..256, default 8\n"
+	"  -T, --threads N          client threads, 1..conns, default 1: connection i is served\n"
+	"                           by thread i mod N, each an event loop of its own\n"
+	"  -U, --cpu LIST           pin client thread i to the i-th CPU of LIST (0,2-3), round\n"
+	"                           robin\n"
 	"  -p, --profile FILE       replay a capture's profile (iovbench profile -o FILE): its\n"
 	"                           workload, dominant I/O size, depth and bytes; the options\n"
 	"                           above override it\n"
@@ -62,7 +85,8 @@ static const char load_usage[] =
 	"                           checks WRITEs when it runs with --verify); exit 1 on the\n"
 	"                           first wrong byte, saying its offset\n"
 	"  -t, --timeout DURATION   give up after this long (10s, 2m...); default none\n"
-	"  -j, --json               print one JSON document instead of text\n"
+	"  -j, --json               print one JSON document instead of text (also when the copy\n"
+	"                           stops early: \"status\" then says \"aborted\" or \"error\")\n"
 	"  -h, --help               this text\n";
 
 /* "ADDR:PORT" or "[ADDR]:PORT" into its parts; the address is checked by engine__addr later. */
@@ -121,20 +145,89 @@ static void opt__complain(const char *cmd, int c, char **argv)
 
 /* ---- serve ----------------------------------------------------------------------------- */
 
+#define SERVE_THREADS_MAX 16
+
 struct serve_run {
 	struct engine_server_conf conf;
 	volatile sig_atomic_t stop;
-	atomic_int done;
-	int err;
+	atomic_int done; /* workers that returned */
 };
+
+/* One serving thread: its own epoll loop over the shared listener, pinned to cpu if >= 0. */
+struct serve_worker {
+	struct serve_run *run;
+	unsigned idx;
+	int cpu;
+	int err;
+	pthread_t tid;
+};
+
+/* The engine's one line about a dropped connection, to stderr as it happens. */
+static void serve__log(void *arg, const char *line)
+{
+	fprintf(stderr, "iovbench serve: %s\n", line);
+}
 
 static void *serve__thread(void *arg)
 {
-	struct serve_run *run = arg;
+	struct serve_worker *w = arg;
+	char name[16];
+	cpu_set_t set;
 
-	run->err = engine__serve(&run->conf, &run->stop);
-	atomic_store(&run->done, 1);
+	snprintf(name, sizeof(name), "iovb-serve-%u", w->idx);
+	pthread_setname_np(pthread_self(), name);
+	if (w->cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		w->err = -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	if (!w->err)
+		w->err = engine__serve(&w->run->conf, &w->run->stop);
+	atomic_fetch_add(&w->run->done, 1);
 	return NULL;
+}
+
+/*
+ * "0,2-3" into cpus (at most max, each below CPU_SETSIZE); the count, or -EINVAL. Strict: no
+ * empty items, no reversed ranges.
+ */
+static int cpus__parse(const char *arg, int *cpus, int max)
+{
+	char buf[256], *save = NULL, *item, *dash;
+	uint64_t a, b;
+	int n = 0, err = 0;
+
+	if (strlen(arg) >= sizeof(buf) || !arg[0] || arg[strlen(arg) - 1] == ',') {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	strcpy(buf, arg);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		dash = strchr(item, '-');
+		if (dash)
+			*dash = '\0';
+		if (iovb_parse_u64(item, 0, CPU_SETSIZE - 1, &a) ||
+		    (dash && iovb_parse_u64(dash + 1, 0, CPU_SETSIZE - 1, &b))) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+		if (!dash)
+			b = a;
+		if (b < a) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+		for (uint64_t c = a; c <= b; c++) {
+			if (n == max) {
+				err = -EINVAL;
+				goto cleanup;
+			}
+			cpus[n++] = (int)c;
+		}
+	}
+	err = n;
+cleanup:
+	return err;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -143,25 +236,30 @@ int cmd_serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "max-io", required_argument, NULL, 'm' },
 		{ "verify", no_argument, NULL, 'V' },
+		{ "pending-after", required_argument, NULL, 'P' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "cpu", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct serve_run run = { .conf.listen_fd = -1 };
+	struct serve_run run = { .conf.listen_fd = -1, .conf.log = serve__log };
+	struct serve_worker workers[SERVE_THREADS_MAX];
+	int cpus[CPU_SETSIZE], ncpus = 0;
+	unsigned nthreads = 1, started = 0;
 	const struct timespec tick = { 0, 200 * 1000 * 1000 };
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
 	char host[HOSTPORT_MAX] = "", shown[HOSTPORT_MAX + 8];
 	const char *target = NULL;
 	sigset_t sigs, old;
-	bool masked = false, started = false;
-	pthread_t tid;
+	bool masked = false;
 	uint16_t port = 0;
 	uint64_t v;
 	int c, rc = IOVB_EXIT_OK, err;
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:l:m:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:l:m:VP:T:U:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (hostport__parse(optarg, host, sizeof(host), &port, 0)) {
@@ -186,6 +284,36 @@ int cmd_serve(int argc, char **argv)
 			break;
 		case 'V':
 			run.conf.verify = true;
+			break;
+		case 'P':
+			if (iovb_parse_u64(optarg, 1, 512, &v)) {
+				fprintf(stderr,
+					"iovbench serve: --pending-after wants 1..512, not '%s'\n",
+					optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
+			run.conf.pending_after = (uint32_t)v;
+			break;
+		case 'T':
+			if (iovb_parse_u64(optarg, 1, SERVE_THREADS_MAX, &v)) {
+				fprintf(stderr, "iovbench serve: --threads wants 1..%d, not '%s'\n",
+					SERVE_THREADS_MAX, optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
+			nthreads = (unsigned)v;
+			break;
+		case 'U':
+			ncpus = cpus__parse(optarg, cpus, CPU_SETSIZE);
+			if (ncpus <= 0) {
+				fprintf(stderr,
+					"iovbench serve: --cpu wants a CPU list (0,2-3), not "
+					"'%s'\n",
+					optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
 			break;
 		case 'h':
 			fputs(serve_usage, stdout);
@@ -240,28 +368,34 @@ int cmd_serve(int argc, char **argv)
 		goto cleanup;
 	}
 	masked = true;
-	err = pthread_create(&tid, NULL, serve__thread, &run);
-	if (err) {
-		fprintf(stderr, "iovbench serve: thread: %s\n", strerror(err));
-		rc = 1;
-		goto cleanup;
+	/* Each worker serves the shared listener with its own epoll loop; the kernel spreads. */
+	for (started = 0; started < nthreads; started++) {
+		workers[started] = (struct serve_worker){
+			.run = &run,
+			.idx = started,
+			.cpu = ncpus ? cpus[started % ncpus] : -1,
+		};
+		err = pthread_create(&workers[started].tid, NULL, serve__thread, &workers[started]);
+		if (err) {
+			fprintf(stderr, "iovbench serve: thread: %s\n", strerror(err));
+			rc = 1;
+			goto cleanup;
+		}
 	}
-	started = true;
+	/* Until a signal, or until a worker returns (it failed: stop them all). */
 	while (!atomic_load(&run.done)) {
 		if (sigtimedwait(&sigs, NULL, &tick) > 0)
 			break;
 	}
-	run.stop = 1;
-	pthread_join(tid, NULL);
-	started = false;
-	if (run.err) {
-		fprintf(stderr, "iovbench serve: %s\n", strerror(-run.err));
-		rc = 1;
-	}
 cleanup:
-	if (started) {
-		run.stop = 1;
-		pthread_join(tid, NULL);
+	run.stop = 1;
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(workers[i].tid, NULL);
+		if (workers[i].err && rc == IOVB_EXIT_OK) {
+			fprintf(stderr, "iovbench serve: thread %u: %s\n", i,
+				strerror(-workers[i].err));
+			rc = 1;
+		}
 	}
 	if (masked)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -273,6 +407,7 @@ cleanup:
 /* ---- load ------------------------------------------------------------------------------ */
 
 struct load_opts {
+	int cpus[CPU_SETSIZE];
 	char host[HOSTPORT_MAX];
 	uint16_t port;
 	const char *target; /* as given, for messages */
@@ -329,11 +464,24 @@ cleanup:
 	return err;
 }
 
+/*
+ * "ok"; "error" when the copy went wrong (a wrong byte, a protocol violation, the server's
+ * refusal); "aborted" when it was cut short (time limit, the server gone or unreachable).
+ */
 static const char *load__status(const struct engine_result *res)
 {
-	if (!res->status)
+	switch (res->status) {
+	case 0:
 		return "ok";
-	return res->status == -ETIMEDOUT ? "aborted" : "error";
+	case -EBADMSG:
+	case -EPROTO:
+	case -EREMOTEIO:
+	case -EMSGSIZE:
+	case -EINVAL:
+		return "error";
+	default:
+		return "aborted";
+	}
 }
 
 static json_t *json_num_or_null(double v)
@@ -363,6 +511,43 @@ static json_t *load__latency_json(const struct iovb_hist *h)
 	return o;
 }
 
+/* The per-interval series (docs/engine.md): one element per interval since the window opened. */
+static json_t *load__series_json(const struct engine_result *res)
+{
+	json_t *o = json_object(), *t = json_array(), *b = json_array(), *bps = json_array();
+	double iv = res->series_interval_ns / 1e9;
+	uint64_t span = res->end_ns > res->start_ns ? res->end_ns - res->start_ns : 0;
+
+	for (uint32_t i = 0; i < res->series_n; i++) {
+		uint64_t from = (uint64_t)i * res->series_interval_ns;
+		uint64_t len = span - from < res->series_interval_ns ? span - from
+								     : res->series_interval_ns;
+
+		json_array_append_new(t, json_real(i * iv));
+		json_array_append_new(b, json_integer((json_int_t)res->series_bytes[i]));
+		/* The last interval may be short: its rate is over its own length. */
+		json_array_append_new(bps, len ? json_real(res->series_bytes[i] * 8.0 / (len / 1e9))
+					       : json_null());
+	}
+	json_object_set_new(o, "interval_s", json_real(iv));
+	json_object_set_new(o, "t_s", t);
+	json_object_set_new(o, "bytes", b);
+	json_object_set_new(o, "throughput_bps", bps);
+	return o;
+}
+
+static json_t *load__threads_json(const struct engine_result *res)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < res->nthreads; i++)
+		json_array_append_new(a, json_pack("{ss si sI sI}", "name", res->threads[i].name,
+						   "tid", res->threads[i].tid, "utime_ns",
+						   (json_int_t)res->threads[i].utime_ns, "stime_ns",
+						   (json_int_t)res->threads[i].stime_ns));
+	return a;
+}
+
 static int load__print_json(const struct load_opts *lo, const struct engine_result *res)
 {
 	json_t *root = json_object();
@@ -378,7 +563,16 @@ static int load__print_json(const struct load_opts *lo, const struct engine_resu
 		json_object_set_new(root, "read_pct", json_integer(lo->conf.read_pct));
 	json_object_set_new(root, "io_size", json_integer(lo->conf.io_size));
 	json_object_set_new(root, "depth", json_integer(lo->conf.depth));
-	json_object_set_new(root, "requested_bytes", json_integer((json_int_t)lo->conf.bytes));
+	json_object_set_new(root, "conns", json_integer(lo->conf.conns));
+	json_object_set_new(root, "threads", json_integer(lo->conf.threads ? lo->conf.threads : 1));
+	if (lo->conf.duration_ns) {
+		json_object_set_new(root, "duration_s", json_real(lo->conf.duration_ns / 1e9));
+		json_object_set_new(root, "warmup_s", json_real(lo->conf.warmup_ns / 1e9));
+		json_object_set_new(root, "requested_bytes", json_null());
+	} else {
+		json_object_set_new(root, "requested_bytes",
+				    json_integer((json_int_t)lo->conf.bytes));
+	}
 	json_object_set_new(root, "bytes", json_integer((json_int_t)res->bytes));
 	json_object_set_new(root, "read_bytes", json_integer((json_int_t)res->read_bytes));
 	json_object_set_new(root, "write_bytes", json_integer((json_int_t)res->write_bytes));
@@ -388,6 +582,9 @@ static int load__print_json(const struct load_opts *lo, const struct engine_resu
 	json_object_set_new(root, "seconds", json_real(load__seconds(res)));
 	json_object_set_new(root, "throughput_bps", json_num_or_null(load__bps(res)));
 	json_object_set_new(root, "latency_us", load__latency_json(&res->latency_ns));
+	json_object_set_new(root, "interim_responses", json_integer((json_int_t)res->pending));
+	json_object_set_new(root, "series", load__series_json(res));
+	json_object_set_new(root, "engine_threads", load__threads_json(res));
 	json_object_set_new(root, "status", json_string(load__status(res)));
 	json_object_set_new(root, "error", res->status ? json_string(res->error) : json_null());
 	/* True only for a whole copy whose every byte was checked and right. */
@@ -411,13 +608,19 @@ static void load__print_text(const struct load_opts *lo, const struct engine_res
 	const struct iovb_hist *h = &res->latency_ns;
 	double bps = load__bps(res);
 
-	printf("server      %s (%s, io size %u, depth %u%s)\n", lo->target,
-	       load__workload(&lo->conf), lo->conf.io_size, lo->conf.depth,
-	       lo->conf.verify ? ", verify" : "");
-	printf("bytes       %" PRIu64 " of %" PRIu64 " (%.1f MiB; read %" PRIu64
-	       ", written %" PRIu64 ")\n",
-	       res->bytes, lo->conf.bytes, (double)res->bytes / (1 << 20), res->read_bytes,
-	       res->write_bytes);
+	printf("server      %s (%s, io size %u, depth %u x %u connection%s%s)\n", lo->target,
+	       load__workload(&lo->conf), lo->conf.io_size, lo->conf.depth, lo->conf.conns,
+	       lo->conf.conns == 1 ? "" : "s", lo->conf.verify ? ", verify" : "");
+	if (lo->conf.duration_ns)
+		printf("bytes       %" PRIu64 " in the window (%.1f MiB; read %" PRIu64
+		       ", written %" PRIu64 ")\n",
+		       res->bytes, (double)res->bytes / (1 << 20), res->read_bytes,
+		       res->write_bytes);
+	else
+		printf("bytes       %" PRIu64 " of %" PRIu64 " (%.1f MiB; read %" PRIu64
+		       ", written %" PRIu64 ")\n",
+		       res->bytes, lo->conf.bytes, (double)res->bytes / (1 << 20), res->read_bytes,
+		       res->write_bytes);
 	printf("seconds     %.3f\n", load__seconds(res));
 	if (isfinite(bps))
 		printf("throughput  %.2f Gbit/s\n", bps / 1e9);
@@ -430,6 +633,10 @@ static void load__print_text(const struct load_opts *lo, const struct engine_res
 		       iovb_hist__quantile(h, 0.99) / 1e3, h->max / 1e3);
 	else
 		printf("latency us  -\n");
+	for (uint32_t i = 0; i < res->nthreads; i++)
+		printf("cpu         %s (tid %d): user %.3f s, sys %.3f s\n", res->threads[i].name,
+		       res->threads[i].tid, res->threads[i].utime_ns / 1e9,
+		       res->threads[i].stime_ns / 1e9);
 }
 
 #define LOAD_GIVEN_BYTES 1u
@@ -477,6 +684,11 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 	static const struct option opts[] = {
 		{ "connect", required_argument, NULL, 'c' },
 		{ "bytes", required_argument, NULL, 'n' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ "warmup", required_argument, NULL, 'W' },
+		{ "conns", required_argument, NULL, 'C' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "cpu", required_argument, NULL, 'U' },
 		{ "workload", required_argument, NULL, 'w' },
 		{ "io-size", required_argument, NULL, 's' },
 		{ "depth", required_argument, NULL, 'd' },
@@ -494,7 +706,10 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:c:n:w:s:d:p:t:Vjh", opts, NULL)) != -1) {
+	bool warmup_set = false;
+	int n;
+
+	while ((c = getopt_long(argc, argv, "+:c:n:D:W:C:T:U:w:s:d:p:t:Vjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (hostport__parse(optarg, lo->host, sizeof(lo->host), &lo->port, 1)) {
@@ -516,6 +731,59 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 			}
 			lo->conf.bytes = v;
 			given |= LOAD_GIVEN_BYTES;
+			break;
+		case 'D':
+			if (iovb_parse_duration_ns(optarg, &v) || !v) {
+				fprintf(stderr,
+					"iovbench load: --duration wants a duration above 0, "
+					"not '%s'\n",
+					optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
+			lo->conf.duration_ns = v;
+			given |= LOAD_GIVEN_BYTES; /* a duration replaces the profile's bytes */
+			break;
+		case 'W':
+			if (iovb_parse_duration_ns(optarg, &v)) {
+				fprintf(stderr,
+					"iovbench load: --warmup wants a duration, not '%s'\n",
+					optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
+			lo->conf.warmup_ns = v;
+			warmup_set = true;
+			break;
+		case 'C':
+			if (iovb_parse_u64(optarg, 1, ENGINE_CONNS_MAX, &v)) {
+				fprintf(stderr, "iovbench load: --conns wants 1..%d, not '%s'\n",
+					ENGINE_CONNS_MAX, optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
+			lo->conf.conns = (uint32_t)v;
+			break;
+		case 'T':
+			if (iovb_parse_u64(optarg, 1, ENGINE_CONNS_MAX, &v)) {
+				fprintf(stderr, "iovbench load: --threads wants 1..%d, not '%s'\n",
+					ENGINE_CONNS_MAX, optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
+			lo->conf.threads = (uint32_t)v;
+			break;
+		case 'U':
+			n = cpus__parse(optarg, lo->cpus, CPU_SETSIZE);
+			if (n <= 0) {
+				fprintf(stderr,
+					"iovbench load: --cpu wants a CPU list (0,2-3), not '%s'\n",
+					optarg);
+				rc = IOVB_EXIT_USAGE;
+				goto cleanup;
+			}
+			lo->conf.cpus = lo->cpus;
+			lo->conf.ncpus = (uint32_t)n;
 			break;
 		case 'w':
 			if (load__parse_workload(optarg, &lo->conf)) {
@@ -589,12 +857,30 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 		if (rc)
 			goto cleanup;
 	}
-	if (!lo->target || !lo->conf.bytes) {
+	if (!lo->target || (!lo->conf.bytes && !lo->conf.duration_ns)) {
 		fprintf(stderr, "iovbench load: %s is required\n",
-			!lo->target ? "--connect ADDR:PORT" : "--bytes SIZE");
+			!lo->target ? "--connect ADDR:PORT" : "--bytes SIZE or --duration T");
 		rc = IOVB_EXIT_USAGE;
 		goto cleanup;
 	}
+	if (lo->conf.bytes && lo->conf.duration_ns) {
+		fprintf(stderr, "iovbench load: --bytes and --duration exclude each other\n");
+		rc = IOVB_EXIT_USAGE;
+		goto cleanup;
+	}
+	if (lo->conf.threads > lo->conf.conns) {
+		fprintf(stderr, "iovbench load: --threads %u is more than --conns %u\n",
+			lo->conf.threads, lo->conf.conns);
+		rc = IOVB_EXIT_USAGE;
+		goto cleanup;
+	}
+	if (warmup_set && !lo->conf.duration_ns) {
+		fprintf(stderr, "iovbench load: --warmup goes with --duration\n");
+		rc = IOVB_EXIT_USAGE;
+		goto cleanup;
+	}
+	if (lo->conf.duration_ns && !warmup_set)
+		lo->conf.warmup_ns = 1000000000ull;
 	if (engine__addr(lo->host, lo->port, &lo->conf.server, &lo->conf.server_len)) {
 		fprintf(stderr, "iovbench load: '%s' is not an IPv4 or IPv6 address\n", lo->host);
 		rc = IOVB_EXIT_USAGE;
@@ -607,7 +893,7 @@ cleanup:
 int cmd_load(int argc, char **argv)
 {
 	struct load_opts lo = {
-		.conf = { .workload = ENGINE_READ, .io_size = 1u << 20, .depth = 8 },
+		.conf = { .workload = ENGINE_READ, .io_size = 1u << 20, .depth = 8, .conns = 1 },
 	};
 	struct engine_result *res = NULL;
 	int rc;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * SMB2 wire format (MS-SMB2), just what the bench engine speaks: the Direct TCP transport header
- * (MS-SMB2 2.1), the 64-byte sync header (2.2.1.2), the error response (2.2.2), NEGOTIATE (2.2.3,
- * 2.2.4), READ (2.2.19, 2.2.20) and WRITE (2.2.21, 2.2.22). Pure functions over caller buffers:
- * no allocation, no I/O, no printing.
+ * (MS-SMB2 2.1), the 64-byte sync and async headers (2.2.1.1, 2.2.1.2), the error response
+ * (2.2.2), NEGOTIATE (2.2.3, 2.2.4), CREATE (2.2.13, 2.2.14), CLOSE (2.2.15, 2.2.16), READ
+ * (2.2.19, 2.2.20) and WRITE (2.2.21, 2.2.22). Pure functions over caller buffers: no
+ * allocation, no I/O, no printing.
  *
  * Fields are little-endian on the wire except the transport length (24-bit big-endian).
  * Encoders write a whole transport frame (4-byte transport header included) so a message can go
@@ -18,7 +19,8 @@
  *   -EMSGSIZE    a length beyond the negotiated (or transport) maximum
  *   -ERANGE      CreditCharge does not cover the payload (MS-SMB2 3.3.5.2.5)
  *   -EOPNOTSUPP  a command or option this engine does not implement: an undefined command
- *                code, async or compounded headers, RDMA channels
+ *                code, async requests (CANCEL), compounded headers, RDMA channels, create
+ *                contexts
  *   -ENOBUFS     the caller's buffer is too small (encoders)
  */
 #ifndef IOVB_SMB2_H
@@ -49,7 +51,9 @@
 #define SMB2_FLAGS_SIGNED 0x00000008u
 
 #define SMB2_STATUS_SUCCESS 0x00000000u
-#define SMB2_STATUS_DATA_ERROR 0xc000003eu /* MS-ERREF: "a data error occurred" */
+#define SMB2_STATUS_PENDING 0x00000103u	    /* interim response: the final one follows */
+#define SMB2_STATUS_FILE_CLOSED 0xc0000128u /* a FileId that names no open */
+#define SMB2_STATUS_DATA_ERROR 0xc000003eu  /* MS-ERREF: "a data error occurred" */
 
 /*
  * SMB 2.1: the first dialect with multi-credit (large MTU) requests and no negotiate contexts,
@@ -70,6 +74,28 @@
 #define SMB2_WRITE_RSP_SIZE 17
 #define SMB2_WRITE_REQ_DATA_OFFSET (SMB2_HDR_LEN + 48) /* 0x70: header + fixed WRITE request */
 #define SMB2_ERROR_RSP_SIZE 9
+#define SMB2_CREATE_REQ_SIZE 57
+#define SMB2_CREATE_RSP_SIZE 89
+#define SMB2_CREATE_REQ_NAME_OFFSET (SMB2_HDR_LEN + 56) /* 0x78: the name follows the fixed part   \
+							 */
+#define SMB2_CREATE_NAME_MAX 255			/* UTF-16 code units a decoded name keeps */
+#define SMB2_CLOSE_REQ_SIZE 24
+#define SMB2_CLOSE_RSP_SIZE 60
+
+/* CREATE fields the engine uses (2.2.13, 2.2.14; FILE_ constants from MS-FSCC). */
+#define SMB2_OPLOCK_LEVEL_NONE 0x00
+#define SMB2_IMPERSONATION_IMPERSONATION 0x00000002u
+#define SMB2_FILE_READ_DATA 0x00000001u
+#define SMB2_FILE_WRITE_DATA 0x00000002u
+#define SMB2_FILE_READ_ATTRIBUTES 0x00000080u
+#define SMB2_FILE_ATTRIBUTE_ARCHIVE 0x00000020u
+#define SMB2_FILE_ATTRIBUTE_NORMAL 0x00000080u
+#define SMB2_FILE_SHARE_READ 0x00000001u
+#define SMB2_FILE_SHARE_WRITE 0x00000002u
+#define SMB2_FILE_OPEN_IF 0x00000003u
+#define SMB2_FILE_NON_DIRECTORY_FILE 0x00000040u
+#define SMB2_FILE_OPENED 0x00000001u /* CreateAction */
+#define SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB 0x0001
 
 #define SMB2_MAX_DIALECTS 16 /* dialects a decoded NEGOTIATE request keeps */
 
@@ -83,9 +109,21 @@
 #define SMB2_WRITE_RSP_FRAME (SMB2_NB_LEN + SMB2_HDR_LEN + SMB2_WRITE_RSP_SIZE)
 /* An error response frame with `n` bytes of ErrorData (one zero byte stands in for none). */
 #define SMB2_ERROR_RSP_FRAME(n) (SMB2_NB_LEN + SMB2_HDR_LEN + 8 + ((n) ? (n) : 1))
+/* A CREATE request frame with a name of `n` UTF-16 code units and no create contexts. */
+#define SMB2_CREATE_REQ_FRAME(n) (SMB2_NB_LEN + SMB2_CREATE_REQ_NAME_OFFSET + ((n) ? 2 * (n) : 1))
+/* A CREATE response frame without create contexts: 4 + 64 + 88 + the one Buffer byte. */
+#define SMB2_CREATE_RSP_FRAME (SMB2_NB_LEN + SMB2_HDR_LEN + SMB2_CREATE_RSP_SIZE)
+#define SMB2_CLOSE_REQ_FRAME (SMB2_NB_LEN + SMB2_HDR_LEN + SMB2_CLOSE_REQ_SIZE)
+#define SMB2_CLOSE_RSP_FRAME (SMB2_NB_LEN + SMB2_HDR_LEN + SMB2_CLOSE_RSP_SIZE)
+/* The interim STATUS_PENDING response: an async header and an empty error response. */
+#define SMB2_INTERIM_RSP_FRAME SMB2_ERROR_RSP_FRAME(0)
 
-/* The sync header, host order. Request and response share it; `credits` is CreditRequest in a
- * request, CreditResponse in a response. Status is ChannelSequence/Reserved in 3.x requests. */
+/*
+ * The header, host order. Request and response share it; `credits` is CreditRequest in a
+ * request, CreditResponse in a response. Status is ChannelSequence/Reserved in 3.x requests.
+ * With SMB2_FLAGS_ASYNC_COMMAND in flags it is the async header (2.2.1.1): async_id takes the
+ * place of process_id and tree_id on the wire (which then encode and decode as 0).
+ */
 struct smb2_hdr {
 	uint16_t credit_charge;
 	uint32_t status;
@@ -98,6 +136,7 @@ struct smb2_hdr {
 	uint32_t tree_id;
 	uint64_t session_id;
 	uint8_t signature[16];
+	uint64_t async_id; /* async header only */
 };
 
 struct smb2_negotiate_req {
@@ -156,6 +195,46 @@ struct smb2_write_req {
 	uint32_t flags;
 };
 
+struct smb2_create_req {
+	uint8_t security_flags;
+	uint8_t oplock_level;
+	uint32_t impersonation_level;
+	uint32_t desired_access;
+	uint32_t file_attributes;
+	uint32_t share_access;
+	uint32_t create_disposition;
+	uint32_t create_options;
+	uint16_t name_len;			 /* UTF-16 code units (NameLength / 2) */
+	uint16_t name[SMB2_CREATE_NAME_MAX + 1]; /* UTF-16LE code units, host order */
+};
+
+/* FILETIMEs (100 ns units since 1601) and sizes of the opened file (2.2.14). */
+struct smb2_file_times {
+	uint64_t creation, last_access, last_write, change;
+	uint64_t allocation_size, end_of_file;
+	uint32_t file_attributes;
+};
+
+struct smb2_create_rsp {
+	uint8_t oplock_level;
+	uint8_t flags;
+	uint32_t create_action;
+	struct smb2_file_times t;
+	uint64_t file_id_persistent;
+	uint64_t file_id_volatile;
+};
+
+struct smb2_close_req {
+	uint16_t flags;
+	uint64_t file_id_persistent;
+	uint64_t file_id_volatile;
+};
+
+struct smb2_close_rsp {
+	uint16_t flags;
+	struct smb2_file_times t; /* all zero unless flags has POSTQUERY_ATTRIB */
+};
+
 struct smb2_write_rsp {
 	uint32_t count; /* bytes written */
 	uint32_t remaining;
@@ -181,8 +260,9 @@ int smb2__frame_peek(const void *buf, size_t len, uint32_t max_msg, uint32_t *ms
 int smb2__hdr_encode(const struct smb2_hdr *h, void *buf, size_t len);
 /*
  * Decode and check the header at the start of an SMB2 message: ProtocolId, StructureSize, a sync
- * (not async) header, no compounding (NextCommand 0, which this engine does not implement) and a
- * defined command code. Direction and per-command checks belong to the body decoders.
+ * header in requests (an async one only in responses), no compounding (NextCommand 0, which this
+ * engine does not implement) and a defined command code. Direction and per-command checks belong to
+ * the body decoders.
  */
 int smb2__hdr_decode(const void *msg, size_t len, struct smb2_hdr *h);
 
@@ -258,5 +338,38 @@ int smb2__error_rsp_encode(void *buf, size_t cap, const struct smb2_hdr *h, uint
  */
 int smb2__error_rsp_decode(const void *msg, size_t len, struct smb2_hdr *h, const uint8_t **data,
 			   uint32_t *data_len);
+
+/*
+ * CREATE (2.2.13): the name (req->name_len code units, at most SMB2_CREATE_NAME_MAX) right after
+ * the fixed part, no create contexts. The decoder rejects create contexts (-EOPNOTSUPP), a name
+ * outside the message or of an odd byte length or longer than SMB2_CREATE_NAME_MAX (-EBADMSG).
+ */
+int smb2__create_req_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			    const struct smb2_create_req *req, size_t *len);
+int smb2__create_req_decode(const void *msg, size_t len, struct smb2_hdr *h,
+			    struct smb2_create_req *req);
+/* CREATE response (2.2.14) without create contexts: SMB2_CREATE_RSP_FRAME bytes. */
+int smb2__create_rsp_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			    const struct smb2_create_rsp *rsp, size_t *len);
+/* A non-success Status is -EREMOTEIO (h->status says which; the body is an error response). */
+int smb2__create_rsp_decode(const void *msg, size_t len, struct smb2_hdr *h,
+			    struct smb2_create_rsp *rsp);
+int smb2__close_req_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			   const struct smb2_close_req *req, size_t *len);
+int smb2__close_req_decode(const void *msg, size_t len, struct smb2_hdr *h,
+			   struct smb2_close_req *req);
+int smb2__close_rsp_encode(void *buf, size_t cap, const struct smb2_hdr *h,
+			   const struct smb2_close_rsp *rsp, size_t *len);
+/* A non-success Status is -EREMOTEIO (h->status says which; the body is an error response). */
+int smb2__close_rsp_decode(const void *msg, size_t len, struct smb2_hdr *h,
+			   struct smb2_close_rsp *rsp);
+
+/*
+ * The interim response (3.3.4.2) to `command`: async header with h->async_id, STATUS_PENDING and
+ * an empty error body; SMB2_INTERIM_RSP_FRAME bytes. The final response then goes with
+ * SMB2_FLAGS_ASYNC_COMMAND and the same AsyncId.
+ */
+int smb2__interim_rsp_encode(void *buf, size_t cap, const struct smb2_hdr *h, uint16_t command,
+			     size_t *len);
 
 #endif

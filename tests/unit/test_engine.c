@@ -117,6 +117,24 @@ static struct engine_client_conf client_conf(const char *addr, uint16_t port, ui
 /* NEGOTIATE request the client sends: one dialect. */
 #define NEG_REQ_FRAME (SMB2_NB_LEN + SMB2_HDR_LEN + 36 + 2)
 
+/* CREATE request frame of connection i (its name as engine.h says). */
+static uint64_t create_req_frame(unsigned i)
+{
+	char name[64];
+
+	return SMB2_CREATE_REQ_FRAME(snprintf(name, sizeof(name), ENGINE_FILE_NAME, i));
+}
+
+/* Bytes each way for NEGOTIATE, CREATE and CLOSE on n connections: [0] received, [1] sent. */
+static void ctl_bytes(unsigned n, uint64_t *rx, uint64_t *tx)
+{
+	*rx = *tx = 0;
+	for (unsigned i = 0; i < n; i++) {
+		*rx += SMB2_NEGOTIATE_RSP_FRAME + SMB2_CREATE_RSP_FRAME + SMB2_CLOSE_RSP_FRAME;
+		*tx += NEG_REQ_FRAME + create_req_frame(i) + SMB2_CLOSE_REQ_FRAME;
+	}
+}
+
 /* Is I/O number i a READ? The rule engine.h documents, written out again. */
 static int io_is_read(const struct engine_client_conf *c, uint64_t i)
 {
@@ -129,7 +147,7 @@ static int io_is_read(const struct engine_client_conf *c, uint64_t i)
 static void assert_exact(const struct engine_result *r, const struct engine_client_conf *c)
 {
 	uint64_t ios = c->bytes / c->io_size + !!(c->bytes % c->io_size);
-	uint64_t rd = 0, wr = 0, nrd = 0, nwr = 0;
+	uint64_t rd = 0, wr = 0, nrd = 0, nwr = 0, crx, ctx;
 
 	for (uint64_t i = 0; i < ios; i++) {
 		uint64_t len = i + 1 < ios || !(c->bytes % c->io_size) ? c->io_size
@@ -150,14 +168,30 @@ static void assert_exact(const struct engine_result *r, const struct engine_clie
 	assert_true(r->write_bytes == wr);
 	assert_true(r->ios == ios);
 	assert_true(r->latency_ns.count == ios);
+	ctl_bytes(c->conns ? c->conns : 1, &crx, &ctx);
+	assert_int_equal(r->conns, c->conns ? c->conns : 1);
+	/* A READ the server deferred had an interim response too. */
+	assert_true(r->pending <= nrd);
 	assert_true(r->wire_bytes == rd + nrd * SMB2_READ_RSP_HEAD + nwr * SMB2_WRITE_RSP_FRAME +
-					     SMB2_NEGOTIATE_RSP_FRAME);
+					     r->pending * SMB2_INTERIM_RSP_FRAME + crx);
 	assert_true(r->wire_tx_bytes ==
-		    wr + nwr * SMB2_WRITE_REQ_HEAD + nrd * SMB2_READ_REQ_FRAME + NEG_REQ_FRAME);
+		    wr + nwr * SMB2_WRITE_REQ_HEAD + nrd * SMB2_READ_REQ_FRAME + ctx);
 	if (ios) {
+		uint64_t sum = 0;
+
 		assert_true(r->end_ns > r->start_ns);
 		assert_true(r->latency_ns.min > 0);
 		assert_true(r->latency_ns.max <= r->end_ns - r->start_ns);
+		/* The series covers the window and adds up to the bytes. */
+		assert_true(r->series_interval_ns >= 1000000000ull);
+		assert_true(r->series_n ==
+			    (r->end_ns - r->start_ns - 1) / r->series_interval_ns + 1);
+		for (uint32_t i = 0; i < r->series_n; i++)
+			sum += r->series_bytes[i];
+		assert_true(sum == r->bytes);
+		assert_int_equal(r->nthreads, c->threads ? c->threads : 1);
+		for (uint32_t i = 0; i < r->nthreads; i++)
+			assert_true(r->threads[i].tid > 0 && r->threads[i].name[0]);
 	}
 }
 
@@ -284,7 +318,34 @@ static uint16_t raw_negotiate(int fd, uint16_t credits)
 	return h.credits;
 }
 
-/* A READ request frame as the engine's own client writes it (its fixed handles). */
+/* The FileId the last raw_create got (tests run one at a time). */
+static uint64_t raw_fid_p, raw_fid_v;
+
+/* CREATE over a raw socket with MessageId msg_id; keeps the FileId for raw_*_req. */
+static void raw_create(int fd, uint64_t msg_id)
+{
+	struct smb2_create_req req = { .name_len = 1, .name = { 'x' } };
+	struct smb2_create_rsp rsp;
+	struct smb2_hdr h = {
+		.credit_charge = 1,
+		.credits = 1,
+		.message_id = msg_id,
+		.tree_id = 0x00000001u,
+		.session_id = 0x0000400000000001ull,
+	};
+	uint8_t buf[SMB2_CREATE_RSP_FRAME];
+	size_t n;
+
+	assert_int_equal(smb2__create_req_encode(buf, sizeof(buf), &h, &req, &n), 0);
+	send_all(fd, buf, n);
+	recv_all(fd, buf, SMB2_CREATE_RSP_FRAME);
+	assert_int_equal(smb2__create_rsp_decode(buf + 4, sizeof(buf) - 4, &h, &rsp), 0);
+	assert_true(h.message_id == msg_id);
+	raw_fid_p = rsp.file_id_persistent;
+	raw_fid_v = rsp.file_id_volatile;
+}
+
+/* A READ request frame as the engine's own client writes it (the last raw_create's FileId). */
 static void raw_read_req(uint8_t *buf, uint64_t msg_id, uint32_t len, uint16_t charge)
 {
 	struct smb2_hdr h = {
@@ -297,8 +358,8 @@ static void raw_read_req(uint8_t *buf, uint64_t msg_id, uint32_t len, uint16_t c
 	struct smb2_read_req req = {
 		.padding = 0x50,
 		.length = len,
-		.file_id_persistent = 1,
-		.file_id_volatile = 0x00000000ffffffffull,
+		.file_id_persistent = raw_fid_p,
+		.file_id_volatile = raw_fid_v,
 	};
 	size_t n;
 
@@ -381,7 +442,8 @@ static void test_garbage_dropped(void **state)
 	 */
 	fd = raw_connect(s->port);
 	raw_negotiate(fd, 8);
-	raw_read_req(buf, 1, 100, 1);
+	raw_create(fd, 1);
+	raw_read_req(buf, 2, 100, 1);
 	memset(buf + SMB2_READ_REQ_FRAME, 0xee, 64);
 	send_all(fd, buf, SMB2_READ_REQ_FRAME + 64);
 	{
@@ -400,8 +462,178 @@ static void test_garbage_dropped(void **state)
 	free(cr);
 }
 
-/* A peer that asks a lot and reads nothing: the server stops reading it and memory stays bounded;
- * when the peer finally reads, every answer arrives, in order. */
+/* Log lines the server emitted, for tests that check what it says about dropped peers. */
+struct logbook {
+	pthread_mutex_t mu;
+	unsigned n;
+	char last[256];
+};
+
+static void log__take(void *arg, const char *line)
+{
+	struct logbook *lb = arg;
+
+	pthread_mutex_lock(&lb->mu);
+	lb->n++;
+	snprintf(lb->last, sizeof(lb->last), "%s", line);
+	pthread_mutex_unlock(&lb->mu);
+}
+
+/* Wait up to 2 s for log line number `n`; it must contain `want`. */
+static void log__expect(struct logbook *lb, unsigned n, const char *want)
+{
+	char last[256];
+	unsigned got = 0;
+
+	for (int i = 0; i < 200; i++) {
+		pthread_mutex_lock(&lb->mu);
+		got = lb->n;
+		snprintf(last, sizeof(last), "%s", lb->last);
+		pthread_mutex_unlock(&lb->mu);
+		if (got >= n)
+			break;
+		usleep(10000);
+	}
+	if (got != n || !strstr(last, want))
+		fail_msg("log line %u (have %u): want '%s' in '%s'", n, got, want, last);
+	assert_non_null(strstr(last, "dropped connection from 127.0.0.1:"));
+}
+
+/*
+ * Each kind of bad input costs its connection only, with one log line saying why; a copy
+ * running beside them all the while does not notice.
+ */
+static void test_malformed_logged(void **state)
+{
+	struct logbook lb = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct srv *s = srv__start_conf("127.0.0.1", (struct engine_server_conf){
+							     .max_io_size = MiB,
+							     .log = log__take,
+							     .log_arg = &lb,
+						     });
+	struct client_run *cr = calloc(1, sizeof(*cr));
+	uint8_t buf[SMB2_READ_REQ_FRAME + 64];
+	unsigned n = 0;
+	int fd;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(cr);
+	cr->conf = client_conf("127.0.0.1", s->port, 65536, 8, 512ull * MiB);
+	assert_int_equal(pthread_create(&cr->tid, NULL, client__thread, cr), 0);
+
+	/* Bad ProtocolId: SMB1. */
+	fd = raw_connect(s->port);
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, ((uint8_t[]){ 0x00, 0x00, 0x00, 0x40, 0xff, 'S', 'M', 'B' }), 8);
+	send_all(fd, buf, 4 + 64);
+	assert_dropped(fd);
+	log__expect(&lb, ++n,
+		    "not SMB2, out of sequence, or a MessageId outside the credits "
+		    "granted (in a message's transport or SMB2 header)");
+
+	/* Truncated header: a message shorter than the 64-byte header. */
+	fd = raw_connect(s->port);
+	memset(buf, 0, sizeof(buf));
+	buf[3] = 32;
+	memcpy(buf + 4, ((uint8_t[]){ 0xfe, 'S', 'M', 'B' }), 4);
+	send_all(fd, buf, 4 + 32);
+	assert_dropped(fd);
+	log__expect(&lb, ++n, "malformed message (in a message's transport or SMB2 header)");
+
+	/* A transport length beyond anything negotiated (16 MiB). */
+	fd = raw_connect(s->port);
+	send_all(fd, ((uint8_t[]){ 0x00, 0xff, 0xff, 0xff }), 4);
+	assert_dropped(fd);
+	log__expect(&lb, ++n, "beyond the negotiated maximum (in a message's transport");
+
+	/* READ Length beyond MaxReadSize (1 MiB here), credits enough for it. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	raw_create(fd, 1);
+	raw_read_req(buf, 2, 2 * MiB, 32);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	assert_dropped(fd);
+	log__expect(&lb, ++n, "beyond the negotiated maximum (at READ, MessageId 2)");
+
+	/* CreditCharge not matching the length. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	raw_create(fd, 1);
+	raw_read_req(buf, 2, MiB, 1);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	assert_dropped(fd);
+	log__expect(&lb, ++n, "CreditCharge does not cover the length");
+
+	/* Unknown commands: one defined but not served here (LOGOFF), one undefined. */
+	for (uint16_t cmd = 0x0002; cmd <= 0x0100; cmd += 0x00fe) {
+		fd = raw_connect(s->port);
+		raw_negotiate(fd, 64);
+		raw_read_req(buf, 1, 4096, 1);
+		buf[4 + 12] = (uint8_t)cmd;
+		buf[4 + 13] = (uint8_t)(cmd >> 8);
+		send_all(fd, buf, SMB2_READ_REQ_FRAME);
+		assert_dropped(fd);
+		log__expect(&lb, ++n,
+			    cmd == 2 ? "unsupported command, dialect or option (at command 0x0002"
+				     : "unsupported command, dialect or option (at command 0x0100");
+	}
+
+	/* MessageId reuse: the CREATE's 1 again. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	raw_create(fd, 1);
+	raw_read_req(buf, 1, 4096, 1);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	assert_dropped(fd);
+	log__expect(&lb, ++n, "MessageId outside the credits granted (at READ, MessageId 1)");
+
+	/* A READ of a FileId nobody opened: an error status, the connection stays. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	raw_create(fd, 1);
+	raw_fid_v ^= 1;
+	raw_read_req(buf, 2, 4096, 1);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	{
+		struct smb2_hdr h;
+		const uint8_t *edata;
+		uint32_t elen;
+
+		recv_all(fd, buf, SMB2_ERROR_RSP_FRAME(0));
+		assert_int_equal(smb2__error_rsp_decode(buf + 4, SMB2_ERROR_RSP_FRAME(0) - 4, &h,
+							&edata, &elen),
+				 0);
+		assert_int_equal(h.status, SMB2_STATUS_FILE_CLOSED);
+		assert_int_equal(h.command, SMB2_READ);
+	}
+	raw_fid_v ^= 1;
+	raw_read_req(buf, 3, 100, 1);
+	send_all(fd, buf, SMB2_READ_REQ_FRAME);
+	recv_all(fd, buf, SMB2_READ_RSP_HEAD);
+	close(fd);
+
+	/* A peer that just goes away is no news. */
+	fd = raw_connect(s->port);
+	raw_negotiate(fd, 64);
+	close(fd);
+
+	assert_int_equal(pthread_join(cr->tid, NULL), 0);
+	assert_exact(&cr->res, &cr->conf);
+	usleep(100 * 1000);
+	pthread_mutex_lock(&lb.mu);
+	assert_int_equal(lb.n, n);
+	pthread_mutex_unlock(&lb.mu);
+	free(cr);
+	srv__stop(s);
+}
+
+/*
+ * A peer that asks a lot and reads nothing: the server stops reading it and memory stays bounded;
+ * when the peer finally reads, every answer arrives, in order. Past half its queue the server
+ * defers READs: an interim STATUS_PENDING with an AsyncId first, then the final response, async
+ * with the same AsyncId.
+ */
 static void test_slow_reader(void **state)
 {
 	/* 3000 x 64 KiB: far more than socket buffers hold, so the server's queue fills. */
@@ -409,28 +641,163 @@ static void test_slow_reader(void **state)
 	struct srv *s = *state;
 	uint8_t *reqs = malloc((size_t)NREQ * SMB2_READ_REQ_FRAME);
 	uint8_t head[SMB2_READ_RSP_HEAD], *data = malloc(LEN);
+	uint64_t *aid = calloc(NREQ, sizeof(*aid));
 	struct smb2_read_rsp rsp;
 	struct smb2_hdr h;
+	const uint8_t *edata;
+	uint32_t elen;
+	unsigned interims = 0;
 	int fd;
 
 	assert_non_null(reqs);
 	assert_non_null(data);
 	fd = raw_connect(s->port);
-	assert_true(raw_negotiate(fd, NREQ) >= NREQ);
+	assert_true(raw_negotiate(fd, NREQ + 1) >= NREQ + 1);
+	raw_create(fd, 1);
 	for (int i = 0; i < NREQ; i++)
-		raw_read_req(reqs + (size_t)i * SMB2_READ_REQ_FRAME, 1 + i, LEN, 1);
+		raw_read_req(reqs + (size_t)i * SMB2_READ_REQ_FRAME, 2 + i, LEN, 1);
 	send_all(fd, reqs, (size_t)NREQ * SMB2_READ_REQ_FRAME);
 	usleep(200 * 1000);
-	for (int i = 0; i < NREQ; i++) {
-		recv_all(fd, head, sizeof(head));
+	for (int i = 0; i < NREQ;) {
+		recv_all(fd, head, SMB2_NB_LEN + SMB2_HDR_LEN);
+		assert_int_equal(smb2__hdr_decode(head + 4, SMB2_HDR_LEN, &h), 0);
+		if (h.status == SMB2_STATUS_PENDING) {
+			recv_all(fd, head + 68, SMB2_INTERIM_RSP_FRAME - 68);
+			assert_int_equal(smb2__error_rsp_decode(head + 4,
+								SMB2_INTERIM_RSP_FRAME - 4, &h,
+								&edata, &elen),
+					 0);
+			assert_true(h.flags & SMB2_FLAGS_ASYNC_COMMAND);
+			assert_int_equal(h.command, SMB2_READ);
+			assert_true(h.message_id >= (uint64_t)2 + i && h.message_id < 2 + NREQ);
+			assert_true(h.async_id != 0 && aid[h.message_id - 2] == 0);
+			aid[h.message_id - 2] = h.async_id;
+			interims++;
+			continue;
+		}
+		recv_all(fd, head + 68, sizeof(head) - 68);
 		assert_int_equal(smb2__read_rsp_decode(head + 4, 80, 80 + LEN, LEN, &h, &rsp), 0);
-		assert_true(h.message_id == (uint64_t)1 + i);
+		assert_true(h.message_id == (uint64_t)2 + i);
 		assert_int_equal(rsp.data_length, LEN);
+		/* Async exactly when an interim came first, with its AsyncId. */
+		assert_int_equal(!!(h.flags & SMB2_FLAGS_ASYNC_COMMAND), !!aid[i]);
+		assert_true(h.async_id == aid[i]);
 		recv_all(fd, data, LEN);
+		i++;
 	}
+	/* 3000 READs never fit in half the queue: some must have been deferred. */
+	assert_true(interims > 0);
 	close(fd);
+	free(aid);
 	free(data);
 	free(reqs);
+}
+
+/* Several connections share one copy; each opens its own file and takes I/Os as it has room. */
+static void test_conns(void **state)
+{
+	static const struct {
+		enum engine_workload w;
+		uint32_t conns, threads, io_size, depth;
+		uint64_t bytes;
+	} cases[] = {
+		{ ENGINE_READ, 2, 1, MiB, 8, 64 * MiB + 777 },
+		{ ENGINE_WRITE, 4, 1, 65537, 3, 16 * MiB },
+		{ ENGINE_MIXED, 64, 1, 4096, 2, 8 * MiB + 5 },
+		{ ENGINE_READ, 3, 1, MiB, 8, 100 }, /* fewer I/Os than connections */
+		{ ENGINE_MIXED, 4, 2, MiB, 8, 64 * MiB + 777 },
+		{ ENGINE_READ, 5, 5, 65536, 4, 32 * MiB + 1 },
+		{ ENGINE_WRITE, 7, 3, 3001, 4, 4 * MiB },
+	};
+	struct srv *s = *state;
+	struct engine_result *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct engine_client_conf c = client_conf("127.0.0.1", s->port, cases[i].io_size,
+							  cases[i].depth, cases[i].bytes);
+
+		c.workload = cases[i].w;
+		c.read_pct = 50;
+		c.conns = cases[i].conns;
+		c.threads = cases[i].threads;
+		c.verify = true;
+		if (engine__client(&c, r))
+			fail_msg("case %zu: %s", i, r->error);
+		assert_exact(r, &c);
+	}
+	{
+		/* More threads than connections is a configuration error. */
+		struct engine_client_conf c = client_conf("127.0.0.1", s->port, MiB, 1, MiB);
+
+		c.conns = 2;
+		c.threads = 3;
+		assert_int_equal(engine__client(&c, r), -EINVAL);
+	}
+	{
+		struct engine_client_conf c = client_conf("127.0.0.1", s->port, MiB, 1, MiB);
+
+		c.conns = ENGINE_CONNS_MAX + 1;
+		assert_int_equal(engine__client(&c, r), -EINVAL);
+	}
+	free(r);
+}
+
+/* A server deferring nearly everything: interim responses, async finals, still exact. */
+static void test_pending_copy(void **state)
+{
+	struct srv *s = srv__start_conf("127.0.0.1", (struct engine_server_conf){
+							     .verify = true,
+							     .pending_after = 1,
+						     });
+	struct engine_result *r = calloc(1, sizeof(*r));
+	struct engine_client_conf c;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(r);
+	c = client_conf("127.0.0.1", s->port, 65536, 16, 64 * MiB + 3);
+	c.verify = true;
+	assert_int_equal(engine__client(&c, r), 0);
+	assert_exact(r, &c);
+	assert_true(r->pending > 0);
+	c.workload = ENGINE_MIXED;
+	c.read_pct = 30;
+	c.conns = 3;
+	c.bytes = 16 * MiB + 1;
+	assert_int_equal(engine__client(&c, r), 0);
+	assert_exact(r, &c);
+	free(r);
+	srv__stop(s);
+}
+
+/* By duration: warm-up and cool-down are left out, the window is what was asked. */
+static void test_duration(void **state)
+{
+	struct srv *s = *state;
+	struct engine_result *r = calloc(1, sizeof(*r));
+	struct engine_client_conf c = client_conf("127.0.0.1", s->port, MiB, 4, 0);
+	uint64_t sum = 0;
+
+	assert_non_null(r);
+	c.duration_ns = 1500ull * 1000000;
+	c.warmup_ns = 200ull * 1000000;
+	c.conns = 2;
+	c.workload = ENGINE_MIXED;
+	c.read_pct = 50;
+	assert_int_equal(engine__client(&c, r), 0);
+	assert_true(r->end_ns - r->start_ns == c.duration_ns);
+	assert_true(r->bytes > 0 && r->bytes == r->read_bytes + r->write_bytes);
+	assert_true(r->ios == r->latency_ns.count);
+	/* Whole I/Os only; what went before and after the window is on the wire but not counted. */
+	assert_true(r->bytes == r->ios * MiB);
+	assert_true(r->wire_bytes > r->read_bytes);
+	assert_int_equal(r->series_n, 2); /* 1.5 s: one whole second and a half */
+	for (uint32_t i = 0; i < r->series_n; i++)
+		sum += r->series_bytes[i];
+	assert_true(sum == r->bytes);
+	assert_int_equal(r->conns, 2);
+	free(r);
 }
 
 static void test_server_dies_midcopy(void **state)
@@ -688,6 +1055,13 @@ static void test_verify_catches_corruption(void **state)
 		assert_int_equal(engine__client(&c, r), -EBADMSG);
 		assert_true(r->bad_offset == ats[i]);
 		assert_non_null(strstr(r->error, "the server found WRITE data"));
+		/* Several threads: the one that finds it speaks for the run. */
+		c.conns = 4;
+		c.threads = 2;
+		assert_int_equal(engine__client(&c, r), -EBADMSG);
+		assert_true(r->bad_offset == ats[i]);
+		c.conns = 0;
+		c.threads = 0;
 		/* Mixed 50%: whichever direction the byte falls in. */
 		c.workload = ENGINE_MIXED;
 		c.read_pct = 50;
@@ -714,8 +1088,8 @@ static size_t raw_write_req(uint8_t *buf, uint64_t msg_id, uint64_t off, uint32_
 		.data_offset = 0x70,
 		.length = len,
 		.offset = off,
-		.file_id_persistent = 1,
-		.file_id_volatile = 0x00000000ffffffffull,
+		.file_id_persistent = raw_fid_p,
+		.file_id_volatile = raw_fid_v,
 	};
 	size_t n;
 
@@ -742,8 +1116,9 @@ static void test_server_verifies_writes(void **state)
 
 	fd = raw_connect(s->port);
 	raw_negotiate(fd, 64);
+	raw_create(fd, 1);
 	/* A good WRITE, sent in dribbles: the server reassembles across reads. */
-	n = raw_write_req(buf, 1, 777777, 5000, -1);
+	n = raw_write_req(buf, 2, 777777, 5000, -1);
 	for (size_t i = 0; i < n; i += 1000) {
 		send_all(fd, buf + i, n - i < 1000 ? n - i : 1000);
 		usleep(1000);
@@ -751,9 +1126,9 @@ static void test_server_verifies_writes(void **state)
 	recv_all(fd, rsp, SMB2_WRITE_RSP_FRAME);
 	assert_int_equal(smb2__write_rsp_decode(rsp + 4, SMB2_WRITE_RSP_FRAME - 4, &h, &wr), 0);
 	assert_int_equal(wr.count, 5000);
-	assert_true(h.message_id == 1);
+	assert_true(h.message_id == 2);
 	/* A bad byte at 4321 into the data. */
-	n = raw_write_req(buf, 2, 777777, 5000, 4321);
+	n = raw_write_req(buf, 3, 777777, 5000, 4321);
 	send_all(fd, buf, n);
 	recv_all(fd, rsp, SMB2_ERROR_RSP_FRAME(8));
 	assert_int_equal(smb2__write_rsp_decode(rsp + 4, SMB2_ERROR_RSP_FRAME(8) - 4, &h, &wr),
@@ -766,7 +1141,7 @@ static void test_server_verifies_writes(void **state)
 		bad = bad << 8 | edata[i];
 	assert_true(bad == 777777 + 4321);
 	/* The connection stays usable: framing was kept. */
-	n = raw_write_req(buf, 3, 0, 0, -1);
+	n = raw_write_req(buf, 4, 0, 0, -1);
 	send_all(fd, buf, n);
 	recv_all(fd, rsp, SMB2_WRITE_RSP_FRAME);
 	assert_int_equal(smb2__write_rsp_decode(rsp + 4, SMB2_WRITE_RSP_FRAME - 4, &h, &wr), 0);
@@ -889,6 +1264,52 @@ static void test_cmd_load_json(void **state)
 	free(out);
 }
 
+/* Kill the server thread 300 ms from now, as a dying process would: its listener goes too. */
+static void *stop_later(void *arg)
+{
+	struct srv *s = arg;
+
+	usleep(300 * 1000);
+	s->stop = 1;
+	assert_int_equal(pthread_join(s->tid, NULL), 0);
+	close(s->conf.listen_fd);
+	return NULL;
+}
+
+/* The server dies mid-copy: exit 1, and --json still says what was measured, "aborted". */
+static void test_cmd_load_aborted(void **state)
+{
+	struct srv *s = srv__start("127.0.0.1", 0);
+	struct engine_result *r = calloc(1, sizeof(*r));
+	struct engine_client_conf c;
+	char target[32], *out = malloc(65536);
+	pthread_t tid;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(r);
+	assert_non_null(out);
+	/* Serving already (a sanitizer build takes a while to start): the copy will move. */
+	c = client_conf("127.0.0.1", s->port, MiB, 1, MiB);
+	assert_int_equal(engine__client(&c, r), 0);
+	snprintf(target, sizeof(target), "127.0.0.1:%u", s->port);
+	assert_int_equal(pthread_create(&tid, NULL, stop_later, s), 0);
+	{
+		char *a[] = { "load", "-c", target, "-n", "1T", "-C", "2", "--json", NULL };
+		assert_int_equal(run_capture(cmd_load, a, out, 65536), 1);
+	}
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	assert_int_equal(s->err, 0);
+	assert_non_null(strstr(out, "\"status\": \"aborted\""));
+	assert_non_null(strstr(out, "server closed the connection after "));
+	assert_null(strstr(out, "\"bytes\": 0,"));
+	assert_non_null(strstr(out, "\"series\": {"));
+	assert_non_null(strstr(out, "\"engine_threads\": ["));
+	free(s);
+	free(r);
+	free(out);
+}
+
 static void test_cmd_load(void **state)
 {
 	struct srv *s = *state;
@@ -926,6 +1347,10 @@ static void test_cmd_load(void **state)
 		assert_int_equal(run_quiet(cmd_load, a), 0);
 	}
 	{
+		char *a[] = { "load", "-c", target, "-D", "300ms", "-W", "0", "-C", "3", NULL };
+		assert_int_equal(run_quiet(cmd_load, a), 0);
+	}
+	{
 		char *a[] = { "load", "--connect", refused, "--bytes", "1M", NULL };
 		assert_int_equal(run_quiet(cmd_load, a), 1);
 	}
@@ -958,6 +1383,11 @@ static void test_cmd_load(void **state)
 		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--workload", "read:50", NULL },
 		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--timeout", "soon", NULL },
 		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "extra", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--duration", "1s", NULL },
+		{ "load", "-c", "127.0.0.1:1", "--duration", "0", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--warmup", "1s", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--conns", "0", NULL },
+		{ "load", "-c", "127.0.0.1:1", "-n", "1M", "--conns", "65", NULL },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (run_quiet(cmd_load, (char **)bad[i]) != 2)
@@ -979,6 +1409,23 @@ static void test_cmd_load(void **state)
 		char *a[] = { "serve", "--listen", "127.0.0.1:0", "--max-io", "16M", NULL };
 		assert_int_equal(run_quiet(cmd_serve, a), 2);
 	}
+	{
+		char *a[] = { "serve", "--listen", "127.0.0.1:0", "--pending-after", "0", NULL };
+		assert_int_equal(run_quiet(cmd_serve, a), 2);
+	}
+	{
+		static const char *sbad[][6] = {
+			{ "serve", "-l", "127.0.0.1:0", "--threads", "0", NULL },
+			{ "serve", "-l", "127.0.0.1:0", "--threads", "17", NULL },
+			{ "serve", "-l", "127.0.0.1:0", "--cpu", "", NULL },
+			{ "serve", "-l", "127.0.0.1:0", "--cpu", "1,", NULL },
+			{ "serve", "-l", "127.0.0.1:0", "--cpu", "3-1", NULL },
+			{ "serve", "-l", "127.0.0.1:0", "--cpu", "0-x", NULL },
+		};
+		for (size_t i = 0; i < sizeof(sbad) / sizeof(sbad[0]); i++)
+			if (run_quiet(cmd_serve, (char **)sbad[i]) != 2)
+				fail_msg("serve case %zu (%s) did not exit 2", i, sbad[i][4]);
+	}
 }
 
 int main(void)
@@ -990,8 +1437,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_copy_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_dropped, setup, teardown),
+		cmocka_unit_test(test_malformed_logged),
 		cmocka_unit_test_setup_teardown(test_slow_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_dies_midcopy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conns, setup_verify, teardown),
+		cmocka_unit_test(test_pending_copy),
+		cmocka_unit_test_setup_teardown(test_duration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_conf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_io_above_max_read, setup_1m, teardown),
@@ -1002,6 +1453,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_verify_catches_corruption),
 		cmocka_unit_test_setup_teardown(test_cmd_load_json, setup_verify, teardown),
+		cmocka_unit_test(test_cmd_load_aborted),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -215,10 +215,16 @@ static void test_hdr_reject(void **state)
 	assert_int_equal(smb2__hdr_decode(buf, sizeof(buf), &d), -EOPNOTSUPP);
 	put16(buf + 12, SMB2_OPLOCK_BREAK);
 	assert_int_equal(smb2__hdr_decode(buf, sizeof(buf), &d), 0);
-	/* Async headers and compounds are not implemented. */
+	/* Async requests (a CANCEL) and compounds are not implemented; async responses are. */
 	memcpy(buf, good, sizeof(buf));
-	put32(buf + 16, SMB2_FLAGS_SERVER_TO_REDIR | SMB2_FLAGS_ASYNC_COMMAND);
+	put32(buf + 16, SMB2_FLAGS_ASYNC_COMMAND);
 	assert_int_equal(smb2__hdr_decode(buf, sizeof(buf), &d), -EOPNOTSUPP);
+	put32(buf + 16, SMB2_FLAGS_SERVER_TO_REDIR | SMB2_FLAGS_ASYNC_COMMAND);
+	assert_int_equal(smb2__hdr_decode(buf, sizeof(buf), &d), 0);
+	/* AsyncId (8 bytes at 32) stands where ProcessId and TreeId are. */
+	assert_true(d.async_id == get64(good + 32));
+	assert_int_equal(d.process_id, 0);
+	assert_int_equal(d.tree_id, 0);
 	h.next_command = 0x68;
 	assert_int_equal(smb2__hdr_encode(&h, buf, sizeof(buf)), 0);
 	assert_int_equal(get32(buf + 20), 0x68);
@@ -882,6 +888,175 @@ static void test_error_rsp(void **state)
 		-ENOBUFS);
 }
 
+/* ---- CREATE, CLOSE, interim ------------------------------------------------------------- */
+
+static void test_create(void **state)
+{
+	struct smb2_hdr h = sample_hdr(), dh;
+	struct smb2_create_req req = {
+		.oplock_level = SMB2_OPLOCK_LEVEL_NONE,
+		.impersonation_level = SMB2_IMPERSONATION_IMPERSONATION,
+		.desired_access = SMB2_FILE_READ_DATA | SMB2_FILE_WRITE_DATA,
+		.file_attributes = SMB2_FILE_ATTRIBUTE_NORMAL,
+		.share_access = SMB2_FILE_SHARE_READ | SMB2_FILE_SHARE_WRITE,
+		.create_disposition = SMB2_FILE_OPEN_IF,
+		.create_options = SMB2_FILE_NON_DIRECTORY_FILE,
+		.name_len = 3,
+		.name = { 'a', 0x00e9, 'z' },
+	}, dreq;
+	struct smb2_create_rsp rsp = {
+		.create_action = SMB2_FILE_OPENED,
+		.t = { 1, 2, 3, 4, 1ull << 50, (1ull << 50) - 1, SMB2_FILE_ATTRIBUTE_ARCHIVE },
+		.file_id_persistent = 0x1111111111111111ull,
+		.file_id_volatile = 0x2222222222222222ull,
+	}, drsp;
+	uint8_t buf[256];
+	uint8_t *m = buf + SMB2_NB_LEN;
+	const uint8_t *b = buf + BODY;
+	size_t n = 0;
+
+	(void)state;
+	h.flags = 0; /* a request, */
+	h.status = 0;
+	h.command = SMB2_CREATE; /* as the decoder will say */
+	assert_int_equal(smb2__create_req_encode(buf, sizeof(buf), &h, &req, &n), 0);
+	assert_int_equal(n, SMB2_CREATE_REQ_FRAME(3));
+	assert_int_equal(n, 4 + 64 + 56 + 6);
+	assert_int_equal(get16(m + 12), SMB2_CREATE);
+	/* 2.2.13 offsets */
+	assert_int_equal(get16(b + 0), 57);
+	assert_int_equal(b[3], SMB2_OPLOCK_LEVEL_NONE);
+	assert_int_equal(get32(b + 4), SMB2_IMPERSONATION_IMPERSONATION);
+	assert_int_equal(get32(b + 24), SMB2_FILE_READ_DATA | SMB2_FILE_WRITE_DATA);
+	assert_int_equal(get32(b + 28), SMB2_FILE_ATTRIBUTE_NORMAL);
+	assert_int_equal(get32(b + 32), SMB2_FILE_SHARE_READ | SMB2_FILE_SHARE_WRITE);
+	assert_int_equal(get32(b + 36), SMB2_FILE_OPEN_IF);
+	assert_int_equal(get32(b + 40), SMB2_FILE_NON_DIRECTORY_FILE);
+	assert_int_equal(get16(b + 44), 0x78); /* NameOffset */
+	assert_int_equal(get16(b + 46), 6);    /* NameLength, bytes */
+	assert_int_equal(get32(b + 48), 0);
+	assert_int_equal(get32(b + 52), 0);
+	assert_memory_equal(b + 56, ((uint8_t[]){ 'a', 0, 0xe9, 0, 'z', 0 }), 6);
+	assert_int_equal(smb2__create_req_decode(m, n - 4, &dh, &dreq), 0);
+	assert_int_equal(dreq.name_len, 3);
+	assert_memory_equal(dreq.name, req.name, 6);
+	assert_int_equal(dreq.desired_access, req.desired_access);
+	assert_int_equal(dreq.create_disposition, SMB2_FILE_OPEN_IF);
+	assert_hdr_eq(&dh, &h);
+	/* Name past the message, odd length, create contexts, a response. */
+	assert_int_equal(smb2__create_req_decode(m, n - 5, &dh, &dreq), -EBADMSG);
+	put16(m + 64 + 46, 5);
+	assert_int_equal(smb2__create_req_decode(m, n - 4, &dh, &dreq), -EBADMSG);
+	put16(m + 64 + 46, 6);
+	put32(m + 64 + 52, 16);
+	assert_int_equal(smb2__create_req_decode(m, n - 4, &dh, &dreq), -EOPNOTSUPP);
+	put32(m + 64 + 52, 0);
+	assert_int_equal(smb2__create_req_decode(m, 64 + 55, &dh, &dreq), -EBADMSG);
+	req.name_len = SMB2_CREATE_NAME_MAX + 1;
+	assert_int_equal(smb2__create_req_encode(buf, sizeof(buf), &h, &req, &n), -EINVAL);
+
+	assert_int_equal(smb2__create_rsp_encode(buf, sizeof(buf), &h, &rsp, &n), 0);
+	assert_int_equal(n, SMB2_CREATE_RSP_FRAME);
+	assert_int_equal(n, 4 + 64 + 89);
+	assert_int_equal(get32(m + 16) & SMB2_FLAGS_SERVER_TO_REDIR, SMB2_FLAGS_SERVER_TO_REDIR);
+	/* 2.2.14 offsets */
+	assert_int_equal(get16(b + 0), 89);
+	assert_int_equal(get32(b + 4), SMB2_FILE_OPENED);
+	assert_true(get64(b + 8) == 1 && get64(b + 32) == 4);
+	assert_true(get64(b + 40) == 1ull << 50);
+	assert_true(get64(b + 48) == (1ull << 50) - 1);
+	assert_int_equal(get32(b + 56), SMB2_FILE_ATTRIBUTE_ARCHIVE);
+	assert_true(get64(b + 64) == rsp.file_id_persistent);
+	assert_true(get64(b + 72) == rsp.file_id_volatile);
+	assert_int_equal(get32(b + 80), 0);
+	assert_int_equal(get32(b + 84), 0);
+	assert_int_equal(smb2__create_rsp_decode(m, n - 4, &dh, &drsp), 0);
+	assert_true(drsp.file_id_persistent == rsp.file_id_persistent);
+	assert_true(drsp.file_id_volatile == rsp.file_id_volatile);
+	assert_true(drsp.t.end_of_file == rsp.t.end_of_file);
+	assert_int_equal(smb2__create_rsp_decode(m, 64 + 87, &dh, &drsp), -EBADMSG);
+	assert_int_equal(smb2__create_req_decode(m, n - 4, &dh, &dreq), -EPROTO);
+	assert_int_equal(smb2__create_rsp_encode(buf, SMB2_CREATE_RSP_FRAME - 1, &h, &rsp, &n),
+			 -ENOBUFS);
+}
+
+static void test_close(void **state)
+{
+	struct smb2_hdr h = sample_hdr(), dh;
+	struct smb2_close_req req = { .flags = SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB,
+				      .file_id_persistent = 7,
+				      .file_id_volatile = 8 },
+			      dreq;
+	struct smb2_close_rsp rsp = { .flags = SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB,
+				      .t = { 1, 2, 3, 4, 5, 6, 0x20 } },
+			      drsp;
+	uint8_t buf[128];
+	uint8_t *m = buf + SMB2_NB_LEN;
+	const uint8_t *b = buf + BODY;
+	size_t n = 0;
+
+	(void)state;
+	h.status = 0;
+	assert_int_equal(smb2__close_req_encode(buf, sizeof(buf), &h, &req, &n), 0);
+	assert_int_equal(n, 4 + 64 + 24);
+	assert_int_equal(get16(m + 12), SMB2_CLOSE);
+	assert_int_equal(get16(b + 0), 24);
+	assert_int_equal(get16(b + 2), SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB);
+	assert_true(get64(b + 8) == 7 && get64(b + 16) == 8);
+	assert_int_equal(smb2__close_req_decode(m, n - 4, &dh, &dreq), 0);
+	assert_true(dreq.file_id_persistent == 7 && dreq.file_id_volatile == 8);
+	assert_int_equal(dreq.flags, SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB);
+	assert_int_equal(smb2__close_req_decode(m, n - 5, &dh, &dreq), -EBADMSG);
+	put16(m + 64, 25);
+	assert_int_equal(smb2__close_req_decode(m, n - 4, &dh, &dreq), -EBADMSG);
+
+	assert_int_equal(smb2__close_rsp_encode(buf, sizeof(buf), &h, &rsp, &n), 0);
+	assert_int_equal(n, 4 + 64 + 60);
+	assert_int_equal(get16(b + 0), 60);
+	assert_true(get64(b + 8) == 1 && get64(b + 40) == 5 && get64(b + 48) == 6);
+	assert_int_equal(get32(b + 56), 0x20);
+	assert_int_equal(smb2__close_rsp_decode(m, n - 4, &dh, &drsp), 0);
+	assert_true(drsp.t.end_of_file == 6 && drsp.t.file_attributes == 0x20);
+	assert_int_equal(smb2__close_rsp_decode(m, n - 5, &dh, &drsp), -EBADMSG);
+	put32(m + 8, SMB2_STATUS_FILE_CLOSED);
+	assert_int_equal(smb2__close_rsp_decode(m, n - 4, &dh, &drsp), -EREMOTEIO);
+	assert_int_equal(dh.status, SMB2_STATUS_FILE_CLOSED);
+}
+
+/* STATUS_PENDING: an async header carrying the AsyncId, an empty error body (3.3.4.2). */
+static void test_interim(void **state)
+{
+	struct smb2_hdr h = sample_hdr(), dh;
+	struct smb2_read_rsp rsp = { .data_offset = SMB2_READ_RSP_DATA_OFFSET, .data_length = 10 },
+			     drsp;
+	uint8_t buf[SMB2_READ_RSP_HEAD];
+	uint8_t *m = buf + SMB2_NB_LEN;
+	const uint8_t *data;
+	uint32_t dlen;
+	size_t n = 0;
+
+	(void)state;
+	h.status = 0;
+	h.async_id = 0x0123456789abcdefull;
+	assert_int_equal(smb2__interim_rsp_encode(buf, sizeof(buf), &h, SMB2_READ, &n), 0);
+	assert_int_equal(n, SMB2_INTERIM_RSP_FRAME);
+	assert_int_equal(get32(m + 8), SMB2_STATUS_PENDING);
+	assert_int_equal(get32(m + 16) & (SMB2_FLAGS_ASYNC_COMMAND | SMB2_FLAGS_SERVER_TO_REDIR),
+			 SMB2_FLAGS_ASYNC_COMMAND | SMB2_FLAGS_SERVER_TO_REDIR);
+	assert_true(get64(m + 32) == h.async_id);
+	assert_true(get64(m + 24) == h.message_id);
+	assert_int_equal(smb2__error_rsp_decode(m, n - 4, &dh, &data, &dlen), 0);
+	assert_int_equal(dlen, 0);
+	assert_true(dh.async_id == h.async_id);
+	/* The final response: async header, same AsyncId, decodes as a READ response. */
+	h.flags = SMB2_FLAGS_ASYNC_COMMAND;
+	assert_int_equal(smb2__read_rsp_encode(buf, sizeof(buf), &h, &rsp, &n), 0);
+	assert_true(get64(m + 32) == h.async_id);
+	assert_int_equal(smb2__read_rsp_decode(m, 80, 90, 10, &dh, &drsp), 0);
+	assert_true(dh.async_id == h.async_id && (dh.flags & SMB2_FLAGS_ASYNC_COMMAND));
+	assert_int_equal(drsp.data_length, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -901,6 +1076,9 @@ int main(void)
 		cmocka_unit_test(test_write_req_credit_charge),
 		cmocka_unit_test(test_write_rsp),
 		cmocka_unit_test(test_error_rsp),
+		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_interim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
