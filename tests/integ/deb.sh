@@ -111,9 +111,11 @@ ib=$tmp/root/usr/bin/iovbench
 grep -q "^iovbench $ver " "$tmp/out" || bad "--version printed: $(cat "$tmp/out")"
 "$ib" report --help >"$tmp/out" 2>&1 || bad "iovbench report --help failed"
 grep -q 'usage: iovbench report' "$tmp/out" || bad "report --help printed no usage"
-"$ib" collect -c procfs --duration 1s >"$tmp/out" 2>"$tmp/err" ||
+# collect prints its summary on stderr (as perf stat does: stdout stays the command's).
+(cd "$tmp" && "$ib" collect -c procfs --duration 1s >"$tmp/out" 2>"$tmp/err") ||
 	bad "iovbench collect -c procfs --duration 1s failed: $(head -3 "$tmp/err")"
-[ -s "$tmp/out" ] || bad "collect printed nothing"
+grep -q '^collect: ok' "$tmp/err" || bad "collect printed no summary: $(head -3 "$tmp/err")"
+ls "$tmp"/results/*-collect.json.gz >/dev/null 2>&1 || bad "collect wrote no record"
 for p in "$tmp"/root/usr/share/man/man1/*.1.gz; do
 	MANWIDTH=80 man --warnings -l "$p" >/dev/null 2>"$tmp/err" || bad "man -l ${p##*/} failed"
 	[ -s "$tmp/err" ] && bad "man -l ${p##*/} warns: $(head -3 "$tmp/err")"
