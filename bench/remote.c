@@ -71,6 +71,12 @@ static const char remote_usage[] =
 	"record, when something was measured, keeps what the others measured with status\n"
 	"\"incomplete\". A guest copy that fails: exit 1.\n";
 
+/*
+ * Set from the signal handler (the only mutable statics, as a handler can reach nothing else):
+ * the last signal, and how many arrived, so each is acted on once.
+ */
+static volatile sig_atomic_t remote_signal, remote_nsig;
+
 struct remote_opts {
 	const char *token_file;
 	const char *server_addr;
@@ -90,7 +96,8 @@ struct remote_agent {
 	uint16_t port;
 	char where[96]; /* "HOST:PORT", for messages */
 	struct agent_conn conn;
-	bool lost;
+	bool lost;	   /* gone: lost, or left behind by an interruption (intr) */
+	bool intr;
 	json_t *meta;	   /* its op meta answer */
 	json_t *coll;	   /* its collectors[] */
 	json_t *reply;	   /* the last answer */
@@ -104,7 +111,14 @@ struct remote {
 	char token[AGENT_TOKEN_MAX + 1];
 	char out_path[4096];
 	int lost; /* how many agents were lost */
+	int nsig_seen; /* signals already acted on */
 };
+
+static void on_signal(int sig)
+{
+	remote_signal = sig;
+	remote_nsig++;
+}
 
 static uint64_t now_ns(void)
 {
@@ -406,7 +420,21 @@ static int call(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req,
 				agent_lost(r, &r->a[idx[k]], what, -ETIMEDOUT);
 			break;
 		}
-		e = poll(p, (nfds_t)np, (int)((end - now) / 1000000ULL) + 1);
+		e = remote_nsig == r->nsig_seen ?
+			poll(p, (nfds_t)np, (int)((end - now) / 1000000ULL) + 1) : -1;
+		if (e < 0 && remote_nsig != r->nsig_seen) {
+			r->nsig_seen = remote_nsig;
+			/* interrupted: stop waiting; the busy agents see us gone when they answer */
+			for (int k = 0; k < np; k++) {
+				struct remote_agent *a = &r->a[idx[k]];
+
+				fprintf(stderr, CMD ": interrupted: not waiting for agent '%s' (%s) "
+						"to finish %s\n", a->name, a->where, what);
+				a->lost = a->intr = true;
+				agent_conn__close(&a->conn);
+			}
+			break;
+		}
 		if (e < 0 && errno != EINTR) {
 			e = -errno;
 			for (int k = 0; k < np; k++)
@@ -508,9 +536,12 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 		const char *st;
 
 		if (!res) {
-			json_object_set_new(g, "status", json_string(a->lost ? "lost" : "error"));
+			json_object_set_new(g, "status", json_string(a->intr   ? "interrupted"
+								     : a->lost ? "lost"
+									       : "error"));
 			snprintf(msg, sizeof(msg), "agent '%s' (%s) %s", a->name, a->where,
-				 a->lost ? "was lost" : reply_error(a));
+				 a->intr ? "was left behind (interrupted)"
+				 : a->lost ? "was lost" : reply_error(a));
 			json_object_set_new(g, "error", json_string(msg));
 			json_array_append_new(errs, json_string(msg));
 			json_array_append_new(gl, g);
@@ -558,17 +589,21 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 			json_object_set(m, "window_ns", json_object_get(a->reply, "duration_ns"));
 			json_object_set(m, "collectors", json_object_get(a->reply, "collectors"));
 		} else {
-			json_object_set_new(m, "status", json_string(a->lost ? "lost" : "error"));
+			json_object_set_new(m, "status", json_string(a->intr   ? "interrupted"
+								     : a->lost ? "lost"
+									       : "error"));
 			snprintf(msg, sizeof(msg), "agent '%s' (%s): stop: %s", a->name, a->where,
-				 a->lost ? "lost" : reply_error(a));
+				 a->intr ? "interrupted" : a->lost ? "lost" : reply_error(a));
 			json_object_set_new(m, "error", json_string(msg));
 		}
 		json_object_set_new(machines, a->name, m);
 	}
 
 	run = json_pack("{ss sI ss}", "path", "agents", "rep", (json_int_t)rep, "status",
-			r->lost > lost0 ? "incomplete" : *failed_copies || json_array_size(errs)
-							? "aborted" : "ok");
+			remote_signal	  ? "interrupted"
+			: r->lost > lost0 ? "incomplete"
+			: *failed_copies || json_array_size(errs) ? "aborted"
+								  : "ok");
 	if (json_array_size(errs))
 		json_object_set_new(run, "error",
 				    json_string(json_string_value(json_array_get(errs, 0))));
@@ -659,7 +694,8 @@ int run__agents(int argc, char **argv)
 {
 	struct remote *r = calloc(1, sizeof(*r));
 	char err[512], started[32], ended[32], saddr[64];
-	bool all[REMOTE_MAX], sel[REMOTE_MAX], loose, measured = false;
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	bool all[REMOTE_MAX], sel[REMOTE_MAX], loose, measured = false, sigs = false;
 	json_t *req, *rec = NULL, *runs = NULL, *machines, *tg;
 	int ret = IOVB_EXIT_ENV, e, failed = 0;
 	unsigned done = 0;
@@ -688,6 +724,10 @@ int run__agents(int argc, char **argv)
 		goto cleanup;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* no SA_RESTART: a signal ends the wait in poll(), and call() looks at the flag */
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigs = true;
 	record__iso_now(started, sizeof(started));
 	for (int i = 0; i < r->n; i++)
 		if (agent_connect(r, &r->a[i]))
@@ -698,7 +738,7 @@ int run__agents(int argc, char **argv)
 	call(r, all, req, OP_TIMEOUT_MS, "meta");
 	json_decref(req);
 	for (int i = 0; i < r->n; i++) {
-		if (r->lost)
+		if (r->lost || remote_signal)
 			goto cleanup;
 		r->a[i].meta = json_incref(json_object_get(r->a[i].reply, "meta"));
 	}
@@ -710,7 +750,7 @@ int run__agents(int argc, char **argv)
 	sel_all(r, sel, true, false);
 	call(r, sel, req, OP_TIMEOUT_MS, "serve");
 	json_decref(req);
-	if (r->lost)
+	if (r->lost || remote_signal)
 		goto cleanup;
 	if (reply_error(&r->a[0])) {
 		fprintf(stderr, CMD ": agent 'server' (%s): %s\n", r->a[0].where,
@@ -723,7 +763,7 @@ int run__agents(int argc, char **argv)
 	req = json_pack("{ss ss}", "op", "open", "collectors", r->o.collectors);
 	call(r, all, req, OP_TIMEOUT_MS, "open");
 	json_decref(req);
-	if (r->lost)
+	if (r->lost || remote_signal)
 		goto cleanup;
 	for (int i = 0; i < r->n; i++) {
 		if (reply_error(&r->a[i])) {
@@ -735,12 +775,12 @@ int run__agents(int argc, char **argv)
 	}
 
 	runs = json_array();
-	for (unsigned rep = 1; rep <= r->o.reps && !r->lost; rep++) {
+	for (unsigned rep = 1; rep <= r->o.reps && !r->lost && !remote_signal; rep++) {
 		cli__say(r->o.verbose, CLI_NORMAL, CMD, "repetition %u of %u", rep,
 			 (unsigned)r->o.reps);
 		json_array_append_new(runs, remote_window(r, rep, saddr, sport, &failed));
 		measured = true;
-		if (!r->lost && !failed)
+		if (!r->lost && !failed && !remote_signal)
 			done++;
 	}
 	req = json_pack("{ss}", "op", "bye");
@@ -777,16 +817,21 @@ int run__agents(int argc, char **argv)
 				      "windows", "concurrent"));
 	json_object_set_new(rec, "repetitions",
 			    json_pack("{sI ss}", "done", (json_int_t)done, "stopped",
-				      r->lost ? "error" : "reps"));
+				      remote_signal ? "interrupted" : r->lost ? "error" : "reps"));
 	json_object_set_new(rec, "collectors", collectors_union(r));
 	json_object_set_new(rec, "status",
-			    json_string(r->lost || failed ? "incomplete" : "ok"));
+			    json_string(remote_signal	       ? "interrupted"
+					: r->lost || failed ? "incomplete"
+							    : "ok"));
 	json_object_set_new(rec, "runs", runs);
 	runs = NULL;
-	ret = r->lost ? IOVB_EXIT_ENV : failed ? IOVB_EXIT_FINDING : IOVB_EXIT_OK;
+	ret = remote_signal ? 128 + remote_signal
+	      : r->lost	    ? IOVB_EXIT_ENV
+	      : failed	    ? IOVB_EXIT_FINDING
+			    : IOVB_EXIT_OK;
 	if (r->lost)
 		for (int i = 0; i < r->n; i++)
-			if (r->a[i].lost)
+			if (r->a[i].lost && !r->a[i].intr)
 				fprintf(stderr, CMD ": the run failed: agent '%s' (%s) was lost; "
 						"what the others measured is kept\n",
 					r->a[i].name, r->a[i].where);
@@ -795,6 +840,8 @@ int run__agents(int argc, char **argv)
 		rec = NULL;
 	}
 cleanup:
+	if (remote_signal && !rec)
+		ret = 128 + remote_signal;
 	if (rec) {
 		if (record__write(rec, r->out_path, err, sizeof(err))) {
 			fprintf(stderr, CMD ": %s\n", err);
@@ -814,5 +861,9 @@ cleanup:
 	json_decref(runs);
 	json_decref(rec);
 	free(r);
+	if (sigs) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
 	return ret;
 }
