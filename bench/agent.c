@@ -217,8 +217,7 @@ int agent__token_read(const char *path, char *buf, size_t len, bool *loose, char
 			continue;
 		if (r < 0) {
 			e = -errno;
-			snprintf(err, errlen, "cannot read token file %s: %s", path,
-				 strerror(-e));
+			snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(-e));
 			goto cleanup;
 		}
 		if (!r)
@@ -241,8 +240,7 @@ int agent__token_read(const char *path, char *buf, size_t len, bool *loose, char
 	}
 	if (n > AGENT_TOKEN_MAX || n >= len) {
 		e = -E2BIG;
-		snprintf(err, errlen, "token in %s is longer than %d bytes", path,
-			 AGENT_TOKEN_MAX);
+		snprintf(err, errlen, "token in %s is longer than %d bytes", path, AGENT_TOKEN_MAX);
 		goto cleanup;
 	}
 	memcpy(buf, t, n);
@@ -288,8 +286,9 @@ int agent__guest_spec(const char *s, char *name, size_t nlen, char *host, size_t
 	if (!eq)
 		return -EINVAL;
 	n = (size_t)(eq - s);
-	if (!n || n > 32 || n >= nlen || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-						  "0123456789_-") < n)
+	if (!n || n > 32 || n >= nlen ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789_-") < n)
 		return -EINVAL;
 	if (agent__hostport(eq + 1, host, hlen, port, 1))
 		return -EINVAL;
@@ -449,7 +448,9 @@ static json_t *op_stop(struct agent_sess *s)
 
 static json_t *op_load(const json_t *req)
 {
-	struct engine_client_conf conf = { .workload = ENGINE_READ, .io_size = 1u << 20, .depth = 8 };
+	struct engine_client_conf conf = { .workload = ENGINE_READ,
+					   .io_size = 1u << 20,
+					   .depth = 8 };
 	const char *addr = json_string_value(json_object_get(req, "addr"));
 	json_int_t port = json_integer_value(json_object_get(req, "port"));
 	const json_t *v;
@@ -546,7 +547,8 @@ static void agent_session(const struct agent_opts *o, int fd)
 	token = json_string_value(json_object_get(req, "token"));
 	if (json_integer_value(json_object_get(req, "hello")) != AGENT_PROTO || !token ||
 	    !agent__token_eq(token, o->token)) {
-		bool proto = token && json_integer_value(json_object_get(req, "hello")) != AGENT_PROTO;
+		bool proto =
+			token && json_integer_value(json_object_get(req, "hello")) != AGENT_PROTO;
 
 		fprintf(stderr, CMD ": refused controller %s: %s\n", s.peer,
 			proto ? "unknown protocol version" : "bad token");
@@ -652,8 +654,10 @@ static int agent_parse(int argc, char **argv, struct agent_opts *o)
 		return IOVB_EXIT_ENV;
 	}
 	if (loose)
-		fprintf(stderr, CMD ": warning: token file %s is readable by group or others "
-				"(chmod 600 it)\n", tf);
+		fprintf(stderr,
+			CMD ": warning: token file %s is readable by group or others "
+			    "(chmod 600 it)\n",
+			tf);
 	return 0;
 }
 

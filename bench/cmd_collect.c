@@ -483,7 +483,8 @@ static void window_start(struct collect_ctx *c, struct coll_window *w)
 	}
 	if (c->cs[C_BPF].ok && (e = netcpu__start(c->nc))) {
 		c->cs[C_BPF].ok = false;
-		snprintf(c->cs[C_BPF].err, sizeof(c->cs[C_BPF].err), "bpf: start: %s", strerror(-e));
+		snprintf(c->cs[C_BPF].err, sizeof(c->cs[C_BPF].err), "bpf: start: %s",
+			 strerror(-e));
 	}
 	realtime(false);
 	if (c->cs[C_PROCFS].ok && procfs_snap__read_netdev(&w->p0, NULL, NULL))
@@ -625,8 +626,8 @@ int cmd_collect(int argc, char **argv)
 	json_object_set_new(rec, "collectors", collectors_json(&c));
 	json_object_set_new(rec, "status", json_string(status));
 	run = json_pack("{ss si ss s{ss sI ss}}", "path", "collect", "rep", 1, "status", status,
-			"window", "start", started, "duration_ns", (json_int_t)(w.w1 - w.w0), "clock",
-			"CLOCK_MONOTONIC, collect process");
+			"window", "start", started, "duration_ns", (json_int_t)(w.w1 - w.w0),
+			"clock", "CLOCK_MONOTONIC, collect process");
 	if (c.o.cmd)
 		json_object_set_new(run, "command", command_json(&c.o, &cr));
 	json_object_set_new(run, "collectors", window_json(&c, &w));

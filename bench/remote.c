@@ -96,7 +96,7 @@ struct remote_agent {
 	uint16_t port;
 	char where[96]; /* "HOST:PORT", for messages */
 	struct agent_conn conn;
-	bool lost;	   /* gone: lost, or left behind by an interruption (intr) */
+	bool lost; /* gone: lost, or left behind by an interruption (intr) */
 	bool intr;
 	json_t *meta;	   /* its op meta answer */
 	json_t *coll;	   /* its collectors[] */
@@ -110,7 +110,7 @@ struct remote {
 	int n;
 	char token[AGENT_TOKEN_MAX + 1];
 	char out_path[4096];
-	int lost; /* how many agents were lost */
+	int lost;      /* how many agents were lost */
 	int nsig_seen; /* signals already acted on */
 };
 
@@ -142,8 +142,21 @@ bool run__wants_agents(int argc, char **argv)
 /* 0, -1 after --help, or the usage exit status. */
 static int remote_parse(int argc, char **argv, struct remote *r)
 {
-	enum { O_SERVER = 256, O_GUEST, O_TOKEN, O_SADDR, O_SPORT, O_BYTES, O_REPS, O_IO,
-	       O_DEPTH, O_COLL, O_TIMEOUT, O_LABEL, O_REPORT };
+	enum {
+		O_SERVER = 256,
+		O_GUEST,
+		O_TOKEN,
+		O_SADDR,
+		O_SPORT,
+		O_BYTES,
+		O_REPS,
+		O_IO,
+		O_DEPTH,
+		O_COLL,
+		O_TIMEOUT,
+		O_LABEL,
+		O_REPORT
+	};
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, O_SERVER },
 		{ "guest", required_argument, NULL, O_GUEST },
@@ -169,9 +182,13 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 	uint64_t v;
 	int ch;
 
-	*o = (struct remote_opts){ .bytes = 2ULL << 30, .reps = 3, .io_size = 1u << 20,
-				   .depth = 8, .timeout_ns = 300000000000ULL,
-				   .collectors = "procfs", .label = "agents" };
+	*o = (struct remote_opts){ .bytes = 2ULL << 30,
+				   .reps = 3,
+				   .io_size = 1u << 20,
+				   .depth = 8,
+				   .timeout_ns = 300000000000ULL,
+				   .collectors = "procfs",
+				   .label = "agents" };
 	r->n = 1;
 	opterr = 0;
 	optind = 1;
@@ -182,7 +199,8 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 		case O_SERVER:
 			a = &r->a[0];
 			if (agent__hostport(optarg, a->host, sizeof(a->host), &a->port, 1))
-				return cli__usage_error(CMD, "bad --server '%s': HOST:PORT", optarg);
+				return cli__usage_error(CMD, "bad --server '%s': HOST:PORT",
+							optarg);
 			snprintf(a->name, sizeof(a->name), "server");
 			snprintf(a->role, sizeof(a->role), "server");
 			have_server = true;
@@ -235,8 +253,8 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 			break;
 		case O_COLL:
 			if (!*optarg || strspn(optarg, "procfsbpferl,") != strlen(optarg))
-				return cli__usage_error(CMD, "bad --collectors '%s': procfs,bpf,perf",
-							optarg);
+				return cli__usage_error(
+					CMD, "bad --collectors '%s': procfs,bpf,perf", optarg);
 			o->collectors = optarg;
 			break;
 		case O_TIMEOUT:
@@ -273,8 +291,10 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 	if (optind < argc)
 		return cli__usage_error(CMD, "unexpected argument '%s'", argv[optind]);
 	if (!have_server || r->n < 2)
-		return cli__usage_error(CMD, "%s: agents need --server HOST:PORT and at least one "
-					"--guest NAME=HOST:PORT", have_server ? "--guest" : "--server");
+		return cli__usage_error(CMD,
+					"%s: agents need --server HOST:PORT and at least one "
+					"--guest NAME=HOST:PORT",
+					have_server ? "--guest" : "--server");
 	if (!o->token_file)
 		return cli__usage_error(CMD, "%s is required with agents", "--token-file FILE");
 	for (int i = 0; i < r->n; i++) {
@@ -295,7 +315,7 @@ static void agent_lost(struct remote *r, struct remote_agent *a, const char *wha
 	a->lost = true;
 	r->lost++;
 	fprintf(stderr, CMD ": agent '%s' (%s) lost during %s: %s\n", a->name, a->where, what,
-		err == -ECONNRESET ? "connection closed"
+		err == -ECONNRESET  ? "connection closed"
 		: err == -ETIMEDOUT ? "no answer in time"
 		: err == -EBADMSG   ? "not a JSON line"
 				    : strerror(-err));
@@ -366,8 +386,8 @@ cleanup:
  * order) up to timeout_ms. Each answer lands in a->reply with its arrival time; an agent that
  * closes, errs or stays silent is lost. Returns how many answered.
  */
-static int call(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req,
-		int timeout_ms, const char *what)
+static int call(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req, int timeout_ms,
+		const char *what)
 {
 	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ULL;
 	bool pending[REMOTE_MAX] = { 0 };
@@ -398,7 +418,8 @@ static int call(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req,
 			if (!pending[i])
 				continue;
 			e = a->conn.buf ? agent__take_line(a->conn.buf, &a->conn.len,
-							   AGENT_LINE_MAX, &m) : 0;
+							   AGENT_LINE_MAX, &m)
+					: 0;
 			if (e < 0) {
 				agent_lost(r, a, what, e);
 				pending[i] = false;
@@ -420,16 +441,20 @@ static int call(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req,
 				agent_lost(r, &r->a[idx[k]], what, -ETIMEDOUT);
 			break;
 		}
-		e = remote_nsig == r->nsig_seen ?
-			poll(p, (nfds_t)np, (int)((end - now) / 1000000ULL) + 1) : -1;
+		e = remote_nsig == r->nsig_seen
+			    ? poll(p, (nfds_t)np, (int)((end - now) / 1000000ULL) + 1)
+			    : -1;
 		if (e < 0 && remote_nsig != r->nsig_seen) {
 			r->nsig_seen = remote_nsig;
-			/* interrupted: stop waiting; the busy agents see us gone when they answer */
+			/* interrupted: stop waiting; the busy agents see us gone when they answer
+			 */
 			for (int k = 0; k < np; k++) {
 				struct remote_agent *a = &r->a[idx[k]];
 
-				fprintf(stderr, CMD ": interrupted: not waiting for agent '%s' (%s) "
-						"to finish %s\n", a->name, a->where, what);
+				fprintf(stderr,
+					CMD ": interrupted: not waiting for agent '%s' (%s) "
+					    "to finish %s\n",
+					a->name, a->where, what);
 				a->lost = a->intr = true;
 				agent_conn__close(&a->conn);
 			}
@@ -536,12 +561,14 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 		const char *st;
 
 		if (!res) {
-			json_object_set_new(g, "status", json_string(a->intr   ? "interrupted"
-								     : a->lost ? "lost"
-									       : "error"));
+			json_object_set_new(g, "status",
+					    json_string(a->intr	  ? "interrupted"
+							: a->lost ? "lost"
+								  : "error"));
 			snprintf(msg, sizeof(msg), "agent '%s' (%s) %s", a->name, a->where,
-				 a->intr ? "was left behind (interrupted)"
-				 : a->lost ? "was lost" : reply_error(a));
+				 a->intr   ? "was left behind (interrupted)"
+				 : a->lost ? "was lost"
+					   : reply_error(a));
 			json_object_set_new(g, "error", json_string(msg));
 			json_array_append_new(errs, json_string(msg));
 			json_array_append_new(gl, g);
@@ -589,43 +616,48 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 			json_object_set(m, "window_ns", json_object_get(a->reply, "duration_ns"));
 			json_object_set(m, "collectors", json_object_get(a->reply, "collectors"));
 		} else {
-			json_object_set_new(m, "status", json_string(a->intr   ? "interrupted"
-								     : a->lost ? "lost"
-									       : "error"));
+			json_object_set_new(m, "status",
+					    json_string(a->intr	  ? "interrupted"
+							: a->lost ? "lost"
+								  : "error"));
 			snprintf(msg, sizeof(msg), "agent '%s' (%s): stop: %s", a->name, a->where,
-				 a->intr ? "interrupted" : a->lost ? "lost" : reply_error(a));
+				 a->intr   ? "interrupted"
+				 : a->lost ? "lost"
+					   : reply_error(a));
 			json_object_set_new(m, "error", json_string(msg));
 		}
 		json_object_set_new(machines, a->name, m);
 	}
 
 	run = json_pack("{ss sI ss}", "path", "agents", "rep", (json_int_t)rep, "status",
-			remote_signal	  ? "interrupted"
-			: r->lost > lost0 ? "incomplete"
+			remote_signal				  ? "interrupted"
+			: r->lost > lost0			  ? "incomplete"
 			: *failed_copies || json_array_size(errs) ? "aborted"
 								  : "ok");
 	if (json_array_size(errs))
 		json_object_set_new(run, "error",
 				    json_string(json_string_value(json_array_get(errs, 0))));
 	json_object_set_new(run, "errors", errs);
-	json_object_set_new(run, "window",
-			    json_pack("{ss sI ss sI sI}", "start", started, "duration_ns",
-				      (json_int_t)(t1 - t0), "clock",
-				      "CLOCK_MONOTONIC on the controller: start sent -> last stop "
-				      "answer; each machine's own window is machines.<name>.window_ns",
-				      "start_skew_ns", (json_int_t)start_skew, "stop_skew_ns",
-				      (json_int_t)stop_skew));
+	json_object_set_new(
+		run, "window",
+		json_pack("{ss sI ss sI sI}", "start", started, "duration_ns",
+			  (json_int_t)(t1 - t0), "clock",
+			  "CLOCK_MONOTONIC on the controller: start sent -> last stop "
+			  "answer; each machine's own window is machines.<name>.window_ns",
+			  "start_skew_ns", (json_int_t)start_skew, "stop_skew_ns",
+			  (json_int_t)stop_skew));
 	if (ng)
 		json_object_set_new(
 			run, "engine",
-			json_pack("{ss sI sI sI so so si}", "source",
-				  "engine (client side on each guest's agent, SMB2 READ responses): "
-				  "bytes summed over the guests, seconds the longest guest's copy "
-				  "(the machines' clocks are not compared)",
-				  "bytes", (json_int_t)bytes, "wire_bytes", (json_int_t)wire, "ios",
-				  (json_int_t)ios, "seconds", record__real(secs), "throughput_bps",
-				  record__real(secs > 0 ? (double)bytes * 8.0 / secs : NAN),
-				  "guests", ng));
+			json_pack(
+				"{ss sI sI sI so so si}", "source",
+				"engine (client side on each guest's agent, SMB2 READ responses): "
+				"bytes summed over the guests, seconds the longest guest's copy "
+				"(the machines' clocks are not compared)",
+				"bytes", (json_int_t)bytes, "wire_bytes", (json_int_t)wire, "ios",
+				(json_int_t)ios, "seconds", record__real(secs), "throughput_bps",
+				record__real(secs > 0 ? (double)bytes * 8.0 / secs : NAN), "guests",
+				ng));
 	json_object_set_new(run, "guests", gl);
 	json_object_set_new(run, "machines", machines);
 	return run;
@@ -650,7 +682,8 @@ static json_t *collectors_union(const struct remote *r)
 				const char *s = json_string_value(json_object_get(c, "status"));
 
 				if (strcmp(json_string_value(json_object_get(c, "name")) ?: "",
-					   names[k]) || !s)
+					   names[k]) ||
+				    !s)
 					continue;
 				if (!status || !strcmp(status, "ok"))
 					status = s;
@@ -659,15 +692,16 @@ static json_t *collectors_union(const struct remote *r)
 					off += (size_t)snprintf(
 						errs + off, sizeof(errs) - off, "%s%s: %s",
 						off ? "; " : "", r->a[i].name,
-						json_string_value(json_object_get(c, "error")) ?: s);
+						json_string_value(json_object_get(c, "error"))
+							?: s);
 			}
 		}
 		if (!status)
 			status = "not requested";
-		json_array_append_new(out, errs[0] ? json_pack("{ss ss ss}", "name", names[k],
-							       "status", "unavailable", "error", errs)
-						   : json_pack("{ss ss}", "name", names[k],
-							       "status", status));
+		json_array_append_new(
+			out, errs[0] ? json_pack("{ss ss ss}", "name", names[k], "status",
+						 "unavailable", "error", errs)
+				     : json_pack("{ss ss}", "name", names[k], "status", status));
 	}
 	return out;
 }
@@ -717,8 +751,7 @@ int run__agents(int argc, char **argv)
 	}
 	if (loose)
 		cli__say(r->o.verbose, CLI_NORMAL, CMD,
-			 "warning: token file %s is readable by group or others",
-			 r->o.token_file);
+			 "warning: token file %s is readable by group or others", r->o.token_file);
 	if (default_output(r)) {
 		fprintf(stderr, CMD ": cannot create results/: %s\n", strerror(errno));
 		goto cleanup;
@@ -797,17 +830,18 @@ int run__agents(int argc, char **argv)
 	for (int i = 0; i < r->n; i++) {
 		struct remote_agent *a = &r->a[i];
 
-		json_array_append_new(machines,
-				      json_pack("{ss ss ss sO sO}", "name", a->name, "role", a->role,
-						"agent", a->where, "meta", a->meta ?: json_null(),
-						"collectors", a->coll ?: json_null()));
+		json_array_append_new(machines, json_pack("{ss ss ss sO sO}", "name", a->name,
+							  "role", a->role, "agent", a->where,
+							  "meta", a->meta ?: json_null(),
+							  "collectors", a->coll ?: json_null()));
 		if (i)
 			json_array_append_new(tg, json_pack("{ss ss ss}", "role", a->role,
 							    "machine", a->name, "path", "agents"));
 	}
 	json_object_set_new(rec, "topology",
 			    json_pack("{ss s{ss si} so so}", "kind", "agents", "server", "addr",
-				      saddr, "port", (int)sport, "machines", machines, "guests", tg));
+				      saddr, "port", (int)sport, "machines", machines, "guests",
+				      tg));
 	json_object_set_new(json_object_get(rec, "topology"), "server_addr", json_string(saddr));
 	json_object_set_new(rec, "workload",
 			    json_pack("{ss sI ss sI sI sI s{si} ss}", "kind", "read", "bytes",
@@ -817,10 +851,12 @@ int run__agents(int argc, char **argv)
 				      "windows", "concurrent"));
 	json_object_set_new(rec, "repetitions",
 			    json_pack("{sI ss}", "done", (json_int_t)done, "stopped",
-				      remote_signal ? "interrupted" : r->lost ? "error" : "reps"));
+				      remote_signal ? "interrupted"
+				      : r->lost	    ? "error"
+						    : "reps"));
 	json_object_set_new(rec, "collectors", collectors_union(r));
 	json_object_set_new(rec, "status",
-			    json_string(remote_signal	       ? "interrupted"
+			    json_string(remote_signal	    ? "interrupted"
 					: r->lost || failed ? "incomplete"
 							    : "ok"));
 	json_object_set_new(rec, "runs", runs);
@@ -832,8 +868,9 @@ int run__agents(int argc, char **argv)
 	if (r->lost)
 		for (int i = 0; i < r->n; i++)
 			if (r->a[i].lost && !r->a[i].intr)
-				fprintf(stderr, CMD ": the run failed: agent '%s' (%s) was lost; "
-						"what the others measured is kept\n",
+				fprintf(stderr,
+					CMD ": the run failed: agent '%s' (%s) was lost; "
+					    "what the others measured is kept\n",
 					r->a[i].name, r->a[i].where);
 	if (!measured) {
 		json_decref(rec);
@@ -847,7 +884,8 @@ cleanup:
 			fprintf(stderr, CMD ": %s\n", err);
 			ret = IOVB_EXIT_ENV;
 		} else {
-			cli__say(r->o.verbose, CLI_NORMAL, CMD, "record written to %s", r->out_path);
+			cli__say(r->o.verbose, CLI_NORMAL, CMD, "record written to %s",
+				 r->out_path);
 			if (r->o.report)
 				summary__print_record(stdout, rec);
 		}

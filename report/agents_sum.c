@@ -90,14 +90,17 @@ json_t *summary__machines(const json_t *rec)
 
 		json_array_foreach(json_object_get(rec, "runs"), j, run) {
 			const json_t *mr = json_object_get(json_object_get(run, "machines"), name);
-			const json_t *pf = json_object_get(json_object_get(mr, "collectors"), "procfs");
-			const json_t *bpf = json_object_get(json_object_get(mr, "collectors"), "bpf");
+			const json_t *pf =
+				json_object_get(json_object_get(mr, "collectors"), "procfs");
+			const json_t *bpf =
+				json_object_get(json_object_get(mr, "collectors"), "bpf");
 			double tick = num(pf, "tick_ns"), busy = 0, sirq = 0, b, w, bs = 0;
 			const json_t *c, *vec;
 			const char *vn;
 			size_t k;
 
-			if (!mr || strcmp(json_string_value(json_object_get(run, "status")) ?: "", "ok"))
+			if (!mr ||
+			    strcmp(json_string_value(json_object_get(run, "status")) ?: "", "ok"))
 				continue;
 			b = machine_bytes(run, name, role);
 			w = num(mr, "window_ns");
@@ -113,7 +116,8 @@ json_t *summary__machines(const json_t *rec)
 				push(acc, "cores", w > 0 ? busy * tick / w : NAN);
 			}
 			if (bpf) {
-				json_object_foreach((json_t *)json_object_get(bpf, "softirq"), vn, vec)
+				json_object_foreach((json_t *)json_object_get(bpf, "softirq"), vn,
+						    vec)
 					bs += sum_array(json_object_get(vec, "ns"));
 				push(acc, "bpf", bs / b);
 			}
@@ -125,13 +129,15 @@ json_t *summary__machines(const json_t *rec)
 				    record__real(median(json_object_get(acc, "sirq"))));
 		json_object_set_new(o, "softirq_ns_per_byte_bpf",
 				    record__real(median(json_object_get(acc, "bpf"))));
-		json_object_set_new(o, "cores", record__real(median(json_object_get(acc, "cores"))));
-		json_object_set_new(o, "kernel",
-				    json_deep_copy(json_object_get(json_object_get(
-					    json_object_get(m, "meta"), "kernel"), "release")));
-		json_object_set_new(o, "hostname",
-				    json_deep_copy(json_object_get(json_object_get(m, "meta"),
-								   "hostname")));
+		json_object_set_new(o, "cores",
+				    record__real(median(json_object_get(acc, "cores"))));
+		json_object_set_new(
+			o, "kernel",
+			json_deep_copy(json_object_get(
+				json_object_get(json_object_get(m, "meta"), "kernel"), "release")));
+		json_object_set_new(
+			o, "hostname",
+			json_deep_copy(json_object_get(json_object_get(m, "meta"), "hostname")));
 		json_object_set_new(out, name, o);
 		json_decref(acc);
 	}
@@ -160,7 +166,8 @@ void summary__print_machines(FILE *f, const json_t *machines)
 	fprintf(f, "  %-12s %-9s %10s %10s %10s %10s  %s\n", "machine", "role", "CPU ns/B",
 		"sirq ns/B", "bpf sirq", "cores", "host, kernel");
 	json_object_foreach((json_t *)machines, name, m) {
-		fprintf(f, "  %-12s %-9s", name, json_string_value(json_object_get(m, "role")) ?: "?");
+		fprintf(f, "  %-12s %-9s", name,
+			json_string_value(json_object_get(m, "role")) ?: "?");
 		print_num(f, json_object_get(m, "cpu_ns_per_byte"), " %10.4f");
 		print_num(f, json_object_get(m, "softirq_ns_per_byte"), " %10.4f");
 		print_num(f, json_object_get(m, "softirq_ns_per_byte_bpf"), " %10.4f");

@@ -161,25 +161,30 @@ static void test_addresses(void **state)
 	assert_int_equal(agent__hostport("host", host, sizeof(host), &port, 1), -EINVAL);
 
 	assert_int_equal(agent__guest_spec("vm-1=10.0.0.5:7420", name, sizeof(name), host,
-					   sizeof(host), &port), 0);
+					   sizeof(host), &port),
+			 0);
 	assert_string_equal(name, "vm-1");
 	assert_string_equal(host, "10.0.0.5");
 	assert_int_equal(port, 7420);
-	assert_int_equal(agent__guest_spec("10.0.0.5:7420", name, sizeof(name), host, sizeof(host),
-					   &port), -EINVAL);
-	assert_int_equal(agent__guest_spec("=10.0.0.5:7420", name, sizeof(name), host, sizeof(host),
-					   &port), -EINVAL);
+	assert_int_equal(
+		agent__guest_spec("10.0.0.5:7420", name, sizeof(name), host, sizeof(host), &port),
+		-EINVAL);
+	assert_int_equal(
+		agent__guest_spec("=10.0.0.5:7420", name, sizeof(name), host, sizeof(host), &port),
+		-EINVAL);
 	assert_int_equal(agent__guest_spec("a b=10.0.0.5:7420", name, sizeof(name), host,
-					   sizeof(host), &port), -EINVAL);
-	assert_int_equal(agent__guest_spec("vm=10.0.0.5", name, sizeof(name), host, sizeof(host),
-					   &port), -EINVAL);
+					   sizeof(host), &port),
+			 -EINVAL);
+	assert_int_equal(
+		agent__guest_spec("vm=10.0.0.5", name, sizeof(name), host, sizeof(host), &port),
+		-EINVAL);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_take_line),  cmocka_unit_test(test_conn_roundtrip),
-		cmocka_unit_test(test_token_eq),   cmocka_unit_test(test_token_read),
+		cmocka_unit_test(test_take_line), cmocka_unit_test(test_conn_roundtrip),
+		cmocka_unit_test(test_token_eq),  cmocka_unit_test(test_token_read),
 		cmocka_unit_test(test_addresses),
 	};
 
