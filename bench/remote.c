@@ -33,7 +33,6 @@
 
 #define CMD "iovbench run"
 #define REMOTE_MAX 17 /* the server and up to 16 guests */
-#define OP_TIMEOUT_MS 60000
 #define CONNECT_TIMEOUT_S 10
 
 static const char remote_usage[] =
@@ -60,6 +59,8 @@ static const char remote_usage[] =
 	"  --depth N             READs in flight, 1-256 (default 8)\n"
 	"  --collectors LIST     procfs,bpf,perf on every machine (default procfs)\n"
 	"  --timeout T           give up a copy after T (default 300s)\n"
+	"  --agent-timeout T     an agent that does not answer within T (a copy: --timeout + T)\n"
+	"                        is lost (default 60s)\n"
 	"  --label NAME          name part of the record file (default \"agents\")\n"
 	"  -o, --output FILE     record path (default results/<UTC time>-<label>.json.gz)\n"
 	"  --report              print the report of the record when done\n"
@@ -81,7 +82,7 @@ struct remote_opts {
 	const char *token_file;
 	const char *server_addr;
 	uint16_t serve_port;
-	uint64_t bytes, reps, io_size, depth, timeout_ns;
+	uint64_t bytes, reps, io_size, depth, timeout_ns, agent_timeout_ns;
 	const char *collectors;
 	const char *label;
 	const char *output;
@@ -112,6 +113,7 @@ struct remote {
 	char out_path[4096];
 	int lost;      /* how many agents were lost */
 	int nsig_seen; /* signals already acted on */
+	int op_ms;     /* --agent-timeout: how long an answer may take */
 };
 
 static void on_signal(int sig)
@@ -155,7 +157,8 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 		O_COLL,
 		O_TIMEOUT,
 		O_LABEL,
-		O_REPORT
+		O_REPORT,
+		O_AGENT_TIMEOUT
 	};
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, O_SERVER },
@@ -169,6 +172,7 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 		{ "depth", required_argument, NULL, O_DEPTH },
 		{ "collectors", required_argument, NULL, O_COLL },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "agent-timeout", required_argument, NULL, O_AGENT_TIMEOUT },
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "output", required_argument, NULL, 'o' },
 		{ "report", no_argument, NULL, O_REPORT },
@@ -187,6 +191,7 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 				   .io_size = 1u << 20,
 				   .depth = 8,
 				   .timeout_ns = 300000000000ULL,
+				   .agent_timeout_ns = 60000000000ULL,
 				   .collectors = "procfs",
 				   .label = "agents" };
 	r->n = 1;
@@ -258,8 +263,15 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 			o->collectors = optarg;
 			break;
 		case O_TIMEOUT:
-			if (iovb_parse_duration_ns(optarg, &o->timeout_ns) || !o->timeout_ns)
-				return cli__usage_error(CMD, "bad --timeout '%s'", optarg);
+			if (iovb_parse_duration_ns(optarg, &o->timeout_ns) || !o->timeout_ns ||
+			    o->timeout_ns > 86400000000000ULL)
+				return cli__usage_error(CMD, "bad --timeout '%s': up to 24h", optarg);
+			break;
+		case O_AGENT_TIMEOUT:
+			if (iovb_parse_duration_ns(optarg, &o->agent_timeout_ns) ||
+			    o->agent_timeout_ns < 1000000ULL || o->agent_timeout_ns > 3600000000000ULL)
+				return cli__usage_error(CMD, "bad --agent-timeout '%s': 1ms to 1h",
+							optarg);
 			break;
 		case O_LABEL:
 			if (!*optarg || strlen(optarg) > 64 || strpbrk(optarg, "/ \t\n"))
@@ -290,6 +302,7 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 	}
 	if (optind < argc)
 		return cli__usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+	r->op_ms = (int)(o->agent_timeout_ns / 1000000ULL);
 	if (!have_server || r->n < 2)
 		return cli__usage_error(CMD,
 					"%s: agents need --server HOST:PORT and at least one "
@@ -361,7 +374,7 @@ static int agent_connect(struct remote *r, struct remote_agent *a)
 	e = agent_conn__send(&a->conn, hello);
 	json_decref(hello);
 	if (!e)
-		e = agent_conn__recv(&a->conn, OP_TIMEOUT_MS, &rep);
+		e = agent_conn__recv(&a->conn, r->op_ms, &rep);
 	if (e) {
 		agent_lost(r, a, "the hello", e);
 		goto cleanup;
@@ -534,7 +547,7 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 	record__iso_now(started, sizeof(started));
 	req = json_pack("{ss}", "op", "start");
 	t0 = now_ns();
-	call(r, all, req, OP_TIMEOUT_MS, "start");
+	call(r, all, req, r->op_ms, "start");
 	json_decref(req);
 	for (int i = 0; i < r->n; i++)
 		up[i] = r->a[i].reply && !reply_error(&r->a[i]);
@@ -550,7 +563,7 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 	req = json_pack("{ss ss si sI sI sI sI}", "op", "load", "addr", saddr, "port", (int)sport,
 			"bytes", (json_int_t)r->o.bytes, "io_size", (json_int_t)r->o.io_size,
 			"depth", (json_int_t)r->o.depth, "timeout_ns", (json_int_t)r->o.timeout_ns);
-	call(r, guests, req, (int)(r->o.timeout_ns / 1000000ULL) + OP_TIMEOUT_MS, "the copy");
+	call(r, guests, req, (int)(r->o.timeout_ns / 1000000ULL) + r->op_ms, "the copy");
 	json_decref(req);
 	gl = json_array();
 	for (int i = 1; i < r->n; i++) {
@@ -600,7 +613,7 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 	}
 
 	req = json_pack("{ss}", "op", "stop");
-	call(r, all, req, OP_TIMEOUT_MS, "stop");
+	call(r, all, req, r->op_ms, "stop");
 	json_decref(req);
 	t1 = now_ns();
 	for (int i = 0; i < r->n; i++)
@@ -768,7 +781,7 @@ int run__agents(int argc, char **argv)
 	sel_all(r, all, true, true);
 
 	req = json_pack("{ss}", "op", "meta");
-	call(r, all, req, OP_TIMEOUT_MS, "meta");
+	call(r, all, req, r->op_ms, "meta");
 	json_decref(req);
 	for (int i = 0; i < r->n; i++) {
 		if (r->lost || remote_signal)
@@ -781,7 +794,7 @@ int run__agents(int argc, char **argv)
 	if (r->o.server_addr)
 		json_object_set_new(req, "addr", json_string(r->o.server_addr));
 	sel_all(r, sel, true, false);
-	call(r, sel, req, OP_TIMEOUT_MS, "serve");
+	call(r, sel, req, r->op_ms, "serve");
 	json_decref(req);
 	if (r->lost || remote_signal)
 		goto cleanup;
@@ -794,7 +807,7 @@ int run__agents(int argc, char **argv)
 	snprintf(saddr, sizeof(saddr), "%s", r->o.server_addr ?: r->a[0].host);
 
 	req = json_pack("{ss ss}", "op", "open", "collectors", r->o.collectors);
-	call(r, all, req, OP_TIMEOUT_MS, "open");
+	call(r, all, req, r->op_ms, "open");
 	json_decref(req);
 	if (r->lost || remote_signal)
 		goto cleanup;
@@ -817,7 +830,7 @@ int run__agents(int argc, char **argv)
 			done++;
 	}
 	req = json_pack("{ss}", "op", "bye");
-	call(r, all, req, OP_TIMEOUT_MS, "bye");
+	call(r, all, req, r->op_ms, "bye");
 	json_decref(req);
 	record__iso_now(ended, sizeof(ended));
 

@@ -5,7 +5,8 @@
 # in each of srv, g1, g2; the controller (`run --server --guest`) in ctl. Checks: one merged
 # record with every machine's metadata and each guest's bytes as asked; a wrong token is
 # refused, logged by the agent, and fails the controller with a clear message; a guest agent
-# killed during the copy fails the run naming it, and the record keeps the other's figures.
+# killed during the copy fails the run naming it, and the record keeps the other's figures; one
+# that stops answering is lost after --agent-timeout.
 set -euo pipefail
 bin=$(realpath "${1:-build/iovbench}")
 . "$(dirname "$0")/lib.bash"
@@ -16,6 +17,7 @@ cleanup() {
 	local p
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null || true
+		kill -CONT "$p" 2>/dev/null || true # a stopped agent (case 4) must see its SIGTERM
 	done
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
@@ -102,15 +104,16 @@ grep -q "refused controller 10.99.0.1:[0-9]*: bad token" "$tmp/srv.err" ||
 
 # 3. a guest agent killed during its copy: the run fails naming it, the other's figures stay
 rc=0
+loads=$(grep -c ': load$' "$tmp/g2.err")
 ctl --token-file "$tmp/token" --bytes 3G --reps 2 -o "$tmp/lost.json.gz" \
 	2>"$tmp/ctl3.err" &
 ctlpid=$!
 pids+=("$ctlpid")
-for _ in $(seq 1 100); do
-	grep -q ': load$' "$tmp/g2.err" && break
+for _ in $(seq 1 200); do
+	[ "$(grep -c ': load$' "$tmp/g2.err")" -gt "$loads" ] && break
 	sleep 0.05
 done
-grep -q ': load$' "$tmp/g2.err" || fail "g2 never got its copy"
+[ "$(grep -c ': load$' "$tmp/g2.err")" -gt "$loads" ] || fail "g2 never got its copy"
 kill -9 "$pid_g2"
 wait "$pid_g2" 2>/dev/null || true
 wait "$ctlpid" || rc=$?
@@ -130,4 +133,14 @@ jq -e '.runs[0].machines.server.collectors.procfs and .runs[0].machines.g1.colle
 rc=0
 "$bin" report "$tmp/lost.json.gz" >"$tmp/report3.txt" 2>&1 || rc=$?
 [ "$rc" -le 2 ] || { cat "$tmp/report3.txt"; fail "report of the incomplete record exited $rc"; }
+
+# 4. an agent that stops answering (SIGSTOP) is lost after --agent-timeout, named
+kill -STOP "$pid_g1"
+rc=0
+ctl --token-file "$tmp/token" --bytes 1M --reps 1 --agent-timeout 1s -o "$tmp/t.json.gz" \
+	2>"$tmp/ctl4.err" || rc=$?
+kill -CONT "$pid_g1"
+[ "$rc" = 3 ] || { cat "$tmp/ctl4.err"; fail "controller exited $rc with a silent agent, not 3"; }
+grep -q "agent 'g1' (10.99.0.3:7420) lost during the hello: no answer in time" "$tmp/ctl4.err" ||
+	{ cat "$tmp/ctl4.err"; fail "no message naming the silent agent"; }
 echo "agents: all checks passed"
