@@ -856,6 +856,8 @@ int run__agents(int argc, char **argv)
 				      saddr, "port", (int)sport, "machines", machines, "guests",
 				      tg));
 	json_object_set_new(json_object_get(rec, "topology"), "server_addr", json_string(saddr));
+	/* iovbench shapes no real link: null, as an unshaped emulated one */
+	json_object_set_new(json_object_get(rec, "topology"), "link_rate_bps", json_null());
 	json_object_set_new(rec, "workload",
 			    json_pack("{ss sI ss sI sI sI s{si} ss}", "kind", "read", "bytes",
 				      (json_int_t)r->o.bytes, "bytes_per", "guest", "io_size",
