@@ -31,6 +31,7 @@
 #include "iovb/parse.h"
 #include "iovb/rec_meta.h"
 #include "iovb/record.h"
+#include "iovb/threads.h"
 
 #define CMD "iovbench agent"
 #define HELLO_TIMEOUT_MS 10000
@@ -344,6 +345,8 @@ struct agent_sess {
 	const struct agent_opts *o;
 	struct agent_conn conn;
 	char peer[80];
+	char role[16]; /* the machine's role, as the controller named it at open */
+	struct threads_snap t0;
 	struct collect_session *cs;
 	struct agent_server srv;
 };
@@ -426,13 +429,46 @@ static json_t *op_serve(struct agent_sess *s, const json_t *req)
 static json_t *op_open(struct agent_sess *s, const json_t *req)
 {
 	const char *list = json_string_value(json_object_get(req, "collectors")) ?: "procfs";
+	const char *role = json_string_value(json_object_get(req, "role")) ?: "agent";
 	char err[1024] = "";
+
+	snprintf(s->role, sizeof(s->role), "%s", role);
 
 	collect_session__close(s->cs);
 	s->cs = collect_session__open(list, err, sizeof(err));
 	if (!s->cs)
 		return op_error("open: %s", err);
 	return json_pack("{sb so}", "ok", 1, "collectors", collect_session__status(s->cs));
+}
+
+static json_t *op_start(struct agent_sess *s)
+{
+	if (!s->cs)
+		return op_error("start: no collectors open%s", "");
+	threads_snap__free(&s->t0);
+	threads_snap__add(&s->t0, getpid(), s->role);
+	collect_session__start(s->cs);
+	return json_pack("{sb}", "ok", 1);
+}
+
+/* This process's threads over the window, as a run's threads.list (docs/record.md). */
+static json_t *threads_json(const struct threads_snap *t0, const char *role)
+{
+	struct threads_snap t1 = { 0 }, td = { 0 };
+	json_t *list = json_array();
+
+	if (!threads_snap__add(&t1, getpid(), role) && !threads_snap__delta(t0, &t1, &td))
+		for (size_t i = 0; i < td.n; i++)
+			json_array_append_new(
+				list, json_pack("{sI sI ss ss sI sI sI}", "pid",
+						(json_int_t)td.t[i].pid, "tid", (json_int_t)td.t[i].tid,
+						"comm", td.t[i].comm, "role", td.t[i].role, "cpu_ns",
+						(json_int_t)td.t[i].cpu_ns, "utime_ticks",
+						(json_int_t)td.t[i].utime_ticks, "stime_ticks",
+						(json_int_t)td.t[i].stime_ticks));
+	threads_snap__free(&t1);
+	threads_snap__free(&td);
+	return json_pack("{ss so}", "source", "schedstat", "list", list);
 }
 
 static json_t *op_stop(struct agent_sess *s)
@@ -443,7 +479,8 @@ static json_t *op_stop(struct agent_sess *s)
 	if (!s->cs)
 		return op_error("stop: no collectors open%s", "");
 	coll = collect_session__stop(s->cs, &ns);
-	return json_pack("{sb sI so}", "ok", 1, "duration_ns", (json_int_t)ns, "collectors", coll);
+	return json_pack("{sb sI so so}", "ok", 1, "duration_ns", (json_int_t)ns, "collectors", coll,
+			 "threads", threads_json(&s->t0, s->role));
 }
 
 static json_t *op_load(const json_t *req)
@@ -498,12 +535,8 @@ static json_t *agent_op(struct agent_sess *s, const json_t *req, bool *bye)
 		return op_serve(s, req);
 	if (!strcmp(op, "open"))
 		return op_open(s, req);
-	if (!strcmp(op, "start")) {
-		if (!s->cs)
-			return op_error("start: no collectors open%s", "");
-		collect_session__start(s->cs);
-		return json_pack("{sb}", "ok", 1);
-	}
+	if (!strcmp(op, "start"))
+		return op_start(s);
 	if (!strcmp(op, "stop"))
 		return op_stop(s);
 	if (!strcmp(op, "load"))
@@ -592,6 +625,7 @@ cleanup:
 	json_decref(req);
 	agent_server_stop(&s.srv);
 	collect_session__close(s.cs);
+	threads_snap__free(&s.t0);
 	agent_conn__close(&s.conn);
 }
 

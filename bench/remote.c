@@ -399,8 +399,8 @@ cleanup:
  * order) up to timeout_ms. Each answer lands in a->reply with its arrival time; an agent that
  * closes, errs or stays silent is lost. Returns how many answered.
  */
-static int call(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req, int timeout_ms,
-		const char *what)
+static int call_as(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req,
+		   int timeout_ms, const char *what, bool with_role)
 {
 	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ULL;
 	bool pending[REMOTE_MAX] = { 0 };
@@ -414,7 +414,16 @@ static int call(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req,
 		a->reply = NULL;
 		if (!sel[i] || a->lost)
 			continue;
-		e = agent_conn__send(&a->conn, req);
+		if (with_role) {
+			/* the same request, telling each agent its machine's role */
+			json_t *q = json_copy((json_t *)req);
+
+			json_object_set_new(q, "role", json_string(a->role));
+			e = agent_conn__send(&a->conn, q);
+			json_decref(q);
+		} else {
+			e = agent_conn__send(&a->conn, req);
+		}
 		if (e)
 			agent_lost(r, a, what, e);
 		else
@@ -493,6 +502,12 @@ static int call(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req,
 	return answered;
 }
 
+static int call(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req, int timeout_ms,
+		const char *what)
+{
+	return call_as(r, sel, req, timeout_ms, what, false);
+}
+
 /* The agent's answer's error, or NULL when it said ok. */
 static const char *reply_error(const struct remote_agent *a)
 {
@@ -539,7 +554,7 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 	char started[32], msg[256];
 	uint64_t t0, t1, start_skew, stop_skew, bytes = 0, wire = 0, ios = 0;
 	double secs = 0;
-	json_t *req, *run, *gl, *machines, *errs = json_array();
+	json_t *req, *run, *gl, *machines, *tlist, *errs = json_array();
 	int lost0 = r->lost, ng = 0;
 
 	sel_all(r, all, true, true);
@@ -621,13 +636,25 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 	stop_skew = skew_ns(r, up);
 
 	machines = json_object();
+	tlist = json_array();
 	for (int i = 0; i < r->n; i++) {
 		struct remote_agent *a = &r->a[i];
 		json_t *m = json_pack("{ss}", "role", a->role);
 
 		if (up[i]) {
+			const json_t *t;
+			size_t k;
+
 			json_object_set(m, "window_ns", json_object_get(a->reply, "duration_ns"));
 			json_object_set(m, "collectors", json_object_get(a->reply, "collectors"));
+			/* its threads join the run's list, as a local run's, with their machine */
+			json_array_foreach(json_object_get(json_object_get(a->reply, "threads"), "list"),
+					   k, t) {
+				json_t *c = json_copy((json_t *)t);
+
+				json_object_set_new(c, "machine", json_string(a->name));
+				json_array_append_new(tlist, c);
+			}
 		} else {
 			json_object_set_new(m, "status",
 					    json_string(a->intr	  ? "interrupted"
@@ -673,6 +700,13 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 				ng));
 	json_object_set_new(run, "guests", gl);
 	json_object_set_new(run, "machines", machines);
+	json_object_set_new(run, "threads",
+			    json_pack("{ss ss so}", "source",
+				      "schedstat on each machine (/proc/PID/task/TID/schedstat "
+				      "sum_exec_runtime) of its agent's threads: engine server or "
+				      "client, and the agent's own",
+				      "unit", "ns; includes interrupt time run on top of the thread",
+				      "list", tlist));
 	return run;
 }
 
@@ -807,7 +841,7 @@ int run__agents(int argc, char **argv)
 	snprintf(saddr, sizeof(saddr), "%s", r->o.server_addr ?: r->a[0].host);
 
 	req = json_pack("{ss ss}", "op", "open", "collectors", r->o.collectors);
-	call(r, all, req, r->op_ms, "open");
+	call_as(r, all, req, r->op_ms, "open", true);
 	json_decref(req);
 	if (r->lost || remote_signal)
 		goto cleanup;

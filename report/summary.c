@@ -243,10 +243,12 @@ static json_t *guests_summary(const json_t *rec, const char *path)
 			}
 			json_array_append_new(json_object_get(a, "tp"), json_real(num(g, "throughput_bps")));
 			json_array_append_new(json_object_get(a, "bytes"), json_real(b));
-			if (measured) {
+			if (measured)
 				json_array_append_new(json_object_get(a, "own"), json_real(own / b));
+			/* agents records have no host role: no host work is measured for a guest */
+			if (measured && strcmp(json_string_value(json_object_get(json_object_get(
+						       rec, "topology"), "kind")) ?: "", "agents"))
 				json_array_append_new(json_object_get(a, "host"), json_real(host / b));
-			}
 		}
 		json_decref(roles);
 	}

@@ -88,6 +88,8 @@ jq -e '[.runs[] | .status == "ok" and .engine.bytes == 134217728 and
 	(.window.start_skew_ns | type == "number") and
 	([.machines[] | .collectors.procfs.cpus | length > 0] | all)] | (length == 2 and all)' \
 	<<<"$gz" >/dev/null || fail "runs lack engine totals, skews or every machine's procfs"
+jq -e '[.runs[] | [.threads.list[] | .role] | unique == ["guest-1", "guest-2", "server"]] | all' \
+	<<<"$gz" >/dev/null || fail "runs lack every machine's engine threads"
 "$bin" report "$tmp/r.json.gz" >"$tmp/report.txt" || fail "report exited $?"
 grep -q '^  g2 .*guest-2' "$tmp/report.txt" || { cat "$tmp/report.txt"; fail "report has no machine rows"; }
 grep -q "controller 10.99.0.1:[0-9]* connected" "$tmp/srv.err" || fail "server agent did not log the controller"
