@@ -460,12 +460,13 @@ static json_t *threads_json(const struct threads_snap *t0, const char *role)
 	if (!threads_snap__add(&t1, getpid(), role) && !threads_snap__delta(t0, &t1, &td))
 		for (size_t i = 0; i < td.n; i++)
 			json_array_append_new(
-				list, json_pack("{sI sI ss ss sI sI sI}", "pid",
-						(json_int_t)td.t[i].pid, "tid", (json_int_t)td.t[i].tid,
-						"comm", td.t[i].comm, "role", td.t[i].role, "cpu_ns",
-						(json_int_t)td.t[i].cpu_ns, "utime_ticks",
-						(json_int_t)td.t[i].utime_ticks, "stime_ticks",
-						(json_int_t)td.t[i].stime_ticks));
+				list,
+				json_pack("{sI sI ss ss sI sI sI}", "pid", (json_int_t)td.t[i].pid,
+					  "tid", (json_int_t)td.t[i].tid, "comm", td.t[i].comm,
+					  "role", td.t[i].role, "cpu_ns",
+					  (json_int_t)td.t[i].cpu_ns, "utime_ticks",
+					  (json_int_t)td.t[i].utime_ticks, "stime_ticks",
+					  (json_int_t)td.t[i].stime_ticks));
 	threads_snap__free(&t1);
 	threads_snap__free(&td);
 	return json_pack("{ss so}", "source", "schedstat", "list", list);
@@ -479,8 +480,8 @@ static json_t *op_stop(struct agent_sess *s)
 	if (!s->cs)
 		return op_error("stop: no collectors open%s", "");
 	coll = collect_session__stop(s->cs, &ns);
-	return json_pack("{sb sI so so}", "ok", 1, "duration_ns", (json_int_t)ns, "collectors", coll,
-			 "threads", threads_json(&s->t0, s->role));
+	return json_pack("{sb sI so so}", "ok", 1, "duration_ns", (json_int_t)ns, "collectors",
+			 coll, "threads", threads_json(&s->t0, s->role));
 }
 
 static json_t *op_load(const json_t *req)

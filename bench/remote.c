@@ -265,11 +265,13 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 		case O_TIMEOUT:
 			if (iovb_parse_duration_ns(optarg, &o->timeout_ns) || !o->timeout_ns ||
 			    o->timeout_ns > 86400000000000ULL)
-				return cli__usage_error(CMD, "bad --timeout '%s': up to 24h", optarg);
+				return cli__usage_error(CMD, "bad --timeout '%s': up to 24h",
+							optarg);
 			break;
 		case O_AGENT_TIMEOUT:
 			if (iovb_parse_duration_ns(optarg, &o->agent_timeout_ns) ||
-			    o->agent_timeout_ns < 1000000ULL || o->agent_timeout_ns > 3600000000000ULL)
+			    o->agent_timeout_ns < 1000000ULL ||
+			    o->agent_timeout_ns > 3600000000000ULL)
 				return cli__usage_error(CMD, "bad --agent-timeout '%s': 1ms to 1h",
 							optarg);
 			break;
@@ -399,8 +401,8 @@ cleanup:
  * order) up to timeout_ms. Each answer lands in a->reply with its arrival time; an agent that
  * closes, errs or stays silent is lost. Returns how many answered.
  */
-static int call_as(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req,
-		   int timeout_ms, const char *what, bool with_role)
+static int call_as(struct remote *r, const bool sel[REMOTE_MAX], const json_t *req, int timeout_ms,
+		   const char *what, bool with_role)
 {
 	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ULL;
 	bool pending[REMOTE_MAX] = { 0 };
@@ -648,8 +650,9 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 			json_object_set(m, "window_ns", json_object_get(a->reply, "duration_ns"));
 			json_object_set(m, "collectors", json_object_get(a->reply, "collectors"));
 			/* its threads join the run's list, as a local run's, with their machine */
-			json_array_foreach(json_object_get(json_object_get(a->reply, "threads"), "list"),
-					   k, t) {
+			json_array_foreach(
+				json_object_get(json_object_get(a->reply, "threads"), "list"), k,
+				t) {
 				json_t *c = json_copy((json_t *)t);
 
 				json_object_set_new(c, "machine", json_string(a->name));
@@ -705,7 +708,8 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 				      "schedstat on each machine (/proc/PID/task/TID/schedstat "
 				      "sum_exec_runtime) of its agent's threads: engine server or "
 				      "client, and the agent's own",
-				      "unit", "ns; includes interrupt time run on top of the thread",
+				      "unit",
+				      "ns; includes interrupt time run on top of the thread",
 				      "list", tlist));
 	return run;
 }
