@@ -45,6 +45,8 @@ for m in srv g1 g2; do
 	ip -n "$ns-$m" link set eth0 up
 done
 
+# the file server's second address: where the guests reach its engine (--server-addr)
+ip -n "$ns-srv" addr add 10.99.0.12/24 dev eth0
 umask 077
 head -c 24 /dev/urandom | base64 >"$tmp/token"
 echo wrong-token >"$tmp/bad"
@@ -70,14 +72,16 @@ ctl() {
 		--guest g2=10.99.0.4:7420 "$@"
 }
 
-# 1. a run: one record, three machines, each guest's bytes as asked
+# 1. a run: one record, three machines, each guest's bytes as asked; the guests copy from the
+# file server's second address
 rc=0
 ctl --token-file "$tmp/token" --bytes 64M --reps 2 --collectors procfs,bpf \
-	-o "$tmp/r.json.gz" 2>"$tmp/ctl1.err" || rc=$?
+	--server-addr 10.99.0.12 -o "$tmp/r.json.gz" 2>"$tmp/ctl1.err" || rc=$?
 [ "$rc" = 0 ] || { cat "$tmp/ctl1.err"; fail "controller exited $rc"; }
 gz=$(zcat "$tmp/r.json.gz")
 [ "$(jq -r .status <<<"$gz")" = ok ] || fail "record status is not ok"
 [ "$(jq -r .topology.kind <<<"$gz")" = agents ] || fail "topology.kind is not agents"
+[ "$(jq -r .topology.server.addr <<<"$gz")" = 10.99.0.12 ] || fail "--server-addr not used"
 jq -e '[.topology.machines[] | .name] == ["server", "g1", "g2"]' <<<"$gz" >/dev/null ||
 	fail "machines are not server, g1, g2"
 jq -e '[.topology.machines[] | .meta.kernel.release and .meta.cpu.nproc > 0] | all' \
