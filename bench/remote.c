@@ -51,7 +51,7 @@ static const char remote_usage[] =
 	"                        up to 16; the guests are guest-1, guest-2... in this order\n"
 	"  --token-file FILE     the token the agents were started with\n"
 	"  --server-addr ADDR    the address the guests reach the file server at, on which it\n"
-	"                        listens (default: the --server HOST)\n"
+	"                        listens (default: the address --server HOST reached)\n"
 	"  --serve-port PORT     the port the file server listens on (default 0: any)\n"
 	"  --bytes SIZE          bytes each guest copies per window (default 2G)\n"
 	"  --reps N              repetitions (default 3)\n"
@@ -842,7 +842,18 @@ int run__agents(int argc, char **argv)
 		goto cleanup;
 	}
 	sport = (uint16_t)json_integer_value(json_object_get(r->a[0].reply, "port"));
-	snprintf(saddr, sizeof(saddr), "%s", r->o.server_addr ?: r->a[0].host);
+	if (r->o.server_addr) {
+		snprintf(saddr, sizeof(saddr), "%s", r->o.server_addr);
+	} else {
+		/* the address we reached the server's agent at, numeric: --server may be a name */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		if (getpeername(r->a[0].conn.fd, (struct sockaddr *)&ss, &sl) ||
+		    getnameinfo((struct sockaddr *)&ss, sl, saddr, sizeof(saddr), NULL, 0,
+				NI_NUMERICHOST))
+			snprintf(saddr, sizeof(saddr), "%s", r->a[0].host);
+	}
 
 	req = json_pack("{ss ss}", "op", "open", "collectors", r->o.collectors);
 	call_as(r, all, req, r->op_ms, "open", true);
