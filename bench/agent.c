@@ -499,6 +499,9 @@ static json_t *op_load(const json_t *req)
 	if (!addr || port < 1 || port > 65535 ||
 	    engine__addr(addr, (uint16_t)port, &conf.server, &conf.server_len))
 		return op_error("load: needs addr (an IP address) and port%s", "");
+	if (json_integer_value(json_object_get(req, "bytes")) <= 0 ||
+	    json_integer_value(json_object_get(req, "timeout_ns")) < 0)
+		return op_error("load: bytes > 0 and timeout_ns >= 0 wanted%s", "");
 	conf.bytes = (uint64_t)json_integer_value(json_object_get(req, "bytes"));
 	if ((v = json_object_get(req, "io_size")))
 		conf.io_size = (uint32_t)json_integer_value(v);

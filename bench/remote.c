@@ -378,7 +378,11 @@ static int agent_connect(struct remote *r, struct remote_agent *a)
 	if (!e)
 		e = agent_conn__recv(&a->conn, r->op_ms, &rep);
 	if (e) {
-		agent_lost(r, a, "the hello", e);
+		/* an agent serves one controller at a time: another may hold it */
+		agent_lost(r, a,
+			   e == -ETIMEDOUT ? "the hello (busy with another controller?)"
+					   : "the hello",
+			   e);
 		goto cleanup;
 	}
 	err = json_string_value(json_object_get(rep, "error"));
