@@ -141,6 +141,25 @@ bool run__wants_agents(int argc, char **argv)
 	return false;
 }
 
+/* Is s a list of procfs, bpf, perf (what an agent opens)? */
+static bool collectors_ok(const char *s)
+{
+	static const char *const names[] = { "procfs", "bpf", "perf" };
+	size_t n;
+
+	do {
+		bool known = false;
+
+		n = strcspn(s, ",");
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			known |= n == strlen(names[k]) && !strncmp(s, names[k], n);
+		if (!known)
+			return false;
+		s += n;
+	} while (*s++ == ',');
+	return true;
+}
+
 /* 0, -1 after --help, or the usage exit status. */
 static int remote_parse(int argc, char **argv, struct remote *r)
 {
@@ -257,7 +276,7 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 				return cli__usage_error(CMD, "bad --depth '%s': 1-256", optarg);
 			break;
 		case O_COLL:
-			if (!*optarg || strspn(optarg, "procfsbpferl,") != strlen(optarg))
+			if (!collectors_ok(optarg))
 				return cli__usage_error(
 					CMD, "bad --collectors '%s': procfs,bpf,perf", optarg);
 			o->collectors = optarg;

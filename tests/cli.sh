@@ -87,6 +87,7 @@ expect 2 "$bin" run --server 127.0.0.1:9 --token-file "$tmp/empty-token"
 expect 2 "$bin" run --server 127.0.0.1:9 --guest 127.0.0.1:9 --token-file "$tmp/empty-token"
 expect 2 "$bin" run --server 127.0.0.1:9 --guest g=127.0.0.1:9
 expect 2 "$bin" run --server 127.0.0.1:9 --guest g=127.0.0.1:9 --paths pv --token-file x
+expect 2 "$bin" run --server 127.0.0.1:9 --guest g=127.0.0.1:9 --collectors procfs,wire --token-file x
 expect 3 "$bin" run --server 127.0.0.1:9 --guest g=127.0.0.1:9 --token-file "$tmp/empty-token"
 
 # Records that are no records, for every command that reads them: 2, one line naming the
