@@ -18,8 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,6 +349,7 @@ struct agent_sess {
 	char peer[80];
 	char role[16]; /* the machine's role, as the controller named it at open */
 	struct threads_snap t0;
+	json_t *load_threads; /* the copy processes' threads since the window opened */
 	struct collect_session *cs;
 	struct agent_server srv;
 };
@@ -447,15 +450,16 @@ static json_t *op_start(struct agent_sess *s)
 		return op_error("start: no collectors open%s", "");
 	threads_snap__free(&s->t0);
 	threads_snap__add(&s->t0, getpid(), s->role);
+	json_array_clear(s->load_threads);
 	collect_session__start(s->cs);
 	return json_pack("{sb}", "ok", 1);
 }
 
 /* This process's threads over the window, as a run's threads.list (docs/record.md). */
-static json_t *threads_json(const struct threads_snap *t0, const char *role)
+static json_t *threads_json(const struct threads_snap *t0, const char *role, const json_t *more)
 {
 	struct threads_snap t1 = { 0 }, td = { 0 };
-	json_t *list = json_array();
+	json_t *list = json_deep_copy(more);
 
 	if (!threads_snap__add(&t1, getpid(), role) && !threads_snap__delta(t0, &t1, &td))
 		for (size_t i = 0; i < td.n; i++)
@@ -481,20 +485,71 @@ static json_t *op_stop(struct agent_sess *s)
 		return op_error("stop: no collectors open%s", "");
 	coll = collect_session__stop(s->cs, &ns);
 	return json_pack("{sb sI so so}", "ok", 1, "duration_ns", (json_int_t)ns, "collectors",
-			 coll, "threads", threads_json(&s->t0, s->role));
+			 coll, "threads", threads_json(&s->t0, s->role, s->load_threads));
 }
 
-static json_t *op_load(const json_t *req)
+/*
+ * The copy, in a child process (as run's clients): the agent keeps watching its controller
+ * and kills the copy when the controller goes, instead of copying on for nobody. The child
+ * writes its result document, with its own threads' CPU (schedstat, its whole life: it lives
+ * inside the window), on a pipe.
+ */
+static void load_child(int wfd, const struct engine_client_conf *conf, const char *target,
+		       const char *role)
+{
+	struct engine_result *res = calloc(1, sizeof(*res));
+	struct threads_snap t = { 0 };
+	json_t *r, *list = json_array();
+	char *text;
+	size_t n, off = 0;
+
+	if (!res)
+		_exit(1);
+	engine__client(conf, res);
+	r = engine__load_json(target, conf, res);
+	/* the whole histogram too, in the record's form, so runs[].guests[].latency is as run's */
+	json_object_set_new(r, "latency", record__hist_us(&res->latency_ns));
+	if (!threads_snap__add(&t, getpid(), role))
+		for (size_t i = 0; i < t.n; i++)
+			json_array_append_new(
+				list,
+				json_pack("{sI sI ss ss sI sI sI}", "pid", (json_int_t)t.t[i].pid,
+					  "tid", (json_int_t)t.t[i].tid, "comm", t.t[i].comm,
+					  "role", t.t[i].role, "cpu_ns", (json_int_t)t.t[i].cpu_ns,
+					  "utime_ticks", (json_int_t)t.t[i].utime_ticks,
+					  "stime_ticks", (json_int_t)t.t[i].stime_ticks));
+	json_object_set_new(r, "threads", list);
+	text = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	if (!text)
+		_exit(1);
+	n = strlen(text);
+	while (off < n) {
+		ssize_t w = write(wfd, text + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			_exit(1);
+		off += (size_t)w;
+	}
+	_exit(0);
+}
+
+static json_t *op_load(struct agent_sess *s, const json_t *req, bool *gone)
 {
 	struct engine_client_conf conf = { .workload = ENGINE_READ,
 					   .io_size = 1u << 20,
 					   .depth = 8 };
 	const char *addr = json_string_value(json_object_get(req, "addr"));
 	json_int_t port = json_integer_value(json_object_get(req, "port"));
+	struct pollfd p[2];
 	const json_t *v;
-	struct engine_result *res;
-	char target[96];
-	json_t *out, *r;
+	char target[96], *buf = NULL;
+	size_t len = 0, cap = 0;
+	json_t *r, *t;
+	int fds[2], status;
+	pid_t pid;
+	size_t i;
 
 	if (!addr || port < 1 || port > 65535 ||
 	    engine__addr(addr, (uint16_t)port, &conf.server, &conf.server_len))
@@ -511,23 +566,82 @@ static json_t *op_load(const json_t *req)
 	if (!conf.bytes || !conf.io_size || conf.io_size > (8u << 20) || !conf.depth ||
 	    conf.depth > 256)
 		return op_error("load: bytes > 0, io_size 1..8M and depth 1..256 wanted%s", "");
-	res = calloc(1, sizeof(*res));
-	if (!res)
-		return op_error("load: %s", strerror(ENOMEM));
-	engine__client(&conf, res);
 	snprintf(target, sizeof(target), strchr(addr, ':') ? "[%s]:%lld" : "%s:%lld", addr,
 		 (long long)port);
-	r = engine__load_json(target, &conf, res);
-	/* the whole histogram too, in the record's form, so runs[].guests[].latency is as run's */
-	json_object_set_new(r, "latency", record__hist_us(&res->latency_ns));
-	out = json_pack("{sb so}", "ok", 1, "result", r);
-	free(res);
-	return out;
+	if (pipe2(fds, O_CLOEXEC))
+		return op_error("load: pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return op_error("load: fork: %s", strerror(errno));
+	}
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		close(fds[0]);
+		load_child(fds[1], &conf, target, s->role[0] ? s->role : "agent");
+	}
+	close(fds[1]);
+	p[0] = (struct pollfd){ .fd = fds[0], .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = s->conn.fd, .events = POLLRDHUP };
+	for (;;) {
+		ssize_t got;
+
+		if (agent_signal || poll(p, 2, 500) < 0) {
+			if (agent_signal)
+				break;
+			continue;
+		}
+		if (p[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+			*gone = true;
+			break;
+		}
+		if (!(p[0].revents & (POLLIN | POLLHUP)))
+			continue;
+		if (cap - len < 65536) {
+			char *nb = realloc(buf, cap ? cap * 2 : 131072);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap = cap ? cap * 2 : 131072;
+		}
+		got = read(fds[0], buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fds[0]);
+	if (*gone || agent_signal)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	r = buf && !*gone && !agent_signal ? json_loadb(buf, len, 0, NULL) : NULL;
+	free(buf);
+	if (*gone)
+		return NULL;
+	if (!json_is_object(r)) {
+		json_decref(r);
+		return op_error("load: the copy process died (%s)",
+				WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "no result");
+	}
+	/* its threads are added to the window's at stop */
+	json_array_foreach(json_object_get(r, "threads"), i, t)
+		json_array_append(s->load_threads, t);
+	json_object_del(r, "threads");
+	return json_pack("{sb so}", "ok", 1, "result", r);
 }
 
-/* Answer one request; *bye when the controller is done. */
+/* Answer one request; *bye when the controller is done. NULL: the controller went away. */
 static json_t *agent_op(struct agent_sess *s, const json_t *req, bool *bye)
 {
+	bool gone = false;
+	json_t *rep;
+
 	const char *op = json_string_value(json_object_get(req, "op"));
 
 	if (!op)
@@ -543,8 +657,12 @@ static json_t *agent_op(struct agent_sess *s, const json_t *req, bool *bye)
 		return op_start(s);
 	if (!strcmp(op, "stop"))
 		return op_stop(s);
-	if (!strcmp(op, "load"))
-		return op_load(req);
+	if (!strcmp(op, "load")) {
+		rep = op_load(s, req, &gone);
+		if (gone)
+			*bye = true;
+		return rep;
+	}
 	if (!strcmp(op, "bye")) {
 		*bye = true;
 		return json_pack("{sb}", "ok", 1);
@@ -567,7 +685,7 @@ static void peer_name(int fd, char *buf, size_t len)
 /* One controller, from its hello to its bye or its loss. */
 static void agent_session(const struct agent_opts *o, int fd)
 {
-	struct agent_sess s = { .o = o, .srv.conf.listen_fd = -1 };
+	struct agent_sess s = { .o = o, .srv.conf.listen_fd = -1, .load_threads = json_array() };
 	const char *token;
 	json_t *req = NULL, *rep;
 	bool bye = false;
@@ -617,6 +735,11 @@ static void agent_session(const struct agent_opts *o, int fd)
 		}
 		json_decref(req);
 		req = NULL;
+		if (!rep) {
+			fprintf(stderr, CMD ": controller %s lost during the copy: copy stopped\n",
+				s.peer);
+			goto cleanup;
+		}
 		e = agent_conn__send(&s.conn, rep);
 		json_decref(rep);
 		if (e) {
@@ -630,6 +753,7 @@ cleanup:
 	agent_server_stop(&s.srv);
 	collect_session__close(s.cs);
 	threads_snap__free(&s.t0);
+	json_decref(s.load_threads);
 	agent_conn__close(&s.conn);
 }
 

@@ -6,7 +6,8 @@
 # record with every machine's metadata and each guest's bytes as asked; a wrong token is
 # refused, logged by the agent, and fails the controller with a clear message; a guest agent
 # killed during the copy fails the run naming it, and the record keeps the other's figures; one
-# that stops answering is lost after --agent-timeout.
+# that stops answering is lost after --agent-timeout; a guest agent whose controller dies stops
+# its copy and serves the next one.
 set -euo pipefail
 bin=$(realpath "${1:-build/iovbench}")
 . "$(dirname "$0")/lib.bash"
@@ -111,8 +112,9 @@ grep -q "refused controller 10.99.0.1:[0-9]*: bad token" "$tmp/srv.err" ||
 # 3. a guest agent killed during its copy: the run fails naming it, the other's figures stay
 rc=0
 loads=$(grep -c ': load$' "$tmp/g2.err")
-ctl --token-file "$tmp/token" --bytes 3G --reps 2 -o "$tmp/lost.json.gz" \
-	2>"$tmp/ctl3.err" &
+ip netns exec "$ns-ctl" "$bin" run --server 10.99.0.2:7420 --guest g1=10.99.0.3:7420 \
+	--guest g2=10.99.0.4:7420 --token-file "$tmp/token" --bytes 3G --reps 2 \
+	-o "$tmp/lost.json.gz" 2>"$tmp/ctl3.err" &
 ctlpid=$!
 pids+=("$ctlpid")
 for _ in $(seq 1 200); do
@@ -149,4 +151,32 @@ kill -CONT "$pid_g1"
 [ "$rc" = 3 ] || { cat "$tmp/ctl4.err"; fail "controller exited $rc with a silent agent, not 3"; }
 grep -q "agent 'g1' (10.99.0.3:7420) lost during the hello (busy with another controller?): no answer in time" "$tmp/ctl4.err" ||
 	{ cat "$tmp/ctl4.err"; fail "no message naming the silent agent"; }
+
+# 5. the controller killed during the copy: the guest's agent stops its copy at once, says so,
+# and serves the next controller
+ctl1() {
+	ip netns exec "$ns-ctl" "$bin" run --server 10.99.0.2:7420 --guest g1=10.99.0.3:7420 "$@"
+}
+loads=$(grep -c ': load$' "$tmp/g1.err")
+# not through ctl1: a function in the background is a subshell, and $! would not be the controller
+ip netns exec "$ns-ctl" "$bin" run --server 10.99.0.2:7420 --guest g1=10.99.0.3:7420 \
+	--token-file "$tmp/token" --bytes 64G --reps 1 -o "$tmp/k.json.gz" 2>/dev/null &
+ctlpid=$!
+pids+=("$ctlpid")
+for _ in $(seq 1 200); do
+	[ "$(grep -c ': load$' "$tmp/g1.err")" -gt "$loads" ] && break
+	sleep 0.05
+done
+kill -9 "$ctlpid"
+wait "$ctlpid" 2>/dev/null || true
+for _ in $(seq 1 50); do
+	grep -q 'lost during the copy: copy stopped' "$tmp/g1.err" && break
+	sleep 0.1
+done
+grep -q 'lost during the copy: copy stopped' "$tmp/g1.err" ||
+	{ cat "$tmp/g1.err"; fail "g1's agent did not stop its copy when the controller went"; }
+rc=0
+ctl1 --token-file "$tmp/token" --bytes 16M --reps 1 -o "$tmp/after.json.gz" 2>"$tmp/ctl5.err" ||
+	rc=$?
+[ "$rc" = 0 ] || { cat "$tmp/ctl5.err"; fail "the agents did not serve the next controller ($rc)"; }
 echo "agents: all checks passed"
