@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "collect.h"
 #include "iovb/collect_sum.h"
 #include "iovb/netcpu.h"
 #include "iovb/parse.h"
@@ -446,18 +447,132 @@ static const char *no_role(void *arg, uint64_t netns_ino)
 	return "";
 }
 
+/* One window's readings: the snapshots at both ends and the collectors' figures. */
+struct coll_window {
+	struct procfs_snap p0, p1, pd;
+	struct netcpu_stats ns;
+	struct perfcol_stats ps;
+	struct wire_stats ws;
+	uint64_t pcpu0, pcpu; /* CPU time of the procfs reads */
+	uint64_t w0, w1;      /* CLOCK_MONOTONIC at the window's ends */
+};
+
+static void window_free(struct coll_window *w)
+{
+	netcpu_stats__free(&w->ns);
+	perfcol_stats__free(&w->ps);
+	procfs_snap__free(&w->p0);
+	procfs_snap__free(&w->p1);
+	procfs_snap__free(&w->pd);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Open the window on every loaded collector; one that fails is marked so, the others go on. */
+static void window_start(struct collect_ctx *c, struct coll_window *w)
+{
+	int e;
+
+	window_free(w);
+	/* procfs and bpf counters back to back at both ends, as `run` does (docs/record.md) */
+	w->pcpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	realtime(true);
+	if (c->cs[C_PROCFS].ok && (e = procfs_snap__read(&w->p0, "/proc"))) {
+		c->cs[C_PROCFS].ok = false;
+		snprintf(c->cs[C_PROCFS].err, sizeof(c->cs[C_PROCFS].err), "procfs: %s",
+			 strerror(-e));
+	}
+	if (c->cs[C_BPF].ok && (e = netcpu__start(c->nc))) {
+		c->cs[C_BPF].ok = false;
+		snprintf(c->cs[C_BPF].err, sizeof(c->cs[C_BPF].err), "bpf: start: %s",
+			 strerror(-e));
+	}
+	realtime(false);
+	if (c->cs[C_PROCFS].ok && procfs_snap__read_netdev(&w->p0, NULL, NULL))
+		c->cs[C_PROCFS].ok = false;
+	w->pcpu += clock_ns(CLOCK_THREAD_CPUTIME_ID) - w->pcpu0;
+	if (c->cs[C_PERF].ok && (e = perfcol__start(c->pc))) {
+		c->cs[C_PERF].ok = false;
+		snprintf(c->cs[C_PERF].err, sizeof(c->cs[C_PERF].err), "perf: start: %s",
+			 strerror(-e));
+	}
+	if (c->cs[C_WIRE].ok && wire__start(c->wire)) {
+		c->cs[C_WIRE].ok = false;
+		snprintf(c->cs[C_WIRE].err, sizeof(c->cs[C_WIRE].err), "%s", wire__error(c->wire));
+		fprintf(stderr, CMD ": wire collector failed: %s\n", c->cs[C_WIRE].err);
+	}
+	w->w0 = clock_ns(CLOCK_MONOTONIC);
+}
+
+/* Close the window, in the reverse order, and take the deltas. */
+static void window_stop(struct collect_ctx *c, struct coll_window *w)
+{
+	int e;
+
+	w->w1 = clock_ns(CLOCK_MONOTONIC);
+	if (c->cs[C_WIRE].ok && wire__stop(c->wire, &w->ws)) {
+		c->cs[C_WIRE].ok = false;
+		snprintf(c->cs[C_WIRE].err, sizeof(c->cs[C_WIRE].err), "%s", wire__error(c->wire));
+		fprintf(stderr, CMD ": wire collector failed: %s\n", c->cs[C_WIRE].err);
+	}
+	if (c->cs[C_PERF].ok && (e = perfcol__stop(c->pc, &w->ps))) {
+		c->cs[C_PERF].ok = false;
+		snprintf(c->cs[C_PERF].err, sizeof(c->cs[C_PERF].err), "perf: stop: %s",
+			 strerror(-e));
+	}
+	w->pcpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	realtime(true);
+	if (c->cs[C_BPF].ok && (e = netcpu__mark_end(c->nc))) {
+		c->cs[C_BPF].ok = false;
+		snprintf(c->cs[C_BPF].err, sizeof(c->cs[C_BPF].err), "bpf: stop: %s", strerror(-e));
+	}
+	if (c->cs[C_PROCFS].ok && procfs_snap__read(&w->p1, "/proc"))
+		c->cs[C_PROCFS].ok = false;
+	realtime(false);
+	if (c->cs[C_BPF].ok && (e = netcpu__stop(c->nc, &w->ns))) {
+		c->cs[C_BPF].ok = false;
+		snprintf(c->cs[C_BPF].err, sizeof(c->cs[C_BPF].err), "bpf: stop: %s", strerror(-e));
+	}
+	if (c->cs[C_PROCFS].ok && procfs_snap__read_netdev(&w->p1, NULL, NULL))
+		c->cs[C_PROCFS].ok = false;
+	if (c->cs[C_PROCFS].ok && procfs_snap__delta(&w->p0, &w->p1, &w->pd)) {
+		c->cs[C_PROCFS].ok = false;
+		snprintf(c->cs[C_PROCFS].err, sizeof(c->cs[C_PROCFS].err),
+			 "procfs: counters went backwards");
+	}
+	w->pcpu += clock_ns(CLOCK_THREAD_CPUTIME_ID) - w->pcpu0;
+}
+
+/* The window's figures as a run's `collectors` object (docs/record.md). */
+static json_t *window_json(const struct collect_ctx *c, const struct coll_window *w)
+{
+	json_t *coll = json_object();
+
+	if (c->cs[C_PROCFS].ok) {
+		json_t *p = record__procfs(&w->pd, sysconf(_SC_CLK_TCK));
+
+		json_object_set_new(p, "overhead",
+				    json_pack("{ss sI}", "source",
+					      "CLOCK_THREAD_CPUTIME_ID around the reads", "cpu_ns",
+					      (json_int_t)w->pcpu));
+		json_object_set_new(coll, "procfs", p);
+	}
+	if (c->cs[C_BPF].ok)
+		json_object_set_new(coll, "bpf", record__netcpu(&w->ns, no_role, NULL));
+	if (c->cs[C_PERF].ok)
+		json_object_set_new(coll, "perf", record__perf(&w->ps));
+	if (c->cs[C_WIRE].ok)
+		json_object_set_new(coll, "wire", record__wire(&w->ws));
+	return coll;
+}
+
 int cmd_collect(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
-	struct procfs_snap p0 = { 0 }, p1 = { 0 }, pd = { 0 };
-	struct netcpu_stats ns = { 0 };
-	struct perfcol_stats ps = { 0 };
-	struct wire_stats ws = { 0 };
+	struct coll_window w = { 0 };
 	struct cmd_result cr = { .exit_code = -1 };
 	struct collect_ctx c = { 0 };
 	char started[32], ended[32], err[512] = "";
-	uint64_t w0, w1, pcpu0, pcpu = 0;
-	json_t *rec = NULL, *run, *coll, *sum;
+	json_t *rec = NULL, *run, *sum;
 	const char *status;
 	bool sigs = false;
 	int ret = IOVB_EXIT_ENV, e;
@@ -478,34 +593,7 @@ int cmd_collect(int argc, char **argv)
 	sigs = true;
 	record__iso_now(started, sizeof(started));
 
-	/* procfs and bpf counters back to back at both ends, as `run` does (docs/record.md) */
-	pcpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	realtime(true);
-	if (c.cs[C_PROCFS].ok && (e = procfs_snap__read(&p0, "/proc"))) {
-		c.cs[C_PROCFS].ok = false;
-		snprintf(c.cs[C_PROCFS].err, sizeof(c.cs[C_PROCFS].err), "procfs: %s",
-			 strerror(-e));
-	}
-	if (c.cs[C_BPF].ok && (e = netcpu__start(c.nc))) {
-		c.cs[C_BPF].ok = false;
-		snprintf(c.cs[C_BPF].err, sizeof(c.cs[C_BPF].err), "bpf: start: %s", strerror(-e));
-	}
-	realtime(false);
-	if (c.cs[C_PROCFS].ok && procfs_snap__read_netdev(&p0, NULL, NULL))
-		c.cs[C_PROCFS].ok = false;
-	pcpu += clock_ns(CLOCK_THREAD_CPUTIME_ID) - pcpu0;
-	if (c.cs[C_PERF].ok && (e = perfcol__start(c.pc))) {
-		c.cs[C_PERF].ok = false;
-		snprintf(c.cs[C_PERF].err, sizeof(c.cs[C_PERF].err), "perf: start: %s",
-			 strerror(-e));
-	}
-	if (c.cs[C_WIRE].ok && wire__start(c.wire)) {
-		c.cs[C_WIRE].ok = false;
-		snprintf(c.cs[C_WIRE].err, sizeof(c.cs[C_WIRE].err), "%s", wire__error(c.wire));
-		fprintf(stderr, CMD ": wire collector failed: %s\n", c.cs[C_WIRE].err);
-	}
-
-	w0 = clock_ns(CLOCK_MONOTONIC);
+	window_start(&c, &w);
 	if (c.o.cmd) {
 		cmd_start(&c.o, &cr);
 		if (cr.pid > 0)
@@ -513,39 +601,7 @@ int cmd_collect(int argc, char **argv)
 	} else {
 		wait_window(c.o.duration_ns);
 	}
-	w1 = clock_ns(CLOCK_MONOTONIC);
-
-	if (c.cs[C_WIRE].ok && wire__stop(c.wire, &ws)) {
-		c.cs[C_WIRE].ok = false;
-		snprintf(c.cs[C_WIRE].err, sizeof(c.cs[C_WIRE].err), "%s", wire__error(c.wire));
-		fprintf(stderr, CMD ": wire collector failed: %s\n", c.cs[C_WIRE].err);
-	}
-	if (c.cs[C_PERF].ok && (e = perfcol__stop(c.pc, &ps))) {
-		c.cs[C_PERF].ok = false;
-		snprintf(c.cs[C_PERF].err, sizeof(c.cs[C_PERF].err), "perf: stop: %s",
-			 strerror(-e));
-	}
-	pcpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	realtime(true);
-	if (c.cs[C_BPF].ok && (e = netcpu__mark_end(c.nc))) {
-		c.cs[C_BPF].ok = false;
-		snprintf(c.cs[C_BPF].err, sizeof(c.cs[C_BPF].err), "bpf: stop: %s", strerror(-e));
-	}
-	if (c.cs[C_PROCFS].ok && procfs_snap__read(&p1, "/proc"))
-		c.cs[C_PROCFS].ok = false;
-	realtime(false);
-	if (c.cs[C_BPF].ok && (e = netcpu__stop(c.nc, &ns))) {
-		c.cs[C_BPF].ok = false;
-		snprintf(c.cs[C_BPF].err, sizeof(c.cs[C_BPF].err), "bpf: stop: %s", strerror(-e));
-	}
-	if (c.cs[C_PROCFS].ok && procfs_snap__read_netdev(&p1, NULL, NULL))
-		c.cs[C_PROCFS].ok = false;
-	if (c.cs[C_PROCFS].ok && procfs_snap__delta(&p0, &p1, &pd)) {
-		c.cs[C_PROCFS].ok = false;
-		snprintf(c.cs[C_PROCFS].err, sizeof(c.cs[C_PROCFS].err),
-			 "procfs: counters went backwards");
-	}
-	pcpu += clock_ns(CLOCK_THREAD_CPUTIME_ID) - pcpu0;
+	window_stop(&c, &w);
 	record__iso_now(ended, sizeof(ended));
 
 	if (c.o.cmd && !cr.started)
@@ -570,27 +626,11 @@ int cmd_collect(int argc, char **argv)
 	json_object_set_new(rec, "collectors", collectors_json(&c));
 	json_object_set_new(rec, "status", json_string(status));
 	run = json_pack("{ss si ss s{ss sI ss}}", "path", "collect", "rep", 1, "status", status,
-			"window", "start", started, "duration_ns", (json_int_t)(w1 - w0), "clock",
-			"CLOCK_MONOTONIC, collect process");
+			"window", "start", started, "duration_ns", (json_int_t)(w.w1 - w.w0),
+			"clock", "CLOCK_MONOTONIC, collect process");
 	if (c.o.cmd)
 		json_object_set_new(run, "command", command_json(&c.o, &cr));
-	coll = json_object();
-	if (c.cs[C_PROCFS].ok) {
-		json_t *p = record__procfs(&pd, sysconf(_SC_CLK_TCK));
-
-		json_object_set_new(p, "overhead",
-				    json_pack("{ss sI}", "source",
-					      "CLOCK_THREAD_CPUTIME_ID around the reads", "cpu_ns",
-					      (json_int_t)pcpu));
-		json_object_set_new(coll, "procfs", p);
-	}
-	if (c.cs[C_BPF].ok)
-		json_object_set_new(coll, "bpf", record__netcpu(&ns, no_role, NULL));
-	if (c.cs[C_PERF].ok)
-		json_object_set_new(coll, "perf", record__perf(&ps));
-	if (c.cs[C_WIRE].ok)
-		json_object_set_new(coll, "wire", record__wire(&ws));
-	json_object_set_new(run, "collectors", coll);
+	json_object_set_new(run, "collectors", window_json(&c, &w));
 	json_object_set_new(rec, "runs", json_pack("[o]", run));
 
 	if (record__write(rec, c.out_path, err, sizeof(err))) {
@@ -626,11 +666,67 @@ cleanup:
 	wire__close(c.wire);
 	perfcol__close(c.pc);
 	netcpu__close(c.nc);
-	netcpu_stats__free(&ns);
-	perfcol_stats__free(&ps);
-	procfs_snap__free(&p0);
-	procfs_snap__free(&p1);
-	procfs_snap__free(&pd);
+	window_free(&w);
 	json_decref(rec);
 	return ret;
+}
+
+/* ---- the session other commands drive (collect.h) -------------------------------------- */
+
+struct collect_session {
+	struct collect_ctx c;
+	struct coll_window w;
+};
+
+struct collect_session *collect_session__open(const char *list, char *err, size_t errlen)
+{
+	struct collect_session *s = calloc(1, sizeof(*s));
+	size_t off = 0;
+
+	if (!s)
+		return NULL;
+	if (parse_collectors(list, s->c.o.want) || s->c.o.want[C_WIRE]) {
+		snprintf(err, errlen, "bad collectors '%s': a list of procfs,bpf,perf", list);
+		free(s);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!open_collectors(&s->c)) {
+		err[0] = '\0';
+		for (int i = 0; i < C_NR && off < errlen; i++)
+			if (s->c.o.want[i])
+				off += (size_t)snprintf(err + off, errlen - off, "%s%s",
+							off ? "; " : "", s->c.cs[i].err);
+		collect_session__close(s);
+		errno = ENOENT;
+		return NULL;
+	}
+	return s;
+}
+
+json_t *collect_session__status(const struct collect_session *s)
+{
+	return collectors_json(&s->c);
+}
+
+void collect_session__start(struct collect_session *s)
+{
+	window_start(&s->c, &s->w);
+}
+
+json_t *collect_session__stop(struct collect_session *s, unsigned long long *duration_ns)
+{
+	window_stop(&s->c, &s->w);
+	*duration_ns = s->w.w1 - s->w.w0;
+	return window_json(&s->c, &s->w);
+}
+
+void collect_session__close(struct collect_session *s)
+{
+	if (!s)
+		return;
+	perfcol__close(s->c.pc);
+	netcpu__close(s->c.nc);
+	window_free(&s->w);
+	free(s);
 }

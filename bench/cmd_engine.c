@@ -548,30 +548,27 @@ static json_t *load__threads_json(const struct engine_result *res)
 	return a;
 }
 
-static int load__print_json(const struct load_opts *lo, const struct engine_result *res)
+json_t *engine__load_json(const char *target, const struct engine_client_conf *conf,
+			  const struct engine_result *res)
 {
 	json_t *root = json_object();
-	int err = 0;
 
-	if (!root) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	json_object_set_new(root, "server", json_string(lo->target));
-	json_object_set_new(root, "workload", json_string(load__workload(&lo->conf)));
-	if (lo->conf.workload == ENGINE_MIXED)
-		json_object_set_new(root, "read_pct", json_integer(lo->conf.read_pct));
-	json_object_set_new(root, "io_size", json_integer(lo->conf.io_size));
-	json_object_set_new(root, "depth", json_integer(lo->conf.depth));
-	json_object_set_new(root, "conns", json_integer(lo->conf.conns));
-	json_object_set_new(root, "threads", json_integer(lo->conf.threads ? lo->conf.threads : 1));
-	if (lo->conf.duration_ns) {
-		json_object_set_new(root, "duration_s", json_real(lo->conf.duration_ns / 1e9));
-		json_object_set_new(root, "warmup_s", json_real(lo->conf.warmup_ns / 1e9));
+	if (!root)
+		return NULL;
+	json_object_set_new(root, "server", json_string(target));
+	json_object_set_new(root, "workload", json_string(load__workload(conf)));
+	if (conf->workload == ENGINE_MIXED)
+		json_object_set_new(root, "read_pct", json_integer(conf->read_pct));
+	json_object_set_new(root, "io_size", json_integer(conf->io_size));
+	json_object_set_new(root, "depth", json_integer(conf->depth));
+	json_object_set_new(root, "conns", json_integer(conf->conns));
+	json_object_set_new(root, "threads", json_integer(conf->threads ? conf->threads : 1));
+	if (conf->duration_ns) {
+		json_object_set_new(root, "duration_s", json_real(conf->duration_ns / 1e9));
+		json_object_set_new(root, "warmup_s", json_real(conf->warmup_ns / 1e9));
 		json_object_set_new(root, "requested_bytes", json_null());
 	} else {
-		json_object_set_new(root, "requested_bytes",
-				    json_integer((json_int_t)lo->conf.bytes));
+		json_object_set_new(root, "requested_bytes", json_integer((json_int_t)conf->bytes));
 	}
 	json_object_set_new(root, "bytes", json_integer((json_int_t)res->bytes));
 	json_object_set_new(root, "read_bytes", json_integer((json_int_t)res->read_bytes));
@@ -588,10 +585,22 @@ static int load__print_json(const struct load_opts *lo, const struct engine_resu
 	json_object_set_new(root, "status", json_string(load__status(res)));
 	json_object_set_new(root, "error", res->status ? json_string(res->error) : json_null());
 	/* True only for a whole copy whose every byte was checked and right. */
-	json_object_set_new(root, "verified", json_boolean(lo->conf.verify && !res->status));
+	json_object_set_new(root, "verified", json_boolean(conf->verify && !res->status));
 	json_object_set_new(root, "bad_offset",
 			    res->status == -EBADMSG ? json_integer((json_int_t)res->bad_offset)
 						    : json_null());
+	return root;
+}
+
+static int load__print_json(const struct load_opts *lo, const struct engine_result *res)
+{
+	json_t *root = engine__load_json(lo->target, &lo->conf, res);
+	int err = 0;
+
+	if (!root) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
 	if (json_dumpf(root, stdout,
 		       JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) ||
 	    putchar('\n') == EOF) {

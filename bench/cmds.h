@@ -16,5 +16,6 @@ int cmd_load(int argc, char **argv);
 int cmd_sriov(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 #endif

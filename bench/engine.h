@@ -183,4 +183,12 @@ uint8_t engine__pattern_byte(uint64_t off);
 /* Fill a sockaddr from "ADDR" and port. 0 or -EINVAL. */
 int engine__addr(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
 
+/*
+ * The document `iovbench load --json` prints for a copy to target ("ADDR:PORT", as given):
+ * conf and res as the keys of docs/man/iovbench-load.1 (cmd_engine.c). A new reference.
+ */
+struct json_t;
+struct json_t *engine__load_json(const char *target, const struct engine_client_conf *conf,
+				 const struct engine_result *res);
+
 #endif

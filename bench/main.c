@@ -26,6 +26,7 @@ static const struct cmd cmds[] = {
 	{ "sriov", cmd_sriov, "list SR-IOV physical functions and their VFs; enable VFs" },
 	{ "collect", cmd_collect, "run the collectors alone around a duration or a command" },
 	{ "profile", cmd_profile, "profile the SMB2 I/O in a capture; write a workload to replay" },
+	{ "agent", cmd_agent, "collectors and engine on another machine, driven by run over TCP" },
 };
 
 static void usage(FILE *f)

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "cli.h"
 #include "cmds.h"
 #include "engine.h"
@@ -172,6 +173,9 @@ static const char *const run_usage =
 	"  --report            print the report of the record when done\n"
 	"  -q, --quiet         no progress; -v, --verbose: say each step\n"
 	"  -h, --help          this text\n"
+	"\n"
+	"With --server HOST:PORT --guest NAME=HOST:PORT ... it drives `iovbench agent`s on other\n"
+	"machines instead ('iovbench run --server x:1 --guest g=y:1 --help' lists those options).\n"
 	"\n"
 	"examples:\n"
 	"  iovbench run --report\n"
@@ -1423,6 +1427,9 @@ int cmd_run(int argc, char **argv)
 	json_t *colls;
 	int ret = IOVB_EXIT_ENV, e;
 
+	/* --server/--guest: agents on other machines instead of a local topology (remote.c) */
+	if (run__wants_agents(argc, argv))
+		return run__agents(argc, argv);
 	e = run_parse(argc, argv, &c.o);
 	if (e)
 		return e < 0 ? IOVB_EXIT_OK : e;

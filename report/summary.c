@@ -213,11 +213,14 @@ static json_t *guests_summary(const json_t *rec, const char *path)
 			const char *gr = json_string_value(json_object_get(g, "role"));
 			const json_t *r = json_object_get(roles, gr ?: "");
 			double b = num(g, "bytes"), host = 0, own;
+			bool measured;
 			json_t *a, *t;
 			size_t k;
 
 			if (!gr || !(b > 0))
 				continue;
+			/* agents records: no per-thread or per-device CPU, see "machines" */
+			measured = have_bpf || json_object_get(run, "threads");
 			own = (r && isfinite(num(r, "softirq_NET_RX_ns")) ? num(r, "softirq_NET_RX_ns") : 0) +
 			      (r && isfinite(num(r, "process_ns")) ? num(r, "process_ns") : 0);
 			json_array_foreach(json_object_get(json_object_get(run, "threads"), "list"), k, t) {
@@ -240,8 +243,12 @@ static json_t *guests_summary(const json_t *rec, const char *path)
 			}
 			json_array_append_new(json_object_get(a, "tp"), json_real(num(g, "throughput_bps")));
 			json_array_append_new(json_object_get(a, "bytes"), json_real(b));
-			json_array_append_new(json_object_get(a, "own"), json_real(own / b));
-			json_array_append_new(json_object_get(a, "host"), json_real(host / b));
+			if (measured)
+				json_array_append_new(json_object_get(a, "own"), json_real(own / b));
+			/* agents records have no host role: no host work is measured for a guest */
+			if (measured && strcmp(json_string_value(json_object_get(json_object_get(
+						       rec, "topology"), "kind")) ?: "", "agents"))
+				json_array_append_new(json_object_get(a, "host"), json_real(host / b));
 		}
 		json_decref(roles);
 	}
@@ -585,6 +592,8 @@ json_t *summary__build(const json_t *rec, char *err, size_t errlen)
 	json_object_set_new(sum, "checks", checks);
 	if ((tmp = overhead_summary(rec)))
 		json_object_set_new(sum, "overhead", tmp);
+	if ((tmp = summary__machines(rec)))
+		json_object_set_new(sum, "machines", tmp);
 	return sum;
 }
 
@@ -613,7 +622,10 @@ void summary__print(FILE *f, const json_t *sum)
 		num(wl, "bytes") / (1 << 30),
 		json_object_get(wl, "bytes_per") ? "guest and " : "", (long long)num(wl, "io_size"),
 		(long long)num(wl, "depth"));
-	if (json_object_get(wl, "guests"))
+	if (json_object_get(json_object_get(wl, "guests"), "agents"))
+		fprintf(f, "; %lld guests on agents, concurrent",
+			(long long)num(json_object_get(wl, "guests"), "agents"));
+	else if (json_object_get(wl, "guests"))
 		fprintf(f, "; guests vf+pv %lld+%lld, %s",
 			(long long)num(json_object_get(wl, "guests"), "vf"),
 			(long long)num(json_object_get(wl, "guests"), "pv"),
@@ -721,6 +733,8 @@ void summary__print(FILE *f, const json_t *sum)
 				json_is_number(json_object_get(cpr, p)) ?
 				json_number_value(json_object_get(cpr, p)) : NAN);
 	}
+	if (json_object_get(sum, "machines"))
+		summary__print_machines(f, json_object_get(sum, "machines"));
 }
 
 int summary__print_record(FILE *f, const json_t *rec)

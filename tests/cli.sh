@@ -75,6 +75,20 @@ expect 2 "$bin" collect --duration 1s -- true
 expect 2 "$bin" collect -c wire -d 1s
 expect 2 "$bin" collect --duration soon
 expect 2 "$bin" collect stray-arg
+# agent and run --server/--guest: a token is required, addresses are checked before any connect
+expect 0 "$bin" agent --help
+expect 2 "$bin" agent
+expect 2 "$bin" agent --listen nowhere --token-file /dev/null
+expect 3 "$bin" agent --token-file "$tmp/missing-token"
+: >"$tmp/empty-token"
+expect 3 "$bin" agent --token-file "$tmp/empty-token"
+expect 0 "$bin" run --server 127.0.0.1:9 --guest g=127.0.0.1:9 --help
+expect 2 "$bin" run --server 127.0.0.1:9 --token-file "$tmp/empty-token"
+expect 2 "$bin" run --server 127.0.0.1:9 --guest 127.0.0.1:9 --token-file "$tmp/empty-token"
+expect 2 "$bin" run --server 127.0.0.1:9 --guest g=127.0.0.1:9
+expect 2 "$bin" run --server 127.0.0.1:9 --guest g=127.0.0.1:9 --paths pv --token-file x
+expect 2 "$bin" run --server 127.0.0.1:9 --guest g=127.0.0.1:9 --collectors procfs,wire --token-file x
+expect 3 "$bin" run --server 127.0.0.1:9 --guest g=127.0.0.1:9 --token-file "$tmp/empty-token"
 
 # Records that are no records, for every command that reads them: 2, one line naming the
 # problem, and nothing on stdout even with --json (a JSON reader must not get half a document).

@@ -25,6 +25,16 @@ json_t *summary__build(const json_t *rec, char *err, size_t errlen);
  */
 json_t *summary__run_roles(const json_t *run, bool *have_bpf);
 
+/*
+ * The per-machine part of an agents record (topology.kind "agents"): machine name -> role,
+ * runs, cpu_ns_per_byte, softirq_ns_per_byte (procfs), softirq_ns_per_byte_bpf, cores,
+ * hostname, kernel; medians over the ok runs (report/agents_sum.c). NULL for other records.
+ */
+json_t *summary__machines(const json_t *rec);
+
+/* Print what summary__machines() built. */
+void summary__print_machines(FILE *f, const json_t *machines);
+
 /* Print the summary as text. */
 void summary__print(FILE *f, const json_t *sum);
 
