@@ -267,8 +267,9 @@ static void note_conditions(json_t *notes, const json_t *base, const json_t *new
 			free(ys);
 		}
 	}
-	/* null is "unshaped": written as 0 bit/s here. */
-	if (!json_equal((json_t *)bl, (json_t *)nl)) {
+	/* null (or absent) is "unshaped": written as 0 bit/s here. */
+	if ((json_is_number(bl) ? json_number_value(bl) : 0) !=
+	    (json_is_number(nl) ? json_number_value(nl) : 0)) {
 		snprintf(buf, sizeof(buf), "link rate differs: %.0f vs %.0f bit/s (0 = unshaped)",
 			 json_is_number(bl) ? json_number_value(bl) : 0,
 			 json_is_number(nl) ? json_number_value(nl) : 0);
