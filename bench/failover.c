@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `run --failover-at`: the switch in a copy window and its figures (contract in failover.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "failover.h"
+#include "iovb/record.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t failover__next(const struct failover *f)
+{
+	if (f->error[0] || (f->switched_ns && !f->out))
+		return UINT64_MAX;
+	return f->w0 + (f->out ? f->switched_ns + f->back_ns : f->at_ns);
+}
+
+int failover__step(struct failover *f, struct topo *t)
+{
+	uint64_t t0 = mono_ns();
+	int err = 0;
+
+	if (t0 < failover__next(f))
+		goto cleanup;
+	if (!f->out) {
+		err = topo__failover(t, f->guest, f->error, sizeof(f->error));
+		f->switch_cost_ns = mono_ns() - t0;
+		/* Even a half-done switch (rule in, VF still there) must be undone at the end. */
+		f->out = true;
+		f->switched_ns = mono_ns() - f->w0;
+	} else {
+		err = topo__failback(t, f->guest, f->error, sizeof(f->error));
+		f->restore_cost_ns = mono_ns() - t0;
+		if (!err) {
+			f->out = false;
+			f->restored_ns = mono_ns() - f->w0;
+		}
+	}
+cleanup:
+	return err;
+}
+
+int failover__end(struct failover *f, struct topo *t)
+{
+	char e[256];
+	uint64_t t0 = mono_ns();
+	int err = 0;
+
+	if (!f->out)
+		goto cleanup;
+	err = topo__failback(t, f->guest, e, sizeof(e));
+	if (err) {
+		if (!f->error[0])
+			snprintf(f->error, sizeof(f->error), "%s", e);
+		goto cleanup;
+	}
+	f->restore_cost_ns = mono_ns() - t0;
+	f->out = false;
+	f->restored_late = true;
+cleanup:
+	return err;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void failover__figures(const double *t_s, const double *tp, size_t n, double switched_s,
+		       double frac, struct failover_figures *out)
+{
+	double *pre = calloc(n ? n : 1, sizeof(*pre));
+	size_t npre = 0, i, first = n;
+
+	*out = (struct failover_figures){ NAN, NAN, NAN };
+	if (!pre || !isfinite(switched_s))
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		if (t_s[i] <= switched_s) {
+			if (isfinite(tp[i]))
+				pre[npre++] = tp[i];
+		} else if (first == n) {
+			first = i; /* the interval the switch falls in */
+		}
+	}
+	if (npre) {
+		qsort(pre, npre, sizeof(*pre), cmp_double);
+		out->pre_median_bps = npre % 2 ? pre[npre / 2] :
+						 (pre[npre / 2 - 1] + pre[npre / 2]) / 2;
+	}
+	for (i = first; i < n; i++) {
+		if (isfinite(tp[i]) && (!isfinite(out->dip_min_bps) || tp[i] < out->dip_min_bps))
+			out->dip_min_bps = tp[i];
+		if (isfinite(out->pre_median_bps) && isfinite(tp[i]) &&
+		    tp[i] >= frac * out->pre_median_bps) {
+			out->recovery_s = t_s[i] - switched_s;
+			break;
+		}
+	}
+cleanup:
+	free(pre);
+}
+
+static double s_of(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+json_t *failover__json(const struct failover *f, const json_t *t_s, const json_t *tp)
+{
+	size_t n = t_s && tp && json_array_size(t_s) == json_array_size(tp) ?
+			   json_array_size(t_s) : 0;
+	double *a = calloc(n ? 2 * n : 1, sizeof(*a));
+	struct failover_figures fig = { NAN, NAN, NAN };
+	json_t *o = json_object();
+
+	for (size_t i = 0; a && i < n; i++) {
+		json_t *v = json_array_get(tp, i);
+
+		a[i] = json_number_value(json_array_get(t_s, i));
+		a[n + i] = json_is_number(v) ? json_number_value(v) : NAN;
+	}
+	if (a && f->switched_ns)
+		failover__figures(a, a + n, n, s_of(f->switched_ns), FAILOVER_RECOVERY_FRAC, &fig);
+	free(a);
+	json_object_set_new(o, "guest", json_string(f->role));
+	json_object_set_new(o, "at_s", json_real(s_of(f->at_ns)));
+	json_object_set_new(o, "failback_s", json_real(s_of(f->back_ns)));
+	json_object_set_new(o, "switched_at_s", f->switched_ns ? json_real(s_of(f->switched_ns)) :
+								  json_null());
+	json_object_set_new(o, "restored_at_s", f->restored_ns ? json_real(s_of(f->restored_ns)) :
+								  json_null());
+	json_object_set_new(o, "restored_after_window", json_boolean(f->restored_late));
+	json_object_set_new(o, "switch_ms", f->switched_ns ?
+				    json_real((double)f->switch_cost_ns / 1e6) : json_null());
+	json_object_set_new(o, "restore_ms", f->restored_ns || f->restored_late ?
+				    json_real((double)f->restore_cost_ns / 1e6) : json_null());
+	json_object_set_new(o, "pre_switch_median_bps", record__real(fig.pre_median_bps));
+	json_object_set_new(o, "recovery_frac", json_real(FAILOVER_RECOVERY_FRAC));
+	json_object_set_new(o, "recovery_s", record__real(fig.recovery_s));
+	json_object_set_new(o, "dip_min_bps", record__real(fig.dip_min_bps));
+	json_object_set_new(o, "status", json_string(f->error[0] ? "failed" :
+						     f->switched_ns ? "ok" : "not reached"));
+	if (f->error[0])
+		json_object_set_new(o, "error", json_string(f->error));
+	return o;
+}
