@@ -70,6 +70,75 @@ cleanup:
 	return err;
 }
 
+#define TRACE_BEFORE_NS 2000000000ULL
+#define TRACE_AFTER_NS 3000000000ULL
+#define TRACE_MAX 8192 /* reports come about every 100 ms: minutes of failback */
+
+void failover__progress(struct failover *f, uint64_t now, uint64_t bytes)
+{
+	uint64_t since = now > f->w0 ? now - f->w0 : 0, *p;
+
+	if (since + TRACE_BEFORE_NS < f->at_ns || f->error[0])
+		return;
+	if (f->switched_ns && !f->out && since > f->switched_ns + f->back_ns + TRACE_AFTER_NS)
+		return;
+	if (f->restored_ns && since > f->restored_ns + TRACE_AFTER_NS)
+		return;
+	if (f->ntrace == f->trace_cap) {
+		size_t cap = f->trace_cap ? f->trace_cap * 2 : 128;
+
+		if (cap > TRACE_MAX)
+			return;
+		p = realloc(f->trace, cap * 2 * sizeof(*p));
+		if (!p)
+			return;
+		f->trace = p;
+		f->trace_cap = cap;
+	}
+	f->trace[2 * f->ntrace] = since;
+	f->trace[2 * f->ntrace + 1] = bytes;
+	f->ntrace++;
+}
+
+void failover__free(struct failover *f)
+{
+	if (!f)
+		return;
+	free(f->trace);
+	f->trace = NULL;
+	f->ntrace = f->trace_cap = 0;
+}
+
+/* The trace as {"t_s": [..], "bytes": [..]} and its longest gap between reports that saw
+ * bytes move (ms; null with fewer than two moves). */
+static void trace_json(const struct failover *f, json_t *o)
+{
+	json_t *t = json_array(), *b = json_array();
+	uint64_t last_move = 0, gap = 0;
+	size_t moves = 0;
+
+	for (size_t i = 0; i < f->ntrace; i++) {
+		uint64_t ts = f->trace[2 * i], by = f->trace[2 * i + 1];
+
+		json_array_append_new(t, json_real((double)ts / 1e9));
+		json_array_append_new(b, json_integer((json_int_t)by));
+		if (i && by > f->trace[2 * i - 1]) {
+			if (moves && ts - last_move > gap)
+				gap = ts - last_move;
+			last_move = ts;
+			moves++;
+		}
+	}
+	json_object_set_new(o, "progress",
+			    json_pack("{ss so so}", "source",
+				      "the guest's client progress reports (about every 100 ms), "
+				      "from 2 s before the switch to 3 s after the VF is back: "
+				      "seconds since the window opened, bytes so far",
+				      "t_s", t, "bytes", b));
+	json_object_set_new(o, "longest_gap_ms",
+			    moves >= 2 ? json_real((double)gap / 1e6) : json_null());
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -96,8 +165,8 @@ void failover__figures(const double *t_s, const double *tp, size_t n, double swi
 	}
 	if (npre) {
 		qsort(pre, npre, sizeof(*pre), cmp_double);
-		out->pre_median_bps = npre % 2 ? pre[npre / 2] :
-						 (pre[npre / 2 - 1] + pre[npre / 2]) / 2;
+		out->pre_median_bps =
+			npre % 2 ? pre[npre / 2] : (pre[npre / 2 - 1] + pre[npre / 2]) / 2;
 	}
 	for (i = first; i < n; i++) {
 		if (isfinite(tp[i]) && (!isfinite(out->dip_min_bps) || tp[i] < out->dip_min_bps))
@@ -119,8 +188,8 @@ static double s_of(uint64_t ns)
 
 json_t *failover__json(const struct failover *f, const json_t *t_s, const json_t *tp)
 {
-	size_t n = t_s && tp && json_array_size(t_s) == json_array_size(tp) ?
-			   json_array_size(t_s) : 0;
+	size_t n =
+		t_s && tp && json_array_size(t_s) == json_array_size(tp) ? json_array_size(t_s) : 0;
 	double *a = calloc(n ? 2 * n : 1, sizeof(*a));
 	struct failover_figures fig = { NAN, NAN, NAN };
 	json_t *o = json_object();
@@ -137,22 +206,28 @@ json_t *failover__json(const struct failover *f, const json_t *t_s, const json_t
 	json_object_set_new(o, "guest", json_string(f->role));
 	json_object_set_new(o, "at_s", json_real(s_of(f->at_ns)));
 	json_object_set_new(o, "failback_s", json_real(s_of(f->back_ns)));
-	json_object_set_new(o, "switched_at_s", f->switched_ns ? json_real(s_of(f->switched_ns)) :
-								  json_null());
-	json_object_set_new(o, "restored_at_s", f->restored_ns ? json_real(s_of(f->restored_ns)) :
-								  json_null());
+	json_object_set_new(o, "switched_at_s",
+			    f->switched_ns ? json_real(s_of(f->switched_ns)) : json_null());
+	json_object_set_new(o, "restored_at_s",
+			    f->restored_ns ? json_real(s_of(f->restored_ns)) : json_null());
 	json_object_set_new(o, "restored_after_window", json_boolean(f->restored_late));
-	json_object_set_new(o, "switch_ms", f->switched_ns ?
-				    json_real((double)f->switch_cost_ns / 1e6) : json_null());
-	json_object_set_new(o, "restore_ms", f->restored_ns || f->restored_late ?
-				    json_real((double)f->restore_cost_ns / 1e6) : json_null());
+	json_object_set_new(o, "switch_ms",
+			    f->switched_ns ? json_real((double)f->switch_cost_ns / 1e6)
+					   : json_null());
+	json_object_set_new(o, "restore_ms",
+			    f->restored_ns || f->restored_late
+				    ? json_real((double)f->restore_cost_ns / 1e6)
+				    : json_null());
 	json_object_set_new(o, "pre_switch_median_bps", record__real(fig.pre_median_bps));
 	json_object_set_new(o, "recovery_frac", json_real(FAILOVER_RECOVERY_FRAC));
 	json_object_set_new(o, "recovery_s", record__real(fig.recovery_s));
 	json_object_set_new(o, "dip_min_bps", record__real(fig.dip_min_bps));
-	json_object_set_new(o, "status", json_string(f->error[0] ? "failed" :
-						     f->switched_ns ? "ok" : "not reached"));
+	json_object_set_new(o, "status",
+			    json_string(f->error[0]	 ? "failed"
+					: f->switched_ns ? "ok"
+							 : "not reached"));
 	if (f->error[0])
 		json_object_set_new(o, "error", json_string(f->error));
+	trace_json(f, o);
 	return o;
 }

@@ -15,21 +15,33 @@
 
 #include "topo.h"
 
-#define FAILOVER_RECOVERY_FRAC 0.8 /* recovered: throughput back to 80% of the pre-switch median */
+/* Recovered: throughput back to 80% of the pre-switch median. */
+#define FAILOVER_RECOVERY_FRAC 0.8
 
 /* One window's failover; times in CLOCK_MONOTONIC ns, or ns since the window opened. */
 struct failover {
-	size_t guest;	   /* topo__guest() index of the guest that fails over */
-	const char *role;  /* its role */
-	uint64_t w0;	   /* CLOCK_MONOTONIC when the window opened */
-	uint64_t at_ns;	   /* when the VF goes, since w0 */
-	uint64_t back_ns;  /* how long it stays away */
-	uint64_t switched_ns, restored_ns; /* since w0, when each step completed; 0 = not (yet) */
-	uint64_t switch_cost_ns, restore_cost_ns; /* how long the steps themselves took */
-	bool out;	   /* the VF is away now */
+	size_t guest;	  /* topo__guest() index of the guest that fails over */
+	const char *role; /* its role */
+	uint64_t w0;	  /* CLOCK_MONOTONIC when the window opened */
+	uint64_t at_ns;	  /* when the VF goes, since w0 */
+	uint64_t back_ns; /* how long it stays away */
+	/* Since w0, when each step completed (0 = not yet), and how long the steps took. */
+	uint64_t switched_ns, restored_ns;
+	uint64_t switch_cost_ns, restore_cost_ns;
+	bool out;	    /* the VF is away now */
 	bool restored_late; /* given back after the window closed (the copy ended first) */
-	char error[256];   /* the step that failed, "" if none */
+	char error[256];    /* the step that failed, "" if none */
+	/* The guest's progress reports near the switch: (ns since w0, bytes so far) pairs. */
+	uint64_t *trace;
+	size_t ntrace, trace_cap;
 };
+
+/* Keep a progress report of the guest (now: CLOCK_MONOTONIC ns) if it is near the switch:
+ * from 2 s before it to 3 s after the VF is back. Best effort (no memory: not kept). */
+void failover__progress(struct failover *f, uint64_t now, uint64_t bytes);
+
+/* Free what f holds (the trace); f stays readable otherwise. NULL-safe. */
+void failover__free(struct failover *f);
 
 /* CLOCK_MONOTONIC ns when the next step is due, UINT64_MAX when none is left. */
 uint64_t failover__next(const struct failover *f);

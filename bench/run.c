@@ -110,6 +110,7 @@ struct client_msg {
 	char type; /* 'P' progress, 'R' result */
 	uint64_t done;
 	uint64_t total;
+	uint64_t t_ns; /* CLOCK_MONOTONIC (system-wide) when the client reported */
 	struct engine_result res;
 };
 
@@ -518,7 +519,7 @@ static int server_main(void *p)
 static void client_progress(void *p, uint64_t done, uint64_t total)
 {
 	struct client_arg *a = p;
-	struct client_msg m = { .type = 'P', .done = done, .total = total };
+	struct client_msg m = { .type = 'P', .done = done, .total = total, .t_ns = now_ns() };
 
 	/* Progress only: a short write on a full pipe is not worth blocking the copy for. */
 	if (write(a->msg_fd, &m, sizeof(m)) < 0)
@@ -1011,6 +1012,8 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			}
 			if (m->type == 'P') {
 				gc[i].done = m->done;
+				if (fo_on && gc[i].g == topo__guest(c->topo, fo.guest))
+					failover__progress(&fo, m->t_ns, m->done);
 				continue;
 			}
 			gc[i].res = m->res;
@@ -1206,6 +1209,7 @@ cleanup:
 		}
 	}
 	series_free(&se);
+	failover__free(&fo);
 	procfs_snap__free(&p0);
 	procfs_snap__free(&p1);
 	procfs_snap__free(&pd);

@@ -583,6 +583,7 @@ static json_t *failover_summary(const json_t *rec)
 		rs = json_is_number(json_object_get(fo, "restored_at_s")) ? num(fo, "restored_at_s") :
 									     INFINITY;
 		fo = json_deep_copy(fo);
+		json_object_del(fo, "progress");
 		json_object_set_new(fo, "path", json_deep_copy(json_object_get(run, "path")));
 		json_object_set_new(fo, "rep", json_deep_copy(json_object_get(run, "rep")));
 		/* Intervals that end by the switch; those ending at least half an interval after it
@@ -806,6 +807,9 @@ void summary__print(FILE *f, const json_t *sum)
 		else
 			fprintf(f, "not back to %.0f%% before the copy ended",
 				num(c, "recovery_frac") * 100);
+		if (json_is_number(json_object_get(c, "longest_gap_ms")))
+			fprintf(f, "; longest gap in progress %.0f ms",
+				num(c, "longest_gap_ms"));
 		fprintf(f, "; host CPU %.1f ms/s before, %.1f ms/s on the standby\n",
 			num(c, "host_cpu_ms_per_s_before"), num(c, "host_cpu_ms_per_s_standby"));
 	}

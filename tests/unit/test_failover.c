@@ -71,8 +71,10 @@ static void test_unknowable(void **state)
 
 static void test_json(void **state)
 {
-	struct failover fo = { .role = "guest-3", .at_ns = 2000000000ULL,
-			       .back_ns = 1000000000ULL, .switched_ns = 2040000000ULL,
+	struct failover fo = { .role = "guest-3",
+			       .at_ns = 2000000000ULL,
+			       .back_ns = 1000000000ULL,
+			       .switched_ns = 2040000000ULL,
 			       .restored_ns = 3100000000ULL };
 	json_t *t = json_pack("[fff]", 1.0, 2.0, 3.0), *tp = json_pack("[ffn]", 1e9, 1e9, NULL);
 	json_t *o = failover__json(&fo, t, tp);
