@@ -1295,10 +1295,11 @@ static json_t *topo_json(const struct run_ctx *c)
 	}
 	json_object_set_new(o, "devices", devs);
 	for (int p = 0; p < TOPO_NPATH; p++) {
-		json_t *roles = json_array();
+		json_t *roles;
 
 		if (!c->o.path[p])
 			continue;
+		roles = json_array();
 		for (size_t i = 0; i < topo__nguests(c->topo); i++)
 			if (topo__guest(c->topo, i)->path == (enum topo_path)p)
 				json_array_append_new(roles,
