@@ -66,6 +66,11 @@ jq -e '.runs[0] | .failover as $f | .series as $s | [range(0; $s.t_s | length)] 
 	($pv | min) > 10 * ($before | max)' <<<"$gz" >/dev/null ||
 	fail "the series does not show host work during the standby period only: $(jq -c \
 		'.runs[0].series | {t_s, host: .cpu_ns.host}' <<<"$gz")"
+"$bin" report --json "$tmp/f.json.gz" >"$tmp/sum.json" || fail "report --json exited $?"
+jq -e '.failover | length == 1 and (.[0] | .path == "vf" and .rep == 1 and
+	.guest == "guest-1" and (has("progress") | not) and
+	.host_cpu_ms_per_s_standby > 10 * .host_cpu_ms_per_s_before)' "$tmp/sum.json" \
+	>/dev/null || fail "report --json: failover summary missing or wrong"
 jq -e '[.runs[0].threads.list[] | select(.comm | startswith("iovb-relay")) | .for_guest] |
 	length > 0 and all(. == "guest-1")' <<<"$gz" >/dev/null ||
 	fail "the standby's relay is not tagged with its guest"
