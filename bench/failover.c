@@ -109,6 +109,41 @@ void failover__free(struct failover *f)
 	f->ntrace = f->trace_cap = 0;
 }
 
+/* Index of the last report at or before t, or n when none. */
+static size_t trace_at(const uint64_t *trace, size_t n, uint64_t t)
+{
+	size_t k = n;
+
+	for (size_t i = 0; i < n && trace[2 * i] <= t; i++)
+		k = i;
+	return k;
+}
+
+void failover__lost(const uint64_t *trace, size_t n, uint64_t switched, uint64_t until,
+		    double *rate_bps, double *lost_s)
+{
+	size_t a, s, e;
+	double rate, dt;
+
+	*rate_bps = *lost_s = NAN;
+	s = trace_at(trace, n, switched);
+	a = trace_at(trace, n, switched > 1000000000ULL ? switched - 1000000000ULL : 0);
+	if (s == n)
+		return;
+	if (a == n)
+		a = 0;
+	dt = (double)(trace[2 * s] - trace[2 * a]) / 1e9;
+	if (dt < 0.3 || trace[2 * s + 1] <= trace[2 * a + 1])
+		return;
+	rate = (double)(trace[2 * s + 1] - trace[2 * a + 1]) / dt;
+	*rate_bps = rate * 8;
+	e = trace_at(trace, n, until);
+	if (e == n || e <= s)
+		return;
+	dt = (double)(trace[2 * e] - trace[2 * s]) / 1e9;
+	*lost_s = (rate * dt - (double)(trace[2 * e + 1] - trace[2 * s + 1])) / rate;
+}
+
 /* The trace as {"t_s": [..], "bytes": [..]} and its longest gap between reports that saw
  * bytes move (ms; null with fewer than two moves). */
 static void trace_json(const struct failover *f, json_t *o)
@@ -137,6 +172,18 @@ static void trace_json(const struct failover *f, json_t *o)
 				      "t_s", t, "bytes", b));
 	json_object_set_new(o, "longest_gap_ms",
 			    moves >= 2 ? json_real((double)gap / 1e6) : json_null());
+	if (f->switched_ns) {
+		/* Up to 1 s after the VF came back, or to the copy's end when it came back late. */
+		uint64_t until = f->restored_ns ? f->restored_ns + 1000000000ULL : UINT64_MAX;
+		double rate, lost;
+
+		failover__lost(f->trace, f->ntrace, f->switched_ns, until, &rate, &lost);
+		json_object_set_new(o, "guest_before_bps", record__real(rate));
+		json_object_set_new(o, "guest_lost_s", record__real(lost));
+	} else {
+		json_object_set_new(o, "guest_before_bps", json_null());
+		json_object_set_new(o, "guest_lost_s", json_null());
+	}
 }
 
 static int cmp_double(const void *a, const void *b)

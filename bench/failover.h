@@ -67,6 +67,16 @@ struct failover_figures {
 void failover__figures(const double *t_s, const double *tp, size_t n, double switched_s,
 		       double frac, struct failover_figures *out);
 
+/*
+ * From a progress trace (n (ns, bytes) pairs, times in increasing order): the guest's rate in
+ * the last second up to switched (bit/s, over at least 300 ms of reports) and the seconds of
+ * that rate lost from the last report by switched to the last report by until: (what that rate
+ * would have moved - what moved) / rate, negative when it went faster. NaN when the trace
+ * cannot tell.
+ */
+void failover__lost(const uint64_t *trace, size_t n, uint64_t switched, uint64_t until,
+		    double *rate_bps, double *lost_s);
+
 /* The run's `failover` object from f and the window's series arrays (either may be NULL). */
 json_t *failover__json(const struct failover *f, const json_t *t_s, const json_t *tp);
 

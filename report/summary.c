@@ -807,8 +807,12 @@ void summary__print(FILE *f, const json_t *sum)
 		else
 			fprintf(f, "not back to %.0f%% before the copy ended",
 				num(c, "recovery_frac") * 100);
+		if (json_is_number(json_object_get(c, "guest_lost_s")))
+			fprintf(f, "; %s lost %.2f s at its %.3f Gbit/s before",
+				json_string_value(json_object_get(c, "guest")) ?: "?",
+				num(c, "guest_lost_s"), num(c, "guest_before_bps") / 1e9);
 		if (json_is_number(json_object_get(c, "longest_gap_ms")))
-			fprintf(f, "; longest gap in progress %.0f ms",
+			fprintf(f, "; longest gap in its progress %.0f ms",
 				num(c, "longest_gap_ms"));
 		fprintf(f, "; host CPU %.1f ms/s before, %.1f ms/s on the standby\n",
 			num(c, "host_cpu_ms_per_s_before"), num(c, "host_cpu_ms_per_s_standby"));

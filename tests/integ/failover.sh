@@ -51,6 +51,7 @@ jq -e '.status == "ok" and .guest == "guest-1" and .at_s == 2 and .failback_s ==
 	.restored_at_s - .switched_at_s >= 2 and .restored_at_s - .switched_at_s < 4 and
 	.restored_after_window == false and .pre_switch_median_bps > 0 and
 	.dip_min_bps > 0 and .recovery_s > 0 and .longest_gap_ms > 0 and
+	.guest_before_bps > 0 and (.guest_lost_s | type) == "number" and
 	(.progress.t_s | length) == (.progress.bytes | length) and
 	(.progress.t_s | length) > 10 and .progress.bytes == (.progress.bytes | sort) and
 	.progress.t_s[0] <= .switched_at_s and (.progress.t_s | last) >= .restored_at_s' \

@@ -107,6 +107,38 @@ static void test_json(void **state)
 	json_decref(tp);
 }
 
+static void test_lost(void **state)
+{
+	/* 1 GB/s until 2 s, stalled 2.0-2.5 s, half speed to 3.5 s, then 1 GB/s again. */
+	uint64_t tr[2 * 64];
+	size_t n = 0;
+	double rate, lost;
+
+	(void)state;
+	for (uint64_t ms = 0; ms <= 5000; ms += 100) {
+		uint64_t b = ms <= 2000	  ? ms * 1000000
+			     : ms <= 2500 ? 2000000000ULL
+			     : ms <= 3500 ? 2000000000ULL + (ms - 2500) * 500000
+					  : 2500000000ULL + (ms - 3500) * 1000000;
+
+		tr[2 * n] = ms * 1000000;
+		tr[2 * n + 1] = b;
+		n++;
+	}
+	failover__lost(tr, n, 2000000000ULL, 4500000000ULL, &rate, &lost);
+	assert_true(fabs(rate - 8e9) < 1);
+	/* 0.5 s stalled + 1 s at half speed = 1 s lost */
+	assert_true(fabs(lost - 1.0) < 1e-9);
+	/* Switch before enough reports: unknown rate, unknown loss. */
+	failover__lost(tr, n, 200000000ULL, 4500000000ULL, &rate, &lost);
+	assert_true(isnan(rate) && isnan(lost));
+	/* Nothing after the switch: rate known, loss not. */
+	failover__lost(tr, 21, 2000000000ULL, 4500000000ULL, &rate, &lost);
+	assert_true(fabs(rate - 8e9) < 1 && isnan(lost));
+	failover__lost(NULL, 0, 1, 2, &rate, &lost);
+	assert_true(isnan(rate) && isnan(lost));
+}
+
 static void test_next(void **state)
 {
 	struct failover fo = { .w0 = 1000, .at_ns = 2000, .back_ns = 500 };
@@ -128,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_no_dip),
 		cmocka_unit_test(test_unknowable),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_lost),
 		cmocka_unit_test(test_next),
 	};
 
