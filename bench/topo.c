@@ -54,8 +54,11 @@
 #define TOPO_STANDBY_METRIC "200" /* its prefix route's; the VF's is 0 */
 #define TOPO_FAILOVER_PRIO 16	   /* + N: guest-N's eswitch rule while it is failed over */
 
-/* wire (2), PF (2), bridge, and per guest its vNIC plus, on pv, the host's TAP port */
-#define TOPO_MAX_DEVS (5 + 2 * TOPO_MAX_GUESTS)
+/*
+ * wire (2), PF (2), bridge, and per guest its vNIC plus, on pv, the host's TAP port; a vf
+ * guest with a failover standby has three: VF, standby vNIC, host TAP port.
+ */
+#define TOPO_MAX_DEVS (5 + 3 * TOPO_MAX_GUESTS)
 #define TOPO_MAX_ARGS 48
 #define TOPO_KILL_GRACE_MS 1000
 #define TOPO_MAX_VICTIMS 256
@@ -1094,8 +1097,8 @@ static int build_pv(struct topo *t, char *err, size_t errlen)
 		if (t->guests[i].path == TOPO_PV)
 			ret = build_pv_guest(t, i, k++, err, errlen);
 	/* vnetK of a standby is named by guest number too: no clash with the pv guests' K. */
-	for (size_t i = 0; !ret && t->standby && i < t->nguests; i++)
-		if (t->guests[i].path == TOPO_VF)
+	for (size_t i = 0; !ret && i < t->nguests; i++)
+		if (t->guests[i].path == TOPO_VF && t->guests[i].standby_dev[0])
 			ret = build_pv_guest(t, i, t->guests[i].num - 1, err, errlen);
 cleanup:
 	return ret;
@@ -1781,10 +1784,8 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 		snprintf(g->ns, sizeof(g->ns), "%s-%s-g%u", TOPO_PREFIX, conf->run_id, n);
 		snprintf(g->role, sizeof(g->role), "guest-%u", n);
 		snprintf(g->addr, sizeof(g->addr), "10.77.0.%u", TOPO_GUEST_ADDR_BASE + n);
-		if (p == TOPO_PV || t->standby)
+		if (p == TOPO_PV)
 			snprintf(g->host_dev, sizeof(g->host_dev), "vnet%u", n - 1);
-		if (p == TOPO_VF && t->standby)
-			snprintf(g->standby_dev, sizeof(g->standby_dev), "%s", TOPO_STANDBY_DEV);
 		if (p == TOPO_VF && nvf < conf->nvf_netdevs) {
 			if (strlen(conf->vf_netdevs[nvf]) >= sizeof(g->vf_netdev)) {
 				ret = -EINVAL;
@@ -1794,6 +1795,11 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 			}
 			snprintf(g->vf_netdev, sizeof(g->vf_netdev), "%s", conf->vf_netdevs[nvf]);
 			nvf++;
+		}
+		/* A real VF's frames leave through the real adapter: no emulated standby for it. */
+		if (p == TOPO_VF && t->standby && !g->vf_netdev[0]) {
+			snprintf(g->host_dev, sizeof(g->host_dev), "vnet%u", n - 1);
+			snprintf(g->standby_dev, sizeof(g->standby_dev), "%s", TOPO_STANDBY_DEV);
 		}
 		t->nguests++;
 	}
