@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "engine.h"
+#include "failover.h"
 #include "topo.h"
 #include "iovb/netcpu.h"
 #include "iovb/parse.h"
@@ -50,6 +51,7 @@
 #define DEFAULT_MAX_REPS 10
 #define RUN_MAX_OFFLOADS 16
 #define SERIES_INTERVAL_NS 1000000000ULL
+#define DEFAULT_FAILBACK_NS 2000000000ULL
 
 /* Set from the signal handler; the only mutable static, as a handler can reach nothing else. */
 static volatile sig_atomic_t run_interrupted;
@@ -84,6 +86,9 @@ struct run_opts {
 	const char *vfs[TOPO_MAX_GUESTS]; /* --vf SPECs */
 	size_t nvfs;
 	const char *sysfs_root;
+	bool verify;	     /* clients check every byte (forced by --failover-at) */
+	uint64_t failover_ns; /* --failover-at; 0 = no failover */
+	uint64_t failback_ns; /* --failback-after */
 };
 
 struct run_ctx {
@@ -106,6 +111,7 @@ struct client_msg {
 	char type; /* 'P' progress, 'R' result */
 	uint64_t done;
 	uint64_t total;
+	uint64_t t_ns; /* CLOCK_MONOTONIC (system-wide) when the client reported */
 	struct engine_result res;
 };
 
@@ -166,6 +172,14 @@ static const char *const run_usage =
 	"                      adapter: the file server must answer at 10.77.0.1 there\n"
 	"                      (docs/sriov.md); repeatable\n"
 	"  --sysfs-root DIR    resolve --vf PF:INDEX in DIR instead of /sys (tests)\n"
+	"  --failover-at T     T into each measured vf window (e.g. 2s), remove the first vf\n"
+	"                      guest's VF: its copy goes on over a standby paravirtual NIC\n"
+	"                      (every vf guest gets one: TAP + relay + bridge, same MAC and\n"
+	"                      address), then the VF comes back; runs[].failover gives the\n"
+	"                      switch, the dip and the recovery time. Implies --verify\n"
+	"  --failback-after D  how long the VF stays away (default 2s)\n"
+	"  --verify            the clients check every byte they read against the file's pattern\n"
+	"                      (a wrong byte aborts the copy: exit 1)\n"
 	"  --timeout T         give up a copy after T (default 300s)\n"
 	"  --run-id ID         name the topology iovb-ID-* (default: random; [A-Za-z0-9_], 1-32)\n"
 	"  --label NAME        name part of the record file (default \"run\")\n"
@@ -275,7 +289,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 {
 	enum { O_PATHS = 256, O_BYTES, O_REPS, O_IOSIZE, O_DEPTH, O_WARMUP, O_COLL, O_RATE,
 	       O_TIMEOUT, O_LABEL, O_REPORT, O_GUESTS, O_CONC, O_MAXSD, O_MAXREPS, O_OFFLOAD,
-	       O_RUNID, O_NOSERIES, O_VF, O_SYSFS, O_OVERHEAD };
+	       O_RUNID, O_NOSERIES, O_VF, O_SYSFS, O_OVERHEAD, O_FAILOVER, O_FAILBACK,
+	       O_VERIFY };
 	static const struct option opts[] = {
 		{ "paths", required_argument, NULL, O_PATHS },
 		{ "guests", required_argument, NULL, O_GUESTS },
@@ -299,12 +314,15 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "report", no_argument, NULL, O_REPORT },
 		{ "overhead", no_argument, NULL, O_OVERHEAD },
+		{ "failover-at", required_argument, NULL, O_FAILOVER },
+		{ "failback-after", required_argument, NULL, O_FAILBACK },
+		{ "verify", no_argument, NULL, O_VERIFY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool reps_given = false, max_reps_given = false;
+	bool reps_given = false, max_reps_given = false, failback_given = false;
 	uint64_t u;
 	char *end;
 	int ch;
@@ -313,7 +331,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		.path = { true, true }, .bytes = DEFAULT_BYTES, .warmup = DEFAULT_WARMUP,
 		.reps = 3, .max_reps = DEFAULT_MAX_REPS, .io_size = 1 << 20, .depth = 8,
 		.timeout_ns = 300000000000ULL, .use_procfs = true, .use_bpf = true, .series = true,
-		.label = "run",
+		.label = "run", .failback_ns = DEFAULT_FAILBACK_NS,
 	};
 	o->guests[TOPO_VF] = DEFAULT_GUESTS_VF;
 	o->guests[TOPO_PV] = DEFAULT_GUESTS_PV;
@@ -418,6 +436,18 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case O_OVERHEAD:
 			o->overhead = true;
 			break;
+		case O_FAILOVER:
+			if (iovb_parse_duration_ns(optarg, &o->failover_ns) || !o->failover_ns)
+				return cli__usage_error("iovbench run", "bad --failover-at '%s': a duration above 0 like 2s", optarg);
+			break;
+		case O_FAILBACK:
+			if (iovb_parse_duration_ns(optarg, &o->failback_ns) || !o->failback_ns)
+				return cli__usage_error("iovbench run", "bad --failback-after '%s': a duration above 0 like 2s", optarg);
+			failback_given = true;
+			break;
+		case O_VERIFY:
+			o->verify = true;
+			break;
 		case 'q':
 			o->verbose = -1;
 			break;
@@ -452,6 +482,13 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			return cli__usage_error("iovbench run", "with --max-stddev, --reps (the least) must be 2..--max-reps%s",
 					   "");
 	}
+	if (failback_given && !o->failover_ns)
+		return cli__usage_error("iovbench run", "%s needs --failover-at", "--failback-after");
+	if (o->failover_ns && (!o->path[TOPO_VF] || o->nvfs))
+		return cli__usage_error("iovbench run", "--failover-at needs the vf path with emulated VFs (no --vf)%s", "");
+	/* Failover must not cost a byte: every one is checked. */
+	if (o->failover_ns)
+		o->verify = true;
 	u = o->reps;
 	(void)u;
 	return 0;
@@ -486,7 +523,7 @@ static int server_main(void *p)
 static void client_progress(void *p, uint64_t done, uint64_t total)
 {
 	struct client_arg *a = p;
-	struct client_msg m = { .type = 'P', .done = done, .total = total };
+	struct client_msg m = { .type = 'P', .done = done, .total = total, .t_ns = now_ns() };
 
 	/* Progress only: a short write on a full pipe is not worth blocking the copy for. */
 	if (write(a->msg_fd, &m, sizeof(m)) < 0)
@@ -813,6 +850,7 @@ static int guest_start(struct run_ctx *c, struct guest_copy *g, uint64_t bytes, 
 	g->ca.conf.depth = (uint32_t)c->o.depth;
 	g->ca.conf.bytes = bytes;
 	g->ca.conf.timeout_ns = c->o.timeout_ns;
+	g->ca.conf.verify = c->o.verify;
 	err = engine__addr(topo__server_addr(c->topo), RUN_PORT, &g->ca.conf.server,
 			   &g->ca.conf.server_len);
 	if (err) {
@@ -858,6 +896,8 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 	struct client_msg *m = NULL;
 	struct engine_result agg;
 	struct series se = { 0 };
+	struct failover fo = { 0 };
+	bool fo_on = false;
 	struct pollfd *pfd = NULL;
 	char what[64], started[32], errbuf[256] = "";
 	uint64_t w0 = 0, w1 = 0, next_tick = 0, softirq0 = 0;
@@ -886,6 +926,12 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			continue;
 		gc[ng] = (struct guest_copy){ .g = g, .pid = -1, .msg = -1, .hold = -1 };
 		ng++;
+		/* --failover-at: the window's first vf guest is the one that loses its VF. */
+		if (measure && c->o.failover_ns && g->path == TOPO_VF && !fo_on) {
+			fo = (struct failover){ .guest = i, .role = g->role,
+						.at_ns = c->o.failover_ns, .back_ns = c->o.failback_ns };
+			fo_on = true;
+		}
 	}
 
 	if (measure) {
@@ -916,6 +962,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			softirq0 = softirq_total_ns();
 	}
 	w0 = now_ns();
+	fo.w0 = w0;
 	series_init(&se, w0);
 	next_tick = w0 + SERIES_INTERVAL_NS;
 	for (size_t i = 0; i < ng; i++) {
@@ -929,6 +976,12 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 		uint64_t wait = next_tick > now ? next_tick - now : 0;
 		int n, timeout = series ? (int)(wait / 1000000) : 500;
 
+		if (fo_on && failover__next(&fo) != UINT64_MAX) {
+			uint64_t due = failover__next(&fo);
+			int ft = due > now ? (int)((due - now + 999999) / 1000000) : 0;
+
+			timeout = ft < timeout ? ft : timeout;
+		}
 		for (size_t i = 0; i < ng; i++)
 			pfd[i] = (struct pollfd){ gc[i].finished ? -1 : gc[i].msg, POLLIN, 0 };
 		n = poll(pfd, ng, timeout);
@@ -963,6 +1016,8 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			}
 			if (m->type == 'P') {
 				gc[i].done = m->done;
+				if (fo_on && gc[i].g == topo__guest(c->topo, fo.guest))
+					failover__progress(&fo, m->t_ns, m->done);
 				continue;
 			}
 			gc[i].res = m->res;
@@ -982,6 +1037,11 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			/* A late sample (busy machine) shortens the next interval, no drift. */
 			while (next_tick <= now_ns())
 				next_tick += SERIES_INTERVAL_NS;
+		}
+		/* After the sample: a switch due at a tick lands in the interval that follows. */
+		if (fo_on && left && failover__step(&fo, c->topo)) {
+			err = -EIO;
+			snprintf(errbuf, sizeof(errbuf), "failover of %s: %.200s", fo.role, fo.error);
 		}
 	}
 	w1 = now_ns();
@@ -1011,6 +1071,13 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 		fputs("\r\033[K", stderr);
 	if (err != -EINTR && err != -ENOMEM)
 		fatal = false;
+	/* The next window starts with every VF in place, or not at all. */
+	if (fo_on && failover__end(&fo, c->topo)) {
+		if (!err)
+			snprintf(errbuf, sizeof(errbuf), "failback of %s: %.200s", fo.role, fo.error);
+		err = -EIO;
+		fatal = true;
+	}
 	for (size_t i = 0; !err && i < ng; i++) {
 		if (gc[i].res.status) {
 			snprintf(errbuf, sizeof(errbuf), "copy over %s by %s failed: %s",
@@ -1046,6 +1113,9 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 
 		if (gc[i].have_res && e->status)
 			json_object_set_new(gj, "error", json_string(e->error));
+		if (c->o.verify)
+			json_object_set_new(gj, "verified", json_boolean(gc[i].have_res &&
+									 !e->status));
 		if (gc[i].have_res) {
 			json_t *ej = engine_json(e, "engine (client side, SMB2 READ responses)");
 
@@ -1125,6 +1195,8 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 	}
 	if (series)
 		json_object_set_new(r, "series", series_json(&se));
+	if (fo_on)
+		json_object_set_new(r, "failover", failover__json(&fo, se.t_s, se.tp));
 	json_array_append_new(c->runs, r);
 cleanup:
 	if (err && errbuf[0] && err != -EINTR && c->o.verbose >= 0)
@@ -1141,6 +1213,7 @@ cleanup:
 		}
 	}
 	series_free(&se);
+	failover__free(&fo);
 	procfs_snap__free(&p0);
 	procfs_snap__free(&p1);
 	procfs_snap__free(&pd);
@@ -1226,10 +1299,11 @@ static json_t *topo_json(const struct run_ctx *c)
 	}
 	json_object_set_new(o, "devices", devs);
 	for (int p = 0; p < TOPO_NPATH; p++) {
-		json_t *roles = json_array();
+		json_t *roles;
 
 		if (!c->o.path[p])
 			continue;
+		roles = json_array();
 		for (size_t i = 0; i < topo__nguests(c->topo); i++)
 			if (topo__guest(c->topo, i)->path == (enum topo_path)p)
 				json_array_append_new(roles,
@@ -1247,6 +1321,9 @@ static json_t *topo_json(const struct run_ctx *c)
 
 		if (g->path == TOPO_PV)
 			json_object_set_new(gj, "host_dev", json_string(g->host_dev));
+		if (g->standby_dev[0])
+			json_object_set_new(gj, "standby", json_pack("{ss ss}", "dev", g->standby_dev,
+								     "host_dev", g->host_dev));
 		if (g->vf_netdev[0])
 			json_object_set_new(gj, "vf_netdev", json_string(g->vf_netdev));
 		json_array_append_new(guests, gj);
@@ -1474,6 +1551,7 @@ int cmd_run(int argc, char **argv)
 	}
 	tc.vf_netdevs = vfp;
 	tc.nvf_netdevs = c.o.nvfs;
+	tc.standby = c.o.failover_ns > 0;
 	say(&c, "bringing up topology %s", run_id);
 	if (c.o.verbose >= 0)
 		fprintf(stderr, "iovbench run: setting up the emulated topology (run id %s)\n", run_id);
@@ -1546,6 +1624,11 @@ int cmd_run(int argc, char **argv)
 						       "every path at once" :
 				      "repetitions interleaved across paths; the guests of a path "
 				      "copy at once in one window"));
+	json_object_set_new(json_object_get(c.rec, "workload"), "verify", json_boolean(c.o.verify));
+	if (c.o.failover_ns)
+		json_object_set_new(json_object_get(c.rec, "workload"), "failover",
+				    json_pack("{sf sf}", "at_s", (double)c.o.failover_ns / 1e9,
+					      "failback_after_s", (double)c.o.failback_ns / 1e9));
 	if (c.o.max_stddev) {
 		json_t *wl = json_object_get(c.rec, "workload");
 

@@ -50,9 +50,15 @@
 #define TOPO_SERVER_ADDR "10.77.0.1"
 #define TOPO_GUEST_ADDR_BASE 10 /* guest-N is 10.77.0.(10 + N) */
 #define TOPO_PLEN "/24"
+#define TOPO_STANDBY_DEV "eth1"	   /* a vf guest's standby pv NIC, in the guest */
+#define TOPO_STANDBY_METRIC "200" /* its prefix route's; the VF's is 0 */
+#define TOPO_FAILOVER_PRIO 16	   /* + N: guest-N's eswitch rule while it is failed over */
 
-/* wire (2), PF (2), bridge, and per guest its vNIC plus, on pv, the host's TAP port */
-#define TOPO_MAX_DEVS (5 + 2 * TOPO_MAX_GUESTS)
+/*
+ * wire (2), PF (2), bridge, and per guest its vNIC plus, on pv, the host's TAP port; a vf
+ * guest with a failover standby has three: VF, standby vNIC, host TAP port.
+ */
+#define TOPO_MAX_DEVS (5 + 3 * TOPO_MAX_GUESTS)
 #define TOPO_MAX_ARGS 48
 #define TOPO_KILL_GRACE_MS 1000
 #define TOPO_MAX_VICTIMS 256
@@ -97,6 +103,7 @@ struct topo {
 	bool run_dir_made; /* only then is the run directory ours to remove */
 	bool path[TOPO_NPATH];
 	uint64_t link_rate_bps;
+	bool standby; /* vf guests have a standby pv NIC (failover) */
 	uint32_t mtu;
 	uint32_t mac_hash;
 	char ns_name[NS_COUNT][64]; /* every planned name, created or not */
@@ -774,7 +781,7 @@ static bool ns_wanted(const struct topo *t, enum topo_nsid id)
 	bool want = true;
 
 	if (id == NS_HOST)
-		want = t->path[TOPO_PV];
+		want = t->path[TOPO_PV] || t->standby;
 	else if (id >= NS_G0)
 		want = guest_of_ns(t, id) != NULL;
 	return want;
@@ -960,7 +967,10 @@ static int build_pv_guest(struct topo *t, size_t gi, unsigned k, char *err, size
 	struct topo_guest *g = &t->guests[gi];
 	enum topo_nsid gid = NS_G0 + g->num - 1;
 	char m_vnet[18], m_g[18], m_srv[18], mtu[16], addr[24];
-	struct tap_req guest = { "eth0", true }, host = { g->host_dev, false };
+	/* A vf guest's failover standby (docs/paths.md, "Failover") is the same, as eth1. */
+	bool standby = g->path == TOPO_VF;
+	const char *gdev = standby ? TOPO_STANDBY_DEV : "eth0";
+	struct tap_req guest = { gdev, true }, host = { g->host_dev, false };
 	int fds[2] = { -1, -1 }, ret;
 
 	mac_of(t, MAC_VNET + k, m_vnet);
@@ -980,29 +990,34 @@ static int build_pv_guest(struct topo *t, size_t gi, unsigned k, char *err, size
 			  errdesc(ret));
 		goto cleanup;
 	}
-	dev_add(t, g->host_dev, NS_HOST, "tun", "backend port (vhost-net / VMBus host end)");
-	snprintf(t->devs[t->ndevs - 1].for_guest, sizeof(t->devs[0].for_guest), "%s", g->role);
+	dev_add(t, g->host_dev, NS_HOST, "tun", standby ?
+		"standby backend port (synthetic path)" : "backend port (vhost-net / VMBus host end)");
+	_Static_assert(sizeof(t->devs[0].for_guest) == sizeof(g->role), "role sizes differ");
+	memcpy(t->devs[t->ndevs - 1].for_guest, g->role, sizeof(g->role));
 	fds[0] = ns_call(nsn(t, gid), tap_open_in, &guest);
 	if (fds[0] < 0) {
 		ret = fds[0];
-		iovb_errf(err, errlen, "%s: TAP eth0: %s", nsn(t, gid), errdesc(ret));
+		iovb_errf(err, errlen, "%s: TAP %s: %s", nsn(t, gid), gdev, errdesc(ret));
 		goto cleanup;
 	}
-	dev_add(t, "eth0", gid, "tun", "guest vNIC (virtio-net / netvsc)");
+	dev_add(t, gdev, gid, "tun", standby ? "standby vNIC (netvsc / virtio-net failover)" :
+		"guest vNIC (virtio-net / netvsc)");
 	ret = start_relay(t, gi, fds, err, errlen);
 	if (!ret)
 		ret = run_tool(err, errlen, "ip", nsn(t, NS_HOST), "link", "set", g->host_dev,
 			       "address", m_vnet, "mtu", mtu, "master", "br0", "up", NULL);
+	/* The standby carries the VF's MAC, as net_failover's standby and VF share one. */
 	if (!ret)
-		ret = run_tool(err, errlen, "ip", nsn(t, gid), "link", "set", "eth0", "address",
+		ret = run_tool(err, errlen, "ip", nsn(t, gid), "link", "set", gdev, "address",
 			       m_g, "mtu", mtu, "up", NULL);
+	/* Same address on the standby, its route less preferred: the VF's wins while it is there. */
 	if (!ret)
-		ret = run_tool(err, errlen, "ip", nsn(t, gid), "addr", "add", addr, "dev", "eth0",
-			       NULL);
+		ret = run_tool(err, errlen, "ip", nsn(t, gid), "addr", "add", addr, "dev", gdev,
+			       standby ? "metric" : NULL, TOPO_STANDBY_METRIC, NULL);
 	/* Static neighbours and FDB entries: no ARP, no flooding, nothing to learn mid-run. */
 	if (!ret)
 		ret = run_tool(err, errlen, "ip", nsn(t, gid), "neigh", "replace",
-			       TOPO_SERVER_ADDR, "lladdr", m_srv, "dev", "eth0", "nud", "permanent",
+			       TOPO_SERVER_ADDR, "lladdr", m_srv, "dev", gdev, "nud", "permanent",
 			       NULL);
 	if (!ret)
 		ret = run_tool(err, errlen, "ip", nsn(t, NS_SRV), "neigh", "replace", g->addr,
@@ -1014,8 +1029,9 @@ static int build_pv_guest(struct topo *t, size_t gi, unsigned k, char *err, size
 	 * The eswitch: frames for a pv guest's MAC leave the adapter towards the PF. u32
 	 * offsets are relative to the network header at ingress, so `ether dst` matches at -14.
 	 * Everything else falls through to wire0's macvlan ports (the VFs) or is dropped.
+	 * A standby gets its rule only when its guest fails over (topo__failover).
 	 */
-	if (!ret)
+	if (!ret && !standby)
 		ret = run_tool(err, errlen, "tc", nsn(t, NS_NIC), "filter", "add", "dev", "wire0",
 			       "parent", "ffff:", "protocol", "all", "prio", "1", "u32", "match",
 			       "ether", "dst", m_g, "action", "mirred", "egress", "redirect",
@@ -1080,6 +1096,10 @@ static int build_pv(struct topo *t, char *err, size_t errlen)
 	for (size_t i = 0; !ret && i < t->nguests; i++)
 		if (t->guests[i].path == TOPO_PV)
 			ret = build_pv_guest(t, i, k++, err, errlen);
+	/* vnetK of a standby is named by guest number too: no clash with the pv guests' K. */
+	for (size_t i = 0; !ret && i < t->nguests; i++)
+		if (t->guests[i].path == TOPO_VF && t->guests[i].standby_dev[0])
+			ret = build_pv_guest(t, i, t->guests[i].num - 1, err, errlen);
 cleanup:
 	return ret;
 }
@@ -1249,14 +1269,42 @@ cleanup:
 	return ret;
 }
 
+/*
+ * Guest i's emulated VF: a macvlan port of wire0 as its eth0, with its MAC, address, the
+ * server's static neighbour, up. Also how a failed-over guest gets its VF back.
+ */
+static int vf_macvlan_make(struct topo *t, size_t i, char *err, size_t errlen)
+{
+	const struct topo_guest *g = &t->guests[i];
+	enum topo_nsid gid = NS_G0 + g->num - 1;
+	char m_g[18], m_srv[18], mtu[16], addr[24];
+	int ret;
+
+	mac_of(t, MAC_G0 + g->num, m_g);
+	mac_of(t, MAC_SRV, m_srv);
+	snprintf(mtu, sizeof(mtu), "%u", t->mtu);
+	snprintf(addr, sizeof(addr), "%s%s", g->addr, TOPO_PLEN);
+	/* Created straight into the guest: the lower device is looked up in nic. */
+	ret = run_tool(err, errlen, "ip", nsn(t, NS_NIC), "link", "add", "link", "wire0", "name",
+		       "eth0", "netns", nsn(t, gid), "address", m_g, "mtu", mtu, "type", "macvlan",
+		       "mode", "bridge", NULL);
+	if (!ret)
+		ret = run_tool(err, errlen, "ip", nsn(t, gid), "addr", "add", addr, "dev", "eth0",
+			       NULL);
+	if (!ret)
+		ret = run_tool(err, errlen, "ip", nsn(t, gid), "link", "set", "eth0", "up", NULL);
+	if (!ret)
+		ret = run_tool(err, errlen, "ip", nsn(t, gid), "neigh", "replace", TOPO_SERVER_ADDR,
+			       "lladdr", m_srv, "dev", "eth0", "nud", "permanent", NULL);
+	return ret;
+}
+
 /* The VF path: per vf guest a macvlan port of the adapter's wire0, or a real VF. */
 static int build_vf(struct topo *t, char *err, size_t errlen)
 {
-	char m_g[18], m_srv[18], mtu[16], addr[24];
+	char m_g[18], addr[24];
 	int ret = 0;
 
-	mac_of(t, MAC_SRV, m_srv);
-	snprintf(mtu, sizeof(mtu), "%u", t->mtu);
 	for (size_t i = 0; !ret && i < t->nguests; i++) {
 		const struct topo_guest *g = &t->guests[i];
 		enum topo_nsid gid = NS_G0 + g->num - 1;
@@ -1277,26 +1325,12 @@ static int build_vf(struct topo *t, char *err, size_t errlen)
 					       NULL);
 			continue;
 		}
-		/* Created straight into the guest: the lower device is looked up in nic. */
-		ret = run_tool(err, errlen, "ip", nsn(t, NS_NIC), "link", "add", "link", "wire0",
-			       "name", "eth0", "netns", nsn(t, gid), "address", m_g, "mtu", mtu,
-			       "type", "macvlan", "mode", "bridge", NULL);
+		ret = vf_macvlan_make(t, i, err, errlen);
 		if (ret)
 			break;
 		dev_add(t, "eth0", gid, "macvlan", "VF in the guest (eswitch-steered macvlan)");
-		ret = run_tool(err, errlen, "ip", nsn(t, gid), "addr", "add", addr, "dev", "eth0",
-			       NULL);
-		if (!ret)
-			ret = run_tool(err, errlen, "ip", nsn(t, gid), "link", "set", "eth0", "up",
-				       NULL);
-		if (!ret)
-			ret = run_tool(err, errlen, "ip", nsn(t, gid), "neigh", "replace",
-				       TOPO_SERVER_ADDR, "lladdr", m_srv, "dev", "eth0", "nud",
-				       "permanent", NULL);
-		if (!ret)
-			ret = run_tool(err, errlen, "ip", nsn(t, NS_SRV), "neigh", "replace",
-				       g->addr, "lladdr", m_g, "dev", "eth0", "nud", "permanent",
-				       NULL);
+		ret = run_tool(err, errlen, "ip", nsn(t, NS_SRV), "neigh", "replace", g->addr,
+			       "lladdr", m_g, "dev", "eth0", "nud", "permanent", NULL);
 	}
 	return ret;
 }
@@ -1469,6 +1503,133 @@ cleanup:
 	return ret;
 }
 
+/* ---- failover (docs/paths.md, "Failover") ---------------------------------------------- */
+
+static int failover_guest(const struct topo *t, size_t i, const struct topo_guest **g)
+{
+	*g = t && i < t->nguests ? &t->guests[i] : NULL;
+	/* A real VF's frames never reach the emulated eswitch: nothing to steer. */
+	return *g && (*g)->standby_dev[0] && !(*g)->vf_netdev[0] ? 0 : -EINVAL;
+}
+
+int topo__failover(struct topo *t, size_t i, char *err, size_t errlen)
+{
+	const struct topo_guest *g;
+	char m_g[18], prio[16], ns[64];
+	int ret;
+
+	ret = failover_guest(t, i, &g);
+	if (ret) {
+		iovb_errf(err, errlen, "guest %zu has no standby NIC to fail over to", i);
+		goto cleanup;
+	}
+	if (t->guests[i].failed_over) {
+		ret = -EALREADY;
+		iovb_errf(err, errlen, "%s is already failed over", g->role);
+		goto cleanup;
+	}
+	mac_of(t, MAC_G0 + g->num, m_g);
+	snprintf(prio, sizeof(prio), "%u", TOPO_FAILOVER_PRIO + g->num);
+	snprintf(ns, sizeof(ns), "%s", g->ns);
+	/*
+	 * The eswitch first (the hypervisor steers the VM's MAC to the vSwitch port), then the VF
+	 * goes (hot-unplug): its routes go with it, so the guest's sockets re-route through the
+	 * standby, which has the same address and MAC; the server's neighbour entry stays right.
+	 */
+	ret = run_tool(err, errlen, "tc", nsn(t, NS_NIC), "filter", "add", "dev", "wire0", "parent",
+		       "ffff:", "protocol", "all", "prio", prio, "u32", "match", "ether", "dst",
+		       m_g, "action", "mirred", "egress", "redirect", "dev", "pfw", NULL);
+	if (ret)
+		goto cleanup;
+	t->guests[i].failed_over = true;
+	ret = run_tool(err, errlen, "ip", ns, "link", "del", "eth0", NULL);
+cleanup:
+	return ret;
+}
+
+int topo__failback(struct topo *t, size_t i, char *err, size_t errlen)
+{
+	const struct topo_guest *g;
+	char prio[16];
+	int ret, idx;
+
+	ret = failover_guest(t, i, &g);
+	if (ret) {
+		iovb_errf(err, errlen, "guest %zu has no standby NIC", i);
+		goto cleanup;
+	}
+	if (!g->failed_over) {
+		ret = -EALREADY;
+		iovb_errf(err, errlen, "%s has its VF", g->role);
+		goto cleanup;
+	}
+	snprintf(prio, sizeof(prio), "%u", TOPO_FAILOVER_PRIO + g->num);
+	/* The VF back first (its route wins again), then the eswitch sends it the frames. */
+	ret = vf_macvlan_make(t, i, err, errlen);
+	if (!ret)
+		ret = run_tool(err, errlen, "tc", nsn(t, NS_NIC), "filter", "del", "dev", "wire0",
+			       "parent", "ffff:", "prio", prio, NULL);
+	if (ret)
+		goto cleanup;
+	t->guests[i].failed_over = false;
+	/* A new netdev: the record's devices[] keeps naming it right. */
+	idx = ns_call(g->ns, ifindex_in, "eth0");
+	for (size_t k = 0; idx > 0 && k < t->ndevs; k++)
+		if (!strcmp(t->devs[k].netns, g->ns) && !strcmp(t->devs[k].name, "eth0"))
+			t->devs[k].ifindex = (uint32_t)idx;
+cleanup:
+	return ret;
+}
+
+/* Each standby works: fail over, move data, fail back, move data again over the VF. */
+static int check_standby(struct topo *t, char *err, size_t errlen)
+{
+	size_t bytes = TOPO_CHECK_BYTES;
+	struct sockaddr_in srv;
+	socklen_t sl = sizeof(srv);
+	int lfd, ret = 0;
+
+	lfd = ns_call(nsn(t, NS_SRV), tcp_listener_in, NULL);
+	if (lfd < 0) {
+		ret = lfd;
+		iovb_errf(err, errlen, "%s: listen on %s: %s", nsn(t, NS_SRV), TOPO_SERVER_ADDR,
+			  errdesc(ret));
+		goto cleanup;
+	}
+	if (getsockname(lfd, (struct sockaddr *)&srv, &sl)) {
+		ret = -errno;
+		iovb_errf(err, errlen, "getsockname: %s", errdesc(errno));
+		goto cleanup;
+	}
+	if (t->link_rate_bps && t->link_rate_bps / 16 < bytes)
+		bytes = t->link_rate_bps / 16 > TOPO_CHECK_MIN ? t->link_rate_bps / 16
+							       : TOPO_CHECK_MIN;
+	for (size_t i = 0; !ret && i < t->nguests; i++) {
+		enum topo_nsid gid = NS_G0 + t->guests[i].num - 1;
+		char one[256];
+
+		if (!t->guests[i].standby_dev[0] || t->guests[i].vf_netdev[0])
+			continue;
+		ret = topo__failover(t, i, err, errlen);
+		if (!ret) {
+			ret = check_path(t, lfd, &srv, gid, bytes, one, sizeof(one));
+			if (ret)
+				iovb_errf(err, errlen, "standby NIC: %s", one);
+		}
+		if (!ret)
+			ret = topo__failback(t, i, err, errlen);
+		if (!ret) {
+			ret = check_path(t, lfd, &srv, gid, bytes, one, sizeof(one));
+			if (ret)
+				iovb_errf(err, errlen, "VF after failback: %s", one);
+		}
+	}
+cleanup:
+	if (lfd >= 0)
+		close(lfd);
+	return ret;
+}
+
 /* ---- teardown --------------------------------------------------------------------------- */
 
 /* Remove what t made, in any state of construction. Returns the first -errno. */
@@ -1607,6 +1768,7 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 	for (int p = 0; p < TOPO_NPATH; p++)
 		t->path[p] = conf->path[p];
 	t->link_rate_bps = conf->link_rate_bps;
+	t->standby = conf->standby && conf->path[TOPO_VF];
 	t->mtu = conf->mtu ? conf->mtu : 1500;
 	t->mac_hash = fnv1a(t->run_id);
 	/* pv guests first, then vf: guest-N names the same guest whichever paths are selected */
@@ -1633,6 +1795,11 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 			}
 			snprintf(g->vf_netdev, sizeof(g->vf_netdev), "%s", conf->vf_netdevs[nvf]);
 			nvf++;
+		}
+		/* A real VF's frames leave through the real adapter: no emulated standby for it. */
+		if (p == TOPO_VF && t->standby && !g->vf_netdev[0]) {
+			snprintf(g->host_dev, sizeof(g->host_dev), "vnet%u", n - 1);
+			snprintf(g->standby_dev, sizeof(g->standby_dev), "%s", TOPO_STANDBY_DEV);
 		}
 		t->nguests++;
 	}
@@ -1676,7 +1843,7 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 	ret = build_wire(t, err, errlen);
 	if (ret)
 		goto cleanup;
-	if (t->path[TOPO_PV]) {
+	if (t->path[TOPO_PV] || t->standby) {
 		ret = build_pv(t, err, errlen);
 		if (ret)
 			goto cleanup;
@@ -1702,6 +1869,8 @@ struct topo *topo__up(const struct topo_conf *conf, char *err, size_t errlen)
 		ret = offload_apply(t, conf->offloads[i], err, errlen);
 	if (!ret)
 		ret = check_connectivity(t, err, errlen);
+	if (!ret && t->standby)
+		ret = check_standby(t, err, errlen);
 cleanup:
 	if (ret && t) {
 		topo_teardown(t);

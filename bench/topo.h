@@ -54,6 +54,12 @@ struct topo_conf {
 	 */
 	const char *const *vf_netdevs;
 	size_t nvf_netdevs;
+	/*
+	 * Failover (docs/paths.md, "Failover"): every emulated vf guest also gets a standby
+	 * paravirtual NIC eth1 (TAP, relay, host port vnetK on br0, as a pv guest's) with the
+	 * VF's MAC and address and a less preferred route, for topo__failover/__failback.
+	 */
+	bool standby;
 };
 
 /*
@@ -71,9 +77,11 @@ struct topo_guest {
 	char ns[64];	   /* its netns */
 	char role[16];	   /* "guest-N" */
 	char addr[16];	   /* its IPv4 address */
-	char host_dev[16]; /* pv: the host's TAP port of its backend (vnetK), "" on vf */
+	char host_dev[16]; /* pv (and vf with a standby): the host's TAP port of its backend (vnetK) */
 	char vf_netdev[16]; /* vf with a real VF: its netdev's own name outside the guest, else "" */
-	pid_t relay_pid;   /* pv: its backend relay process (host role), 0 on vf */
+	pid_t relay_pid;   /* pv (and vf with a standby): its backend relay (host role), else 0 */
+	char standby_dev[16]; /* vf with a standby (topo_conf.standby): its name in the guest */
+	bool failed_over;  /* its VF is removed and its traffic goes over the standby */
 };
 
 /* A namespace standing for a machine. */
@@ -128,6 +136,17 @@ int topo__dev_offloads(const struct topo *t, size_t i, char *buf, size_t len);
 
 /* The (first pv guest's) backend relay process (host role), 0 if none. */
 pid_t topo__relay_pid(const struct topo *t);
+
+/*
+ * Fail vf guest i (topo__guest index; it needs a standby, an emulated VF) over to its standby:
+ * the eswitch steers its MAC to the PF (a tc u32 rule on nic/wire0, prio 16 + N), then its VF
+ * (macvlan eth0) is deleted. Its address and MAC stay the guest's, so its TCP connections go
+ * on over the host. 0, -EINVAL (no standby), -EALREADY (already failed over) or the failing
+ * tool's -errno, with a one-line reason in err.
+ */
+int topo__failover(struct topo *t, size_t i, char *err, size_t errlen);
+/* Undo topo__failover: a new VF (macvlan eth0, same MAC and address), then the rule goes. */
+int topo__failback(struct topo *t, size_t i, char *err, size_t errlen);
 
 /* Run fn(arg) in a forked child inside netns `ns`; returns the child's pid or -errno. */
 pid_t topo__spawn_in(const char *ns, int (*fn)(void *arg), void *arg);

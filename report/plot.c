@@ -802,6 +802,38 @@ static void band_lines_plot(FILE *f, const struct band_line *bl, size_t n)
 
 #define SERIES_MAX_LINES 32
 
+/*
+ * run --failover-at: dashed vertical lines at the mean time the VF went and came back
+ * (runs[].failover), over every panel; nothing without a failover.
+ */
+static void failover_marks(FILE *f, const json_t *runs)
+{
+	static const char *const keys[2] = { "switched_at_s", "restored_at_s" };
+	static const char *const labels[2] = { "VF out", "VF back" };
+	const json_t *run;
+	size_t i;
+
+	for (int k = 0; k < 2; k++) {
+		double sum = 0;
+		size_t n = 0;
+
+		json_array_foreach(runs, i, run) {
+			const json_t *v = json_object_get(json_object_get(run, "failover"), keys[k]);
+
+			if (run_ok(run) && json_is_number(v)) {
+				sum += json_number_value(v);
+				n++;
+			}
+		}
+		if (!n)
+			continue;
+		fprintf(f, "set arrow %d from first %.3f, graph 0 to first %.3f, graph 1 nohead "
+			   "dt 2 lw 1.5 lc rgb \"#555555\"\n", 10 + k, sum / n, sum / n);
+		fprintf(f, "set label %d \"%s\" at first %.3f, graph 0.97 left offset 0.5,0 "
+			   "font \",9\"\n", 10 + k, labels[k], sum / n);
+	}
+}
+
 /* Figure 7: runs[].series, per path. */
 static int series__write(const json_t *rec, const json_t *paths, const struct plot_fig *fig,
 			 const char *dir, char *err, size_t errlen)
@@ -885,8 +917,9 @@ static int series__write(const json_t *rec, const json_t *paths, const struct pl
 	fprintf(body,
 		"set multiplot layout %%PANELS%%,1\nset title \"payload throughput per "
 		"second\"\nset xlabel \"time since the window opened (s)\"\n"
-		"set ylabel \"throughput (Gbit/s)\"\nset yrange [0:*]\n%s",
-		tpplot);
+		"set ylabel \"throughput (Gbit/s)\"\nset yrange [0:*]\n");
+	failover_marks(body, runs);
+	fputs(tpplot, body);
 	/* CPU per role: one panel per path that has cpu_ns. */
 	json_object_foreach((json_t *)paths, path, p) {
 		const char *guest = str(p, "guest_role"), *role;

@@ -549,6 +549,66 @@ static json_t *cpu_clock(const json_t *meta, json_t *paths)
 			 "definition", "cycles = CPU ns x nominal GHz (ntttcp's cycles/byte)");
 }
 
+/*
+ * Per host-role CPU per second of the series intervals ending in (lo, hi]: how busy the host
+ * was while a failed-over guest used its standby, and before. NaN without such intervals.
+ */
+static double host_ms_per_s(const json_t *series, double lo, double hi)
+{
+	const json_t *t = json_object_get(series, "t_s");
+	const json_t *h = json_object_get(json_object_get(series, "cpu_ns"), "host");
+	double ns = 0, secs = 0, prev = 0;
+	size_t i;
+
+	for (i = 0; i < json_array_size(t) && i < json_array_size(h); i++) {
+		double end = json_number_value(json_array_get(t, i));
+
+		if (end > lo && end <= hi) {
+			ns += json_number_value(json_array_get(h, i));
+			secs += end - prev;
+		}
+		prev = end;
+	}
+	return secs > 0 ? ns / 1e6 / secs : NAN;
+}
+
+/* runs[].failover, with the host's CPU before and during the fallback (docs/report.md). */
+static json_t *failover_summary(const json_t *rec)
+{
+	json_t *out = json_array(), *run, *fo;
+	size_t i;
+
+	json_array_foreach(json_object_get(rec, "runs"), i, run) {
+		const json_t *se = json_object_get(run, "series");
+		double sw, rs;
+
+		fo = json_object_get(run, "failover");
+		if (!fo)
+			continue;
+		sw = json_is_number(json_object_get(fo, "switched_at_s")) ?
+			     num(fo, "switched_at_s") : NAN;
+		rs = json_is_number(json_object_get(fo, "restored_at_s")) ? num(fo, "restored_at_s") :
+									     INFINITY;
+		fo = json_deep_copy(fo);
+		json_object_del(fo, "progress");
+		json_object_set_new(fo, "path", json_deep_copy(json_object_get(run, "path")));
+		json_object_set_new(fo, "rep", json_deep_copy(json_object_get(run, "rep")));
+		/* Intervals that end by the switch; those ending at least half an interval after it
+		 * and by the restore (plus half an interval) are the fallback's. */
+		json_object_set_new(fo, "host_cpu_ms_per_s_before",
+				    record__real(isfinite(sw) ? host_ms_per_s(se, -1, sw) : NAN));
+		json_object_set_new(fo, "host_cpu_ms_per_s_standby",
+				    record__real(isfinite(sw) ? host_ms_per_s(se, sw + 0.5, rs + 0.5) :
+								NAN));
+		json_array_append_new(out, fo);
+	}
+	if (!json_array_size(out)) {
+		json_decref(out);
+		out = NULL;
+	}
+	return out;
+}
+
 json_t *summary__build(const json_t *rec, char *err, size_t errlen)
 {
 	json_t *sum, *paths, *runs = json_object_get(rec, "runs"), *run, *meta, *checks, *hp[2], *tmp;
@@ -594,6 +654,8 @@ json_t *summary__build(const json_t *rec, char *err, size_t errlen)
 		json_object_set_new(sum, "overhead", tmp);
 	if ((tmp = summary__machines(rec)))
 		json_object_set_new(sum, "machines", tmp);
+	if ((tmp = failover_summary(rec)))
+		json_object_set_new(sum, "failover", tmp);
 	return sum;
 }
 
@@ -735,6 +797,40 @@ void summary__print(FILE *f, const json_t *sum)
 	}
 	if (json_object_get(sum, "machines"))
 		summary__print_machines(f, json_object_get(sum, "machines"));
+	if (json_object_get(sum, "failover"))
+		fprintf(f, "\nfailover (VF removed, traffic over the standby pv NIC, VF back):\n");
+	json_array_foreach(json_object_get(sum, "failover"), i, c) {
+		fprintf(f, "  %s rep %lld, %s: ", json_string_value(json_object_get(c, "path")) ?: "?",
+			(long long)num(c, "rep"), json_string_value(json_object_get(c, "guest")) ?: "?");
+		if (!json_is_number(json_object_get(c, "switched_at_s"))) {
+			fprintf(f, "%s%s%s\n", json_string_value(json_object_get(c, "status")) ?: "?",
+				json_object_get(c, "error") ? ": " : "",
+				json_string_value(json_object_get(c, "error")) ?: "");
+			continue;
+		}
+		fprintf(f, "VF out at %.3f s", num(c, "switched_at_s"));
+		if (json_is_number(json_object_get(c, "restored_at_s")))
+			fprintf(f, ", back at %.3f s", num(c, "restored_at_s"));
+		else
+			fprintf(f, ", back after the copy ended");
+		fprintf(f, "; throughput %.3f Gbit/s before, lowest %.3f after the switch, ",
+			num(c, "pre_switch_median_bps") / 1e9, num(c, "dip_min_bps") / 1e9);
+		if (json_is_number(json_object_get(c, "recovery_s")))
+			fprintf(f, "%.0f%% again %.2f s after it", num(c, "recovery_frac") * 100,
+				num(c, "recovery_s"));
+		else
+			fprintf(f, "not back to %.0f%% before the copy ended",
+				num(c, "recovery_frac") * 100);
+		if (json_is_number(json_object_get(c, "guest_lost_s")))
+			fprintf(f, "; %s lost %.2f s at its %.3f Gbit/s before",
+				json_string_value(json_object_get(c, "guest")) ?: "?",
+				num(c, "guest_lost_s"), num(c, "guest_before_bps") / 1e9);
+		if (json_is_number(json_object_get(c, "longest_gap_ms")))
+			fprintf(f, "; longest gap in its progress %.0f ms",
+				num(c, "longest_gap_ms"));
+		fprintf(f, "; host CPU %.1f ms/s before, %.1f ms/s on the standby\n",
+			num(c, "host_cpu_ms_per_s_before"), num(c, "host_cpu_ms_per_s_standby"));
+	}
 }
 
 int summary__print_record(FILE *f, const json_t *rec)
