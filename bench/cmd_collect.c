@@ -23,8 +23,8 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "cli.h"
 #include "cmds.h"
+#include "iovb/cli.h"
 #include "iovb/collect_sum.h"
 #include "iovb/netcpu.h"
 #include "iovb/parse.h"

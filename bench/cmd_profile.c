@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "cli.h"
 #include "cmds.h"
+#include "iovb/cli.h"
 #include "iovb/profile.h"
 
 static const char profile_usage[] =

@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
-#include "cli.h"
 #include "cmds.h"
+#include "iovb/cli.h"
 #include "iovb/parse.h"
 #include "sriov.h"
 

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "cmds.h"
+#include "iovb/cli.h"
 #include "iovb/parse.h"
 #include "relay.h"
 #include "topo.h"

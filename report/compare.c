@@ -11,18 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "iovb/cli.h"
 #include "iovb/compare.h"
 #include "iovb/history.h"
 #include "iovb/parse.h"
 #include "iovb/record.h"
 #include "iovb/stats.h"
 #include "iovb/summary.h"
-
-/* Exit statuses (bench/cmds.h, which report/ does not include). */
-#define EXIT_OK 0
-#define EXIT_FINDING 1
-#define EXIT_USAGE 2
-#define EXIT_ENV 3
 
 static double num(const json_t *o, const char *key)
 {
@@ -489,7 +484,7 @@ int cmd_compare(int argc, char **argv)
 	json_t *base = NULL, *new = NULL, *res = NULL;
 	bool json = false;
 	char err[512];
-	int ch, ret = EXIT_USAGE;
+	int ch, ret = IOVB_EXIT_USAGE;
 
 	optind = 1;
 	opterr = 0;
@@ -519,7 +514,7 @@ int cmd_compare(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(compare_usage, stdout);
-			ret = EXIT_OK;
+			ret = IOVB_EXIT_OK;
 			goto cleanup;
 		default:
 			fprintf(stderr,
@@ -558,7 +553,7 @@ int cmd_compare(int argc, char **argv)
 		printf("base %s\nnew  %s\n", argv[optind], argv[optind + 1]);
 		compare__print(stdout, res);
 	}
-	ret = num(res, "regressions") > 0 ? EXIT_FINDING : EXIT_OK;
+	ret = num(res, "regressions") > 0 ? IOVB_EXIT_FINDING : IOVB_EXIT_OK;
 cleanup:
 	json_decref(res);
 	json_decref(new);
@@ -816,7 +811,7 @@ int cmd_history(int argc, char **argv)
 	bool json = false;
 	uint64_t w;
 	char err[512];
-	int ch, ret = EXIT_USAGE, e;
+	int ch, ret = IOVB_EXIT_USAGE, e;
 
 	optind = 1;
 	opterr = 0;
@@ -853,7 +848,7 @@ int cmd_history(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(history_usage, stdout);
-			ret = EXIT_OK;
+			ret = IOVB_EXIT_OK;
 			goto cleanup;
 		default:
 			fprintf(stderr,
@@ -946,7 +941,7 @@ int cmd_history(int argc, char **argv)
 			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			fputc('\n', stdout);
 		}
-		ret = EXIT_OK;
+		ret = IOVB_EXIT_OK;
 		goto cleanup;
 	}
 	if (history__order(recs, (const char *const *)argv + optind, nrec,
@@ -971,7 +966,7 @@ int cmd_history(int argc, char **argv)
 		}
 		if (history__render(outp, NULL, err, sizeof(err))) {
 			fprintf(stderr, "iovbench history: %s\n", err);
-			ret = EXIT_ENV;
+			ret = IOVB_EXIT_ENV;
 			goto cleanup;
 		}
 		json_object_set_new(doc, "graph", json_string(outp));
@@ -982,7 +977,7 @@ int cmd_history(int argc, char **argv)
 	} else {
 		history_print(stdout, doc, outp);
 	}
-	ret = json_is_true(json_object_get(doc, "newest_regressed")) ? EXIT_FINDING : EXIT_OK;
+	ret = json_is_true(json_object_get(doc, "newest_regressed")) ? IOVB_EXIT_FINDING : IOVB_EXIT_OK;
 cleanup:
 	json_decref(doc);
 	for (size_t i = 0; i < nrec; i++)

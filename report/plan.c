@@ -14,15 +14,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "iovb/cli.h"
 #include "iovb/compare.h"
 #include "iovb/parse.h"
 #include "iovb/plan.h"
 #include "iovb/plot.h"
 #include "iovb/record.h"
-
-#define EXIT_OK 0
-#define EXIT_USAGE 2
-#define EXIT_ENV 3
 
 /* Fewer repetitions than this give a spread that says little: the plan notes it. */
 #define PLAN_MIN_REPS 3
@@ -579,7 +576,7 @@ int cmd_plan(int argc, char **argv)
 	bool json = false;
 	uint64_t v;
 	char err[1024];
-	int ch, ret = EXIT_USAGE;
+	int ch, ret = IOVB_EXIT_USAGE;
 
 	optind = 1;
 	opterr = 0;
@@ -622,7 +619,7 @@ int cmd_plan(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(plan_usage, stdout);
-			ret = EXIT_OK;
+			ret = IOVB_EXIT_OK;
 			goto cleanup;
 		default:
 			fprintf(stderr,
@@ -665,7 +662,7 @@ int cmd_plan(int argc, char **argv)
 			fprintf(stderr,
 				"iovbench plan: %s; the data and gnuplot script are in %s\n", err,
 				dir);
-			ret = EXIT_ENV;
+			ret = IOVB_EXIT_ENV;
 			goto cleanup;
 		}
 	}
@@ -678,7 +675,7 @@ int cmd_plan(int argc, char **argv)
 		if (dir)
 			printf("plot: %s/plan.svg\n", dir);
 	}
-	ret = EXIT_OK;
+	ret = IOVB_EXIT_OK;
 	{
 		const char *path;
 		json_t *p;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The command-line contract helpers (bench/cli.c): -q/-v, progress and colour gating. */
+/* The command-line contract helpers (report/cli.c): -q/-v, progress and colour gating. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../../bench/cli.h"
+#include "iovb/cli.h"
 
 /* A pseudo-terminal's follower side: what a person's terminal looks like to the program. */
 static int open_pty(void)

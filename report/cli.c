@@ -6,8 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "cmds.h"
+#include "iovb/cli.h"
 
 int cli__usage_error(const char *cmd, const char *fmt, const char *arg)
 {
