@@ -56,6 +56,15 @@ bool cli__verbosity_opt(const char *a, int *verbosity)
 	return true;
 }
 
+bool cli__verbosity_getopt(int ch, int *verbosity)
+{
+	if (ch == 'q')
+		*verbosity = CLI_QUIET;
+	else if (ch == 'v')
+		*verbosity = (*verbosity > CLI_NORMAL ? *verbosity : CLI_NORMAL) + 1;
+	return ch == 'q' || ch == 'v';
+}
+
 bool cli__progress_ok(int verbosity, bool json)
 {
 	return verbosity > CLI_QUIET && !json && isatty(STDERR_FILENO);

@@ -115,6 +115,29 @@ cmp -s "$tmp/out" "$tmp/out.normal" || { echo "FAIL: -q changed stdout"; fails=$
 expect 0 "$bin" sriov list --sysfs-root "$fixsys/host" -v
 grep -q 'reading' "$tmp/err" || { echo "FAIL: sriov -v says no step"; fails=$((fails + 1)); }
 expect 2 "$bin" sriov -q
+# Every command that reads or writes files: -q leaves stderr empty, -v says steps, neither
+# changes stdout.
+rec=$(dirname "$0")/fixtures/records/small.json.gz
+pcap=$(dirname "$0")/fuzz/corpus/pcap/engine-mixed-64k.pcap
+for cmd in "report $rec" "compare $rec $rec" "history --json $rec $rec" \
+	"plan --target-gbps 1 --host-cores 8 $rec" "profile $pcap" "topo show" \
+	"collect -c procfs -d 0.2s -o $tmp/qv.json.gz"; do
+	# shellcheck disable=SC2086
+	expect 0 "$bin" $cmd
+	# collect's summary and its numbers are on stderr and change run to run
+	sed -e '/window_ns/d' "$tmp/out" >"$tmp/out.normal"
+	# shellcheck disable=SC2086
+	expect 0 "$bin" $cmd -q
+	[ -s "$tmp/err" ] && { echo "FAIL: '$cmd -q' wrote to stderr"; fails=$((fails + 1)); }
+	sed -e '/window_ns/d' "$tmp/out" | cmp -s - "$tmp/out.normal" ||
+		{ echo "FAIL: '$cmd -q' changed stdout"; fails=$((fails + 1)); }
+	# shellcheck disable=SC2086
+	expect 0 "$bin" $cmd -v
+	grep -q -E 'reading|writing|window' "$tmp/err" ||
+		{ echo "FAIL: '$cmd -v' says no step"; fails=$((fails + 1)); }
+	sed -e '/window_ns/d' "$tmp/out" | cmp -s - "$tmp/out.normal" ||
+		{ echo "FAIL: '$cmd -v' changed stdout"; fails=$((fails + 1)); }
+done
 expect 2 "$bin" topo -q
 expect 2 "$bin" topo down -x
 # profile: bad captures are one line and exit 2 (pcap headers written here, little-endian).

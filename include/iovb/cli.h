@@ -42,6 +42,12 @@ enum cli_verbosity {
 bool cli__verbosity_opt(const char *a, int *verbosity);
 
 /*
+ * The same for a getopt_long() parser: ch is what it returned for -q/--quiet ('q') or
+ * -v/--verbose ('v'; "-vv" comes as two). Returns false for any other ch.
+ */
+bool cli__verbosity_getopt(int ch, int *verbosity);
+
+/*
  * May the command draw progress (rates, counters, \r lines) on stderr? Only for a person:
  * stderr is a terminal, not -q, and not --json (a script reads that output).
  */

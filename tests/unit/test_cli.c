@@ -47,6 +47,23 @@ static void test_verbosity(void **state)
 	assert_int_equal(v, CLI_NORMAL);
 }
 
+/* getopt parsers get the same rules: the last of -q and -v wins, each v one level. */
+static void test_verbosity_getopt(void **state)
+{
+	int v = CLI_NORMAL;
+
+	(void)state;
+	assert_true(cli__verbosity_getopt('v', &v));
+	assert_true(cli__verbosity_getopt('v', &v));
+	assert_int_equal(v, CLI_VERBOSE + 1);
+	assert_true(cli__verbosity_getopt('q', &v));
+	assert_int_equal(v, CLI_QUIET);
+	assert_true(cli__verbosity_getopt('v', &v));
+	assert_int_equal(v, CLI_VERBOSE);
+	assert_false(cli__verbosity_getopt('j', &v));
+	assert_int_equal(v, CLI_VERBOSE);
+}
+
 static void test_color(void **state)
 {
 	int p[2], tty = open_pty();
@@ -122,6 +139,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verbosity),
+		cmocka_unit_test(test_verbosity_getopt),
 		cmocka_unit_test(test_color),
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_say),
