@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Command-line helpers shared by the subcommands. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "iovb/cli.h"
+#include "iovb/exepath.h"
 
 int cli__usage_error(const char *cmd, const char *fmt, const char *arg)
 {
@@ -88,4 +90,27 @@ void cli__say(int verbosity, int level, const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int cli__man_page(const char *cmd, char *buf, size_t len)
+{
+	char name[64], inst[128], built[128], tree[128];
+	int err = -EINVAL;
+
+	if (cmd && (!*cmd || strchr(cmd, '/') || strlen(cmd) > 32))
+		goto cleanup;
+	snprintf(name, sizeof(name), "iovbench%s%s.1", cmd ? "-" : "", cmd ? cmd : "");
+	snprintf(inst, sizeof(inst), "../share/man/man1/%s", name);
+	snprintf(built, sizeof(built), "man/%s", name); /* `make man`: the version filled in */
+	snprintf(tree, sizeof(tree), "../docs/man/%s", name);
+	err = iovb_exe_relative(inst, NULL, buf, len);
+	if (err == -ENOENT) {
+		/* Distribution packages compress their pages. */
+		strcat(inst, ".gz");
+		err = iovb_exe_relative(inst, NULL, buf, len);
+	}
+	if (err == -ENOENT)
+		err = iovb_exe_relative(built, tree, buf, len);
+cleanup:
+	return err;
 }

@@ -8,6 +8,7 @@
 #define IOVB_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Exit statuses, the same for every subcommand (docs/cli.md). */
 #define IOVB_EXIT_OK 0
@@ -62,5 +63,13 @@ bool cli__color_ok(int fd);
 /* Print "CMD: <fmt>" as one line on stderr when verbosity >= level (CLI_NORMAL, CLI_VERBOSE). */
 void cli__say(int verbosity, int level, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/*
+ * The man page of `iovbench CMD` (iovbench(1) when cmd is NULL), found from the binary like
+ * the program's other files (iovb_exe_relative()): installed as
+ * <bindir>/../share/man/man1/iovbench-CMD.1 or .1.gz, else docs/man/ of the source tree the
+ * binary was built in. 0 with the path in buf, or -ENOENT (-EINVAL, -ENAMETOOLONG).
+ */
+int cli__man_page(const char *cmd, char *buf, size_t len);
 
 #endif

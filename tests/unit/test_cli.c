@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The command-line contract helpers (report/cli.c): -q/-v, progress and colour gating. */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -62,6 +64,23 @@ static void test_verbosity_getopt(void **state)
 	assert_int_equal(v, CLI_VERBOSE);
 	assert_false(cli__verbosity_getopt('j', &v));
 	assert_int_equal(v, CLI_VERBOSE);
+}
+
+/* From build/tests/test_cli the source tree's docs/man is two directories up. */
+static void test_man_page(void **state)
+{
+	char buf[4096];
+
+	(void)state;
+	assert_int_equal(cli__man_page("run", buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "docs/man/iovbench-run.1"));
+	assert_int_equal(access(buf, R_OK), 0);
+	assert_int_equal(cli__man_page(NULL, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "docs/man/iovbench.1"));
+	assert_int_equal(cli__man_page("nosuchcommand", buf, sizeof(buf)), -ENOENT);
+	assert_string_equal(buf, "");
+	assert_int_equal(cli__man_page("../x", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(cli__man_page("run", buf, 8), -ENOENT);
 }
 
 static void test_color(void **state)
@@ -140,6 +159,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verbosity),
 		cmocka_unit_test(test_verbosity_getopt),
+		cmocka_unit_test(test_man_page),
 		cmocka_unit_test(test_color),
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_say),
