@@ -42,7 +42,8 @@ static void usage(FILE *f)
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "\n'iovbench help COMMAND' or 'iovbench COMMAND --help' explains one command.\n"
+	fprintf(f, "\n'iovbench help COMMAND' shows its manual page, 'iovbench COMMAND --help' its\n"
+		   "options.\n"
 		   "Start with: sudo iovbench run --report\n");
 }
 
