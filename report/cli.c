@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Command-line helpers shared by the subcommands. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "iovb/cli.h"
@@ -110,7 +112,18 @@ int cli__man_page(const char *cmd, char *buf, size_t len)
 		err = iovb_exe_relative(inst, NULL, buf, len);
 	}
 	if (err == -ENOENT)
-		err = iovb_exe_relative(built, tree, buf, len);
+		err = iovb_exe_relative(built, NULL, buf, len);
+	if (err == -ENOENT) {
+		err = iovb_exe_relative(NULL, tree, buf, len);
+	} else if (!err) {
+		/* build/man/X.1 older than the docs/man/X.1 it was made from: show the edited one */
+		char src[PATH_MAX];
+		struct stat b, t;
+
+		if (!iovb_exe_relative(NULL, tree, src, sizeof(src)) && !stat(buf, &b) &&
+		    !stat(src, &t) && t.st_mtime > b.st_mtime && strlen(src) < len)
+			strcpy(buf, src);
+	}
 cleanup:
 	return err;
 }

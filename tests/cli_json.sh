@@ -60,6 +60,7 @@ cases=(
 	"0 | json  | history --export gab-smaller @REC"
 	"2 | empty | history --export gab-bigger @TMP/missing.json.gz"
 	"3 | empty | history --export gab-bigger -o @TMP/nodir/gab.json @REC"
+	"3 | empty | history --json -o @TMP/nodir/graph.svg @REC @REC"
 	"0 | json  | plan --json --target-gbps 1 --host-cores 8 @REC"
 	"0 | json  | plan --json -v --target-gbps 1 --host-cores 8 @REC"
 	"2 | empty | plan --json --target-gbps 1 @REC"

@@ -67,8 +67,9 @@ void cli__say(int verbosity, int level, const char *cmd, const char *fmt, ...)
 /*
  * The man page of `iovbench CMD` (iovbench(1) when cmd is NULL), found from the binary like
  * the program's other files (iovb_exe_relative()): installed as
- * <bindir>/../share/man/man1/iovbench-CMD.1 or .1.gz, else docs/man/ of the source tree the
- * binary was built in. 0 with the path in buf, or -ENOENT (-EINVAL, -ENAMETOOLONG).
+ * <bindir>/../share/man/man1/iovbench-CMD.1 or .1.gz, else `make man`'s <bindir>/man/ (unless
+ * the source page is newer), else docs/man/ of the source tree the binary was built in. 0 with
+ * the path in buf, or -ENOENT (-EINVAL for a bad cmd).
  */
 int cli__man_page(const char *cmd, char *buf, size_t len);
 
