@@ -66,7 +66,7 @@ static int help_cmd(const struct cmd *c)
 {
 	char page[PATH_MAX], *hargv[] = { (char *)c->name, "--help", NULL };
 	char *margv[] = { "man", "-l", page, NULL };
-	int err, status = 0;
+	int err, status = 0, ret = IOVB_EXIT_OK;
 	pid_t pid;
 
 	err = cli__man_page(c->name, page, sizeof(page));
@@ -85,11 +85,13 @@ static int help_cmd(const struct cmd *c)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return IOVB_EXIT_OK;
+		goto cleanup;
 	fprintf(stderr, "iovbench: man -l %s failed; showing 'iovbench %s --help'\n", page,
 		c->name);
 fallback:
-	return c->fn(2, hargv);
+	ret = c->fn(2, hargv);
+cleanup:
+	return ret;
 }
 
 int main(int argc, char **argv)
