@@ -23,9 +23,9 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "cli.h"
 #include "cmds.h"
 #include "collect.h"
+#include "iovb/cli.h"
 #include "iovb/collect_sum.h"
 #include "iovb/netcpu.h"
 #include "iovb/parse.h"
@@ -55,7 +55,7 @@ struct collect_opts {
 	const char *label;
 	bool json;
 	struct wire_conf wire;
-	int verbose; /* -1 quiet, 0 normal */
+	int verbosity; /* enum cli_verbosity */
 };
 
 struct coll_state {
@@ -102,8 +102,10 @@ static const char usage[] =
 	"      --pcap FILE        keep the capture there (pcap, LINUX_SLL2 framing)\n"
 	"  -o, --output FILE      record path (default results/<UTC time>-<label>.json.gz)\n"
 	"      --label NAME       name part of the default record file (default \"collect\")\n"
-	"  -j, --json             print the summary as JSON on stdout\n"
-	"  -q, --quiet            no text summary and no notes, only errors\n"
+	"  -j, --json             print the summary as one JSON document on stdout (COMMAND's\n"
+	"                         standard output then goes to standard error)\n"
+	"  -q, --quiet            no text summary, notes or warnings, only errors\n"
+	"  -v, --verbose          also say each step on stderr\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"A requested collector that cannot load is said on stderr and in the record\n"
@@ -171,6 +173,7 @@ static int collect_parse(int argc, char **argv, struct collect_opts *o)
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -181,7 +184,9 @@ static int collect_parse(int argc, char **argv, struct collect_opts *o)
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the first non-option, so COMMAND's own options stay its own */
-	while ((ch = getopt_long(argc, argv, "+:c:d:o:jqh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:c:d:o:jqvh", opts, NULL)) != -1) {
+		if (cli__verbosity_getopt(ch, &o->verbosity))
+			continue;
 		switch (ch) {
 		case 'c':
 			if (parse_collectors(optarg, o->want))
@@ -226,9 +231,6 @@ static int collect_parse(int argc, char **argv, struct collect_opts *o)
 			break;
 		case 'j':
 			o->json = true;
-			break;
-		case 'q':
-			o->verbose = -1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -306,12 +308,14 @@ static int open_collectors(struct collect_ctx *c)
 		c->wire = wire__open(&c->o.wire, c->cs[C_WIRE].err, sizeof(c->cs[C_WIRE].err));
 		c->cs[C_WIRE].ok = c->wire != NULL;
 	}
-	for (int i = 0; i < C_NR; i++) {
+	for (int i = 0; i < C_NR; i++)
 		n += c->cs[i].ok;
+	/* One missing collector is a warning (the others go on); all of them missing, an error. */
+	for (int i = 0; i < C_NR; i++)
 		if (c->o.want[i] && !c->cs[i].ok)
-			fprintf(stderr, CMD ": %s collector unavailable: %s\n", coll_names[i],
-				c->cs[i].err[0] ? c->cs[i].err : "unknown error");
-	}
+			cli__say(n ? c->o.verbosity : CLI_NORMAL, CLI_NORMAL, CMD,
+				 "%s%s collector unavailable: %s", n ? "warning: " : "",
+				 coll_names[i], c->cs[i].err[0] ? c->cs[i].err : "unknown error");
 	return n;
 }
 
@@ -339,6 +343,13 @@ static void cmd_start(const struct collect_opts *o, struct cmd_result *r)
 		/* the collectors' fds (perf events, capture socket) are not the command's */
 		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		close(fds[0]);
+		/* --json: our stdout is the one JSON document; the command's output is not part of it */
+		if (o->json && dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+			e = errno;
+			if (write(fds[1], &e, sizeof(e)) != sizeof(e))
+				_exit(127);
+			_exit(126);
+		}
 		execvp(o->cmd[0], o->cmd);
 		e = errno;
 		if (write(fds[1], &e, sizeof(e)) != sizeof(e))
@@ -498,8 +509,11 @@ static void window_start(struct collect_ctx *c, struct coll_window *w)
 	if (c->cs[C_WIRE].ok && wire__start(c->wire)) {
 		c->cs[C_WIRE].ok = false;
 		snprintf(c->cs[C_WIRE].err, sizeof(c->cs[C_WIRE].err), "%s", wire__error(c->wire));
-		fprintf(stderr, CMD ": wire collector failed: %s\n", c->cs[C_WIRE].err);
+		cli__say(c->o.verbosity, CLI_NORMAL, CMD, "warning: wire collector failed: %s",
+			 c->cs[C_WIRE].err);
 	}
+	cli__say(c->o.verbosity, CLI_VERBOSE, CMD, "window open%s%s",
+		 c->o.cmd ? ": running " : "", c->o.cmd ? c->o.cmd[0] : "");
 	w->w0 = clock_ns(CLOCK_MONOTONIC);
 }
 
@@ -512,8 +526,11 @@ static void window_stop(struct collect_ctx *c, struct coll_window *w)
 	if (c->cs[C_WIRE].ok && wire__stop(c->wire, &w->ws)) {
 		c->cs[C_WIRE].ok = false;
 		snprintf(c->cs[C_WIRE].err, sizeof(c->cs[C_WIRE].err), "%s", wire__error(c->wire));
-		fprintf(stderr, CMD ": wire collector failed: %s\n", c->cs[C_WIRE].err);
+		cli__say(c->o.verbosity, CLI_NORMAL, CMD, "warning: wire collector failed: %s",
+			 c->cs[C_WIRE].err);
 	}
+	cli__say(c->o.verbosity, CLI_VERBOSE, CMD, "window closed after %.3f s",
+		 (double)(w->w1 - w->w0) / 1e9);
 	if (c->cs[C_PERF].ok && (e = perfcol__stop(c->pc, &w->ps))) {
 		c->cs[C_PERF].ok = false;
 		snprintf(c->cs[C_PERF].err, sizeof(c->cs[C_PERF].err), "perf: stop: %s",
@@ -637,14 +654,13 @@ int cmd_collect(int argc, char **argv)
 		fprintf(stderr, CMD ": %s\n", err);
 		goto cleanup;
 	}
-	if (c.o.verbose >= 0)
-		fprintf(stderr, CMD ": record written to %s\n", c.out_path);
+	cli__say(c.o.verbosity, CLI_NORMAL, CMD, "record written to %s", c.out_path);
 	sum = collect__summary(rec);
 	if (sum && c.o.json) {
 		json_object_set_new(sum, "record", json_string(c.out_path));
 		json_dumpf(sum, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
-	} else if (sum && c.o.verbose >= 0) {
+	} else if (sum && c.o.verbosity >= CLI_NORMAL) {
 		/* stderr, as time(1) and perf stat do: the command's stdout stays its own */
 		collect__print(stderr, sum);
 	}

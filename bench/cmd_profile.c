@@ -12,12 +12,12 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "cli.h"
 #include "cmds.h"
+#include "iovb/cli.h"
 #include "iovb/profile.h"
 
 static const char profile_usage[] =
-	"usage: iovbench profile CAPTURE [--json] [-o PROFILE.json]\n"
+	"usage: iovbench profile CAPTURE [--json] [-o PROFILE.json] [-q|-v]\n"
 	"\n"
 	"Profile the SMB2 traffic in a capture (pcap or pcapng, optionally gzip-compressed;\n"
 	"Ethernet with VLAN tags, Linux cooked SLL/SLL2 or raw IP; IPv4 and IPv6): per\n"
@@ -29,7 +29,12 @@ static const char profile_usage[] =
 	"  -j, --json            print one JSON document instead of text\n"
 	"  -o, --output FILE     write the profile (the same JSON) to FILE for\n"
 	"                        'iovbench load --profile FILE'\n"
-	"  -h, --help            this text\n";
+	"  -q, --quiet           nothing on stderr but errors\n"
+	"  -v, --verbose         say each step on stderr\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"Exit status: 0 ok, 2 bad usage or a capture that cannot be read, 3 FILE cannot be\n"
+	"written or out of memory.\n";
 
 #define CMD "iovbench profile"
 
@@ -158,7 +163,7 @@ int cmd_profile(int argc, char **argv)
 	json_t *doc = NULL;
 	bool json = false;
 	char err[512] = "";
-	int rc = IOVB_EXIT_OK, e;
+	int rc = IOVB_EXIT_OK, e, verbosity = CLI_NORMAL;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -166,6 +171,8 @@ int cmd_profile(int argc, char **argv)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(profile_usage, stdout);
 			goto cleanup;
+		} else if (cli__verbosity_opt(a, &verbosity)) {
+			continue;
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
 			json = true;
 		} else if (!strcmp(a, "-o") || cli__opt_is(a, "--output")) {
@@ -191,27 +198,29 @@ int cmd_profile(int argc, char **argv)
 	p = profile__new();
 	if (!p) {
 		fprintf(stderr, CMD ": out of memory\n");
-		rc = 1;
+		rc = IOVB_EXIT_ENV;
 		goto cleanup;
 	}
+	cli__say(verbosity, CLI_VERBOSE, CMD, "reading %s", capture);
 	e = profile__read_file(p, capture, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, CMD ": %s\n", err);
-		rc = e == -ENOMEM ? 1 : IOVB_EXIT_USAGE;
+		rc = e == -ENOMEM ? IOVB_EXIT_ENV : IOVB_EXIT_USAGE;
 		goto cleanup;
 	}
 	doc = profile__json(p);
 	if (!doc) {
 		fprintf(stderr, CMD ": out of memory\n");
-		rc = 1;
+		rc = IOVB_EXIT_ENV;
 		goto cleanup;
 	}
 	json_object_set_new(doc, "capture", json_string(capture));
 	if (out) {
+		cli__say(verbosity, CLI_VERBOSE, CMD, "writing %s", out);
 		e = write_profile(doc, out);
 		if (e) {
 			fprintf(stderr, CMD ": cannot write %s: %s\n", out, strerror(-e));
-			rc = 1;
+			rc = IOVB_EXIT_ENV;
 			goto cleanup;
 		}
 	}
@@ -220,7 +229,7 @@ int cmd_profile(int argc, char **argv)
 			       JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) ||
 		    putchar('\n') == EOF) {
 			fprintf(stderr, CMD ": cannot write the JSON document\n");
-			rc = 1;
+			rc = IOVB_EXIT_ENV;
 		}
 	} else if (!out) {
 		print_text(doc);

@@ -10,8 +10,8 @@
 
 #include <jansson.h>
 
-#include "cli.h"
 #include "cmds.h"
+#include "iovb/cli.h"
 #include "iovb/parse.h"
 #include "sriov.h"
 
@@ -29,7 +29,7 @@ struct sriov_opts {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: " CMD " list [--sysfs-root DIR] [--json] [-q|-v]\n"
-		   "       " CMD " enable [--sysfs-root DIR] [-q|-v] PF N\n\n"
+		   "       " CMD " enable [--sysfs-root DIR] [--json] [-q|-v] PF N\n\n"
 		   "  list    every SR-IOV physical function (PF): PCI address, netdev,\n"
 		   "          driver, VFs enabled of the most it supports; each VF: index,\n"
 		   "          PCI address, netdev, driver and, from the PF's netlink info,\n"
@@ -45,6 +45,7 @@ static void usage(FILE *f)
 		   "                    unknown: '-' in the table, null in JSON.\n"
 		   "  --json            list: one JSON document on stdout: {\"pfs\": [...],\n"
 		   "                    \"vfs_without_pf\": [...], \"warnings\": [...]}\n"
+		   "                    enable: {\"pf\", \"netdev\", \"numvfs\", \"was\"}\n"
 		   "  -q, --quiet       no warnings on stderr (list --json still has them)\n"
 		   "  -v, --verbose     say each step on stderr\n\n"
 		   "Damaged entries (broken links, garbage counts) are skipped with a\n"
@@ -85,7 +86,7 @@ static int parse_args(int argc, char **argv, struct sriov_opts *o)
 				ret = cli__usage_error(CMD, "%s needs a directory", "--sysfs-root");
 				goto cleanup;
 			}
-		} else if (!strcmp(a, "--json") && !strcmp(o->action, "list")) {
+		} else if (!strcmp(a, "--json")) {
 			o->json = true;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			ret = cli__usage_error(CMD, "unknown option '%s'", a);
@@ -298,7 +299,19 @@ static int do_enable(const struct sriov_opts *o)
 	switch (err) {
 	case 0:
 		ret = IOVB_EXIT_OK;
-		if (pf && pf->numvfs == n)
+		if (o->json) {
+			json_t *doc = json_pack("{ss so sI so}", "pf", pci, "netdev",
+						str_or_null(pf ? pf->netdev : NULL), "numvfs",
+						(json_int_t)n, "was",
+						pf ? json_integer(pf->numvfs) : json_null());
+
+			if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ||
+			    puts("") == EOF) {
+				fprintf(stderr, CMD " enable: cannot write the JSON document\n");
+				ret = IOVB_EXIT_ENV;
+			}
+			json_decref(doc);
+		} else if (pf && pf->numvfs == n)
 			printf("%s (%s): already %u VFs, nothing written\n", pci, dash(pf->netdev),
 			       pf->numvfs);
 		else if (pf)

@@ -10,9 +10,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <jansson.h>
 
-#include "cli.h"
 #include "cmds.h"
+#include "iovb/cli.h"
 #include "iovb/parse.h"
 #include "relay.h"
 #include "topo.h"
@@ -32,6 +33,7 @@ struct topo_opts {
 	size_t nvfs;
 	const char *sysfs_root;
 	int verbosity; /* enum cli_verbosity */
+	bool json;     /* one JSON document on stdout instead of text */
 };
 
 /* Sorted names of the iovb-* namespaces, optionally of one run only. */
@@ -45,9 +47,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: " CMD " up [--paths pv,vf] [--guests VF+PV] [--link-rate RATE]\n"
 		"                      [--offload [ROLE/]DEV:FEAT=on|off,...]...\n"
-		"                      [--vf PF:INDEX|netdev:NAME]... [--sysfs-root DIR] [-q|-v]\n"
-		"       " CMD " down [-q|-v] [[--run-id] RUN_ID]\n"
-		"       " CMD " show\n\n"
+		"                      [--vf PF:INDEX|netdev:NAME]... [--sysfs-root DIR] [--json]\n"
+		"                      [-q|-v]\n"
+		"       " CMD " down [--json] [-q|-v] [[--run-id] RUN_ID]\n"
+		"       " CMD " show [--json] [-q|-v]\n\n"
 		"  up     create the emulated topology (namespaces, links, eswitch steering, "
 		"relay)\n"
 		"         and leave it up; prints the run id, namespaces, roles and devices\n"
@@ -66,6 +69,8 @@ static void usage(FILE *f)
 		"  --sysfs-root DIR  resolve --vf PF:INDEX in DIR instead of /sys (tests)\n"
 		"  --link-rate RATE  shape the physical link, e.g. 10gbit, 1gbit (default: "
 		"unshaped)\n"
+		"  --json            print what up made, what down removed or what show found\n"
+		"                    as one JSON document on stdout\n"
 		"  -q, --quiet       nothing on stderr but errors\n"
 		"  -v, --verbose     say each step on stderr\n\n"
 		"up and down need root (CAP_NET_ADMIN, CAP_SYS_ADMIN).\n"
@@ -113,12 +118,64 @@ static void new_run_id(char *buf, size_t len)
 	snprintf(buf, len, "%06x", h & 0xffffff);
 }
 
+/* The one JSON document on stdout, then a newline; the exit status. */
+static int json_print(const json_t *doc)
+{
+	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || puts("") == EOF ||
+	    fflush(stdout)) {
+		fprintf(stderr, CMD ": cannot write the JSON document\n");
+		return IOVB_EXIT_ENV;
+	}
+	return IOVB_EXIT_OK;
+}
+
+/* What `up` made, as the text lists it. */
+static json_t *up_json(const struct topo *t, const char *id)
+{
+	json_t *nss = json_array(), *devs = json_array(), *guests = json_array();
+	char off[256], down[64];
+
+	for (size_t i = 0; i < topo__nns(t); i++) {
+		const struct topo_ns *n = topo__ns(t, i);
+
+		json_array_append_new(nss, json_pack("{ss ss sI}", "name", n->name, "role", n->role,
+						     "netns_ino", (json_int_t)n->ino));
+	}
+	for (size_t i = 0; i < topo__ndevs(t); i++) {
+		const struct topo_dev *d = topo__dev(t, i);
+		bool have_off = !topo__dev_offloads(t, i, off, sizeof(off));
+
+		json_array_append_new(devs, json_pack("{ss ss ss ss ss so}", "netns", d->netns,
+						      "name", d->name, "role", d->role, "kind",
+						      d->kind, "stands_for", d->stands_for,
+						      "offloads",
+						      have_off ? json_string(off) : json_null()));
+	}
+	for (size_t i = 0; i < topo__nguests(t); i++) {
+		const struct topo_guest *g = topo__guest(t, i);
+
+		json_array_append_new(
+			guests,
+			json_pack("{ss ss ss ss so so so}", "path", topo_path_names[g->path],
+				  "netns", g->ns, "role", g->role, "addr", g->addr, "relay_pid",
+				  g->relay_pid > 0 ? json_integer(g->relay_pid) : json_null(),
+				  "host_dev", g->host_dev[0] ? json_string(g->host_dev) : json_null(),
+				  "vf_netdev",
+				  g->vf_netdev[0] ? json_string(g->vf_netdev) : json_null()));
+	}
+	snprintf(down, sizeof(down), "iovbench topo down %s", id);
+	return json_pack("{ss so so s{ss ss} so ss}", "run_id", id, "namespaces", nss, "devices",
+			 devs, "server", "addr", topo__server_addr(t), "netns", topo__server_ns(t),
+			 "guests", guests, "remove_with", down);
+}
+
 static int do_up(const struct topo_opts *o)
 {
 	struct topo_conf conf = { .link_rate_bps = o->link_rate_bps, .offloads = o->offloads,
 				  .noffloads = o->noffloads };
 	char id[16], err[512], off[256], vfdev[TOPO_MAX_GUESTS][16];
 	const char *vfp[TOPO_MAX_GUESTS];
+	json_t *doc = NULL;
 	struct topo *t;
 	int ret = IOVB_EXIT_ENV, e;
 
@@ -151,6 +208,10 @@ static int do_up(const struct topo_opts *o)
 		fprintf(stderr, CMD " up: %s\n", err);
 		goto cleanup;
 	}
+	if (o->json) {
+		doc = up_json(t, id);
+		goto detach;
+	}
 	printf("run %s\n\nnamespaces:\n", id);
 	for (size_t i = 0; i < topo__nns(t); i++) {
 		const struct topo_ns *n = topo__ns(t, i);
@@ -179,6 +240,7 @@ static int do_up(const struct topo_opts *o)
 		printf("\n");
 	}
 	fflush(stdout);
+detach:
 	cli__say(o->verbosity, CLI_VERBOSE, CMD " up", "%s",
 		 "leaving the topology and its relay running");
 	e = topo__detach(t);
@@ -188,15 +250,21 @@ static int do_up(const struct topo_opts *o)
 		topo__down(t);
 		goto cleanup;
 	}
-	printf("left up; remove with: iovbench topo down %s\n", id);
-	ret = IOVB_EXIT_OK;
+	if (doc)
+		ret = json_print(doc);
+	else {
+		printf("left up; remove with: iovbench topo down %s\n", id);
+		ret = IOVB_EXIT_OK;
+	}
 cleanup:
+	json_decref(doc);
 	return ret;
 }
 
-static int do_down(const char *run_id, int verbosity)
+static int do_down(const char *run_id, int verbosity, bool json)
 {
 	struct ns_list *before = NULL, *after = NULL;
+	json_t *removed = json_array();
 	char err[512];
 	int ret = IOVB_EXIT_ENV, n;
 
@@ -212,35 +280,54 @@ static int do_down(const char *run_id, int verbosity)
 		 before->n);
 	n = run_id ? topo__down_run(run_id, err, sizeof(err)) : topo__down_all(err, sizeof(err));
 	ns_list_read(after, run_id);
-	for (size_t i = 0; i < before->n; i++)
-		if (!ns_list_has(after, before->name[i]))
+	for (size_t i = 0; i < before->n; i++) {
+		if (ns_list_has(after, before->name[i]))
+			continue;
+		if (json)
+			json_array_append_new(removed, json_string(before->name[i]));
+		else
 			printf("removed %s\n", before->name[i]);
+	}
 	if (n < 0) {
 		fprintf(stderr, CMD " down: %s\n", err);
-		if (n == -EINVAL)
-			ret = IOVB_EXIT_USAGE; /* a malformed RUN_ID */
-		goto cleanup;
+		if (n == -EINVAL) {
+			ret = IOVB_EXIT_USAGE; /* a malformed RUN_ID: nothing was done */
+			goto cleanup;
+		}
+	} else {
+		ret = IOVB_EXIT_OK;
+		if (!before->n && !json)
+			printf("nothing to remove%s%s\n", run_id ? " for run " : "",
+			       run_id ? run_id : "");
 	}
-	if (!before->n)
-		printf("nothing to remove%s%s\n", run_id ? " for run " : "", run_id ? run_id : "");
-	ret = IOVB_EXIT_OK;
+	/* The work was done, even when part of it failed: the document says what went. */
+	if (json) {
+		json_t *doc = json_pack("{so sO}", "run_id",
+					run_id ? json_string(run_id) : json_null(), "removed", removed);
+
+		if (n < 0)
+			json_object_set_new(doc, "error", json_string(err));
+		if (json_print(doc))
+			ret = IOVB_EXIT_ENV;
+		json_decref(doc);
+	}
 cleanup:
+	json_decref(removed);
 	free(before);
 	free(after);
 	return ret;
 }
 
-/* Print the relays recorded under /run/iovbench/<run_id>: pid and running or gone. */
-static void relays_show(const char *run_id)
+/* The relays recorded under /run/iovbench/<run_id>: [{"pid", "state": running|gone}]. */
+static json_t *relays_read(const char *run_id)
 {
+	json_t *a = json_array();
 	char path[128], buf[32];
-	unsigned n = 0;
 	uint64_t v;
 	FILE *f, *c;
 
 	snprintf(path, sizeof(path), "/run/iovbench/%s/relay.pid", run_id);
 	f = fopen(path, "re");
-	printf("run %s:", run_id);
 	while (f && fgets(buf, sizeof(buf), f)) {
 		const char *state = "gone";
 
@@ -255,40 +342,70 @@ static void relays_show(const char *run_id)
 				state = "running";
 			fclose(c);
 		}
-		printf(" relay pid %d %s;", (int)v, state);
-		n++;
+		json_array_append_new(a, json_pack("{si ss}", "pid", (int)v, "state", state));
 	}
 	if (f)
 		fclose(f);
-	printf("%s\n", n ? "" : " no relay recorded");
+	return a;
 }
 
-static int do_show(void)
+/* The iovb-* namespaces by run, each run with its relays: {"runs": [{run_id, relays, netns}]}. */
+static json_t *show_json(const struct ns_list *l)
 {
-	struct ns_list *l = malloc(sizeof(*l));
+	json_t *runs = json_array(), *r = NULL;
 	char run[64] = "";
-	int ret = IOVB_EXIT_ENV;
 
-	if (!l) {
-		fprintf(stderr, CMD " show: out of memory\n");
-		goto cleanup;
-	}
-	ns_list_read(l, NULL);
-	if (!l->n)
-		printf("no %s-* namespaces\n", TOPO_PREFIX);
 	for (size_t i = 0; i < l->n; i++) {
 		const char *id = l->name[i] + strlen(TOPO_PREFIX) + 1;
 		const char *dash = strrchr(l->name[i], '-');
 		size_t idlen = dash > id ? (size_t)(dash - id) : strlen(id);
 
-		if (strlen(run) != idlen || strncmp(run, id, idlen)) {
+		if (!r || strlen(run) != idlen || strncmp(run, id, idlen)) {
 			snprintf(run, sizeof(run), "%.*s", (int)idlen, id);
-			relays_show(run);
+			r = json_pack("{ss so s[]}", "run_id", run, "relays", relays_read(run),
+				      "namespaces");
+			json_array_append_new(runs, r);
 		}
-		printf("  %s\n", l->name[i]);
+		json_array_append_new(json_object_get(r, "namespaces"), json_string(l->name[i]));
+	}
+	return json_pack("{so}", "runs", runs);
+}
+
+static int do_show(bool json, int verbosity)
+{
+	struct ns_list *l = malloc(sizeof(*l));
+	const json_t *r, *relay;
+	json_t *doc = NULL;
+	int ret = IOVB_EXIT_ENV;
+	size_t i, j;
+
+	if (!l) {
+		fprintf(stderr, CMD " show: out of memory\n");
+		goto cleanup;
+	}
+	cli__say(verbosity, CLI_VERBOSE, CMD " show", "reading /run/netns and /run/iovbench");
+	ns_list_read(l, NULL);
+	doc = show_json(l);
+	if (json) {
+		ret = json_print(doc);
+		goto cleanup;
+	}
+	if (!l->n)
+		printf("no %s-* namespaces\n", TOPO_PREFIX);
+	json_array_foreach(json_object_get(doc, "runs"), i, r) {
+		printf("run %s:", json_string_value(json_object_get(r, "run_id")));
+		json_array_foreach(json_object_get(r, "relays"), j, relay)
+			printf(" relay pid %d %s;",
+			       (int)json_integer_value(json_object_get(relay, "pid")),
+			       json_string_value(json_object_get(relay, "state")));
+		printf("%s\n", json_array_size(json_object_get(r, "relays")) ? "" :
+			" no relay recorded");
+		json_array_foreach(json_object_get(r, "namespaces"), j, relay)
+			printf("  %s\n", json_string_value(relay));
 	}
 	ret = IOVB_EXIT_OK;
 cleanup:
+	json_decref(doc);
 	free(l);
 	return ret;
 }
@@ -361,6 +478,8 @@ static int parse_args(int argc, char **argv, struct topo_opts *o)
 				ret = cli__usage_error(CMD, "%s goes after 'down'", "--run-id");
 		} else if (cli__verbosity_opt(a, &o->verbosity)) {
 			continue;
+		} else if (!strcmp(a, "--json")) {
+			o->json = true;
 		} else if (a[0] == '-') {
 			ret = cli__usage_error(CMD, "unknown option '%s'", a);
 		} else if (!o->action) {
@@ -396,7 +515,7 @@ int cmd_topo(int argc, char **argv)
 		goto cleanup;
 	}
 	if (!strcmp(o.action, "show")) {
-		ret = do_show();
+		ret = do_show(o.json, o.verbosity);
 		goto cleanup;
 	}
 	if (geteuid() != 0) {
@@ -404,7 +523,7 @@ int cmd_topo(int argc, char **argv)
 		ret = IOVB_EXIT_ENV;
 		goto cleanup;
 	}
-	ret = !strcmp(o.action, "up") ? do_up(&o) : do_down(o.run_id, o.verbosity);
+	ret = !strcmp(o.action, "up") ? do_up(&o) : do_down(o.run_id, o.verbosity, o.json);
 cleanup:
 	return ret;
 }

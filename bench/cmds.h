@@ -3,11 +3,7 @@
 #ifndef IOVB_CMDS_H
 #define IOVB_CMDS_H
 
-/* Exit statuses, the same for every subcommand. */
-#define IOVB_EXIT_OK 0
-#define IOVB_EXIT_FINDING 1 /* e.g. a regression found */
-#define IOVB_EXIT_USAGE 2   /* usage or input error */
-#define IOVB_EXIT_ENV 3     /* environment: missing privilege, kernel feature */
+#include "iovb/cli.h" /* the exit statuses IOVB_EXIT_* */
 
 int cmd_run(int argc, char **argv);
 int cmd_topo(int argc, char **argv);

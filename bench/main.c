@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* iovbench: the subcommand table, in the style of git and perf. */
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "cmds.h"
+#include "iovb/cli.h"
 #include "iovb/compare.h"
 #include "iovb/plan.h"
 #include "iovb/summary.h"
@@ -38,7 +43,8 @@ static void usage(FILE *f)
 		   "commands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "\n'iovbench help COMMAND' or 'iovbench COMMAND --help' explains one command.\n"
+	fprintf(f, "\n'iovbench help COMMAND' shows its manual page, 'iovbench COMMAND --help' its\n"
+		   "options.\n"
 		   "Start with: sudo iovbench run --report\n");
 }
 
@@ -48,6 +54,45 @@ static const struct cmd *find(const char *name)
 		if (!strcmp(cmds[i].name, name))
 			return &cmds[i];
 	return NULL;
+}
+
+extern char **environ;
+
+/*
+ * `iovbench help CMD`: the man page iovbench-CMD(1), rendered by man(1) with the user's
+ * MANPAGER/PAGER on a terminal and as plain text into a pipe (man decides both). With no page
+ * or no man, `CMD --help`, saying so on stderr.
+ */
+static int help_cmd(const struct cmd *c)
+{
+	char page[PATH_MAX], *hargv[] = { (char *)c->name, "--help", NULL };
+	char *margv[] = { "man", "-l", page, NULL };
+	int err, status = 0, ret = IOVB_EXIT_OK;
+	pid_t pid;
+
+	err = cli__man_page(c->name, page, sizeof(page));
+	if (err) {
+		fprintf(stderr, "iovbench: no man page iovbench-%s(1) found; showing 'iovbench %s "
+				"--help'\n", c->name, c->name);
+		goto fallback;
+	}
+	fflush(stdout);
+	err = posix_spawnp(&pid, "man", NULL, NULL, margv, environ);
+	if (err) {
+		fprintf(stderr, "iovbench: cannot run man (%s); showing 'iovbench %s --help'\n",
+			strerror(err), c->name);
+		goto fallback;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		goto cleanup;
+	fprintf(stderr, "iovbench: man -l %s failed; showing 'iovbench %s --help'\n", page,
+		c->name);
+fallback:
+	ret = c->fn(2, hargv);
+cleanup:
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -67,8 +112,6 @@ int main(int argc, char **argv)
 		return IOVB_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "help")) {
-		char *hargv[] = { NULL, "--help", NULL };
-
 		if (argc < 3) {
 			usage(stdout);
 			return IOVB_EXIT_OK;
@@ -78,8 +121,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "iovbench: no command '%s' (see 'iovbench --help')\n", argv[2]);
 			return IOVB_EXIT_USAGE;
 		}
-		hargv[0] = argv[2];
-		return c->fn(2, hargv);
+		return help_cmd(c);
 	}
 	c = find(argv[1]);
 	if (!c) {

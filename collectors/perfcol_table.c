@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "iovb/errf.h"
+#include "iovb/exepath.h"
 #include "iovb/perfcol.h"
 
 #define TABLE_MAX_ENTRIES 65536 /* a table this long is a mistake, not a table */
@@ -269,56 +270,21 @@ void perfcol_table__free(struct perfcol_table *t)
 	free(t);
 }
 
-static int try_path(char *buf, size_t len, const char *fmt, const char *arg)
-{
-	int n = snprintf(buf, len, fmt, arg);
-
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	return access(buf, R_OK) ? -ENOENT : 0;
-}
-
 int perfcol__default_table(char *buf, size_t len)
 {
-	char exe[PATH_MAX], *slash;
 	const char *dir = getenv("IOVB_DATADIR");
-	ssize_t n;
-	int err = -ENOENT, up;
+	int n, err = -EINVAL;
 
-	if (!buf || !len) {
-		err = -EINVAL;
+	if (!buf || !len)
 		goto cleanup;
-	}
 	if (dir && *dir) {
-		err = try_path(buf, len, "%s/modules.tsv", dir);
+		n = snprintf(buf, len, "%s/modules.tsv", dir);
+		err = n > 0 && (size_t)n < len && !access(buf, R_OK) ? 0 : -ENOENT;
 		if (!err)
 			goto cleanup;
 	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash && slash != exe) {
-			*slash = '\0';
-			/* Installed: PREFIX/bin/iovbench reads PREFIX/share/iovbench/ (make install). */
-			err = try_path(buf, len, "%s/../share/iovbench/modules.tsv", exe);
-			if (!err)
-				goto cleanup;
-		}
-		/* In the source tree: build/iovbench, build/tests/test_x, build-san/tests/integ/x. */
-		for (up = 0; slash && up < 3; up++) {
-			err = try_path(buf, len, "%s/../data/modules.tsv", exe);
-			if (!err)
-				goto cleanup;
-			slash = strrchr(exe, '/');
-			if (!slash || slash == exe)
-				break;
-			*slash = '\0';
-		}
-	}
-	err = -ENOENT;
+	/* Installed: PREFIX/bin/iovbench reads PREFIX/share/iovbench/; else the source tree. */
+	err = iovb_exe_relative("../share/iovbench/modules.tsv", "../data/modules.tsv", buf, len);
 cleanup:
-	if (err && buf && len)
-		buf[0] = '\0';
 	return err;
 }

@@ -11,18 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "iovb/cli.h"
 #include "iovb/compare.h"
 #include "iovb/history.h"
 #include "iovb/parse.h"
 #include "iovb/record.h"
 #include "iovb/stats.h"
 #include "iovb/summary.h"
-
-/* Exit statuses (bench/cmds.h, which report/ does not include). */
-#define EXIT_OK 0
-#define EXIT_FINDING 1
-#define EXIT_USAGE 2
-#define EXIT_ENV 3
 
 static double num(const json_t *o, const char *key)
 {
@@ -469,7 +464,7 @@ cleanup:
 }
 
 static const char *const compare_usage =
-	"usage: iovbench compare [--threshold P] [--alpha A] [--json] BASE NEW\n"
+	"usage: iovbench compare [--threshold P] [--alpha A] [--json] [-q|-v] BASE NEW\n"
 	"\n"
 	"Compare two run records path by path: throughput (higher is better) and CPU ns per\n"
 	"byte of each role (lower is better). A metric regressed when its median got worse by\n"
@@ -480,6 +475,8 @@ static const char *const compare_usage =
 	"  --threshold P  relative change that matters, \"5%\" or \"0.05\" (default 5%)\n"
 	"  --alpha A      significance level, \"0.01\" or \"1%\" (default 0.01)\n"
 	"  --json         print the comparison as one JSON document on stdout\n"
+	"  -q, --quiet    nothing on stderr but errors\n"
+	"  -v, --verbose  say each step on stderr\n"
 	"  -h, --help     this text\n"
 	"\n"
 	"exit status: 0 no regression, 1 a regression, 2 bad usage or input\n";
@@ -490,6 +487,8 @@ int cmd_compare(int argc, char **argv)
 		{ "threshold", required_argument, NULL, 't' },
 		{ "alpha", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -497,11 +496,13 @@ int cmd_compare(int argc, char **argv)
 	json_t *base = NULL, *new = NULL, *res = NULL;
 	bool json = false;
 	char err[512];
-	int ch, ret = EXIT_USAGE;
+	int ch, ret = IOVB_EXIT_USAGE, verbosity = CLI_NORMAL;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
+		if (cli__verbosity_getopt(ch, &verbosity))
+			continue;
 		switch (ch) {
 		case 't':
 			if (parse_fraction(optarg, &o.threshold) ||
@@ -527,7 +528,7 @@ int cmd_compare(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(compare_usage, stdout);
-			ret = EXIT_OK;
+			ret = IOVB_EXIT_OK;
 			goto cleanup;
 		default:
 			fprintf(stderr,
@@ -542,16 +543,20 @@ int cmd_compare(int argc, char **argv)
 				"compare --help')\n");
 		goto cleanup;
 	}
+	cli__say(verbosity, CLI_VERBOSE, "iovbench compare", "reading %s", argv[optind]);
 	base = record__read(argv[optind], err, sizeof(err));
 	if (!base) {
 		fprintf(stderr, "iovbench compare: %s\n", err);
 		goto cleanup;
 	}
+	cli__say(verbosity, CLI_VERBOSE, "iovbench compare", "reading %s", argv[optind + 1]);
 	new = record__read(argv[optind + 1], err, sizeof(err));
 	if (!new) {
 		fprintf(stderr, "iovbench compare: %s\n", err);
 		goto cleanup;
 	}
+	cli__say(verbosity, CLI_VERBOSE, "iovbench compare",
+		 "comparing per path and metric: threshold %g, alpha %g", o.threshold, o.alpha);
 	res = compare__records(base, new, &o, err, sizeof(err));
 	if (!res) {
 		fprintf(stderr, "iovbench compare: %s\n", err);
@@ -566,7 +571,7 @@ int cmd_compare(int argc, char **argv)
 		printf("base %s\nnew  %s\n", argv[optind], argv[optind + 1]);
 		compare__print(stdout, res);
 	}
-	ret = num(res, "regressions") > 0 ? EXIT_FINDING : EXIT_OK;
+	ret = num(res, "regressions") > 0 ? IOVB_EXIT_FINDING : IOVB_EXIT_OK;
 cleanup:
 	json_decref(res);
 	json_decref(new);
@@ -683,9 +688,11 @@ cleanup:
 
 static const char *const history_usage =
 	"usage: iovbench history -o GRAPH.svg|GRAPH.png [--window K] [--threshold P]\n"
-	"                        [--revs FILE] [--json] RECORD...\n"
-	"       iovbench history --json [--window K] [--threshold P] [--revs FILE] RECORD...\n"
-	"       iovbench history --export gab-bigger|gab-smaller [-o FILE.json] RECORD...\n"
+	"                        [--revs FILE] [--json] [-q|-v] RECORD...\n"
+	"       iovbench history --json [--window K] [--threshold P] [--revs FILE] [-q|-v]\n"
+	"                        RECORD...\n"
+	"       iovbench history --export gab-bigger|gab-smaller [-o FILE.json] [-q|-v]\n"
+	"                        RECORD...\n"
 	"\n"
 	"The CI regression graph: per path and metric (throughput; CPU ns per byte per role), each\n"
 	"record's median over its repetitions, in order of meta.started (or of --revs), against a\n"
@@ -705,10 +712,12 @@ static const char *const history_usage =
 	"                 per line, oldest first: git rev-list --reverse HEAD > FILE)\n"
 	"  --json         print the series, baselines and regressions as one JSON document\n"
 	"  --export KIND  gab-bigger or gab-smaller\n"
+	"  -q, --quiet    nothing on stderr but errors\n"
+	"  -v, --verbose  say each step on stderr\n"
 	"  -h, --help     this text\n"
 	"\n"
 	"exit status: 0 ok, 1 the newest record regressed (graph mode), 2 bad usage or input,\n"
-	"3 gnuplot missing or failed\n";
+	"3 an output file cannot be written, gnuplot missing or failed\n";
 
 /* Write doc to path whole or not at all: a temp file beside it, then rename. */
 static int write_json(const json_t *doc, const char *path)
@@ -812,6 +821,8 @@ int cmd_history(int argc, char **argv)
 		{ "threshold", required_argument, NULL, 't' },
 		{ "revs", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -824,11 +835,13 @@ int cmd_history(int argc, char **argv)
 	bool json = false;
 	uint64_t w;
 	char err[512];
-	int ch, ret = EXIT_USAGE, e;
+	int ch, ret = IOVB_EXIT_USAGE, e, verbosity = CLI_NORMAL;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "ho:qv", opts, NULL)) != -1) {
+		if (cli__verbosity_getopt(ch, &verbosity))
+			continue;
 		switch (ch) {
 		case 'e':
 			export = optarg;
@@ -861,7 +874,7 @@ int cmd_history(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(history_usage, stdout);
-			ret = EXIT_OK;
+			ret = IOVB_EXIT_OK;
 			goto cleanup;
 		default:
 			fprintf(stderr,
@@ -919,6 +932,7 @@ int cmd_history(int argc, char **argv)
 		json_t *run;
 		size_t k;
 
+		cli__say(verbosity, CLI_VERBOSE, "iovbench history", "reading %s", argv[i]);
 		recs[nrec] = record__read(argv[i], err, sizeof(err));
 		if (!recs[nrec]) {
 			fprintf(stderr, "iovbench history: %s\n", err);
@@ -945,16 +959,18 @@ int cmd_history(int argc, char **argv)
 			goto cleanup;
 		}
 		if (outp) {
+			cli__say(verbosity, CLI_VERBOSE, "iovbench history", "writing %s", outp);
 			e = write_json(doc, outp);
 			if (e) {
 				fprintf(stderr, "iovbench history: %s: %s\n", outp, strerror(-e));
+				ret = IOVB_EXIT_ENV;
 				goto cleanup;
 			}
 		} else {
 			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			fputc('\n', stdout);
 		}
-		ret = EXIT_OK;
+		ret = IOVB_EXIT_OK;
 		goto cleanup;
 	}
 	if (history__order(recs, (const char *const *)argv + optind, nrec,
@@ -973,13 +989,19 @@ int cmd_history(int argc, char **argv)
 	}
 	json_object_set_new(doc, "order", json_string(revs ? "revs" : "started"));
 	if (outp) {
-		if (history__write(doc, outp, err, sizeof(err))) {
+		cli__say(verbosity, CLI_VERBOSE, "iovbench history",
+			 "writing the graph's data and gnuplot script beside %s", outp);
+		e = history__write(doc, outp, err, sizeof(err));
+		if (e) {
 			fprintf(stderr, "iovbench history: %s\n", err);
+			ret = e == -EINVAL ? IOVB_EXIT_USAGE : IOVB_EXIT_ENV;
 			goto cleanup;
 		}
+		cli__say(verbosity, CLI_VERBOSE, "iovbench history", "rendering %s with gnuplot",
+			 outp);
 		if (history__render(outp, NULL, err, sizeof(err))) {
 			fprintf(stderr, "iovbench history: %s\n", err);
-			ret = EXIT_ENV;
+			ret = IOVB_EXIT_ENV;
 			goto cleanup;
 		}
 		json_object_set_new(doc, "graph", json_string(outp));
@@ -990,7 +1012,7 @@ int cmd_history(int argc, char **argv)
 	} else {
 		history_print(stdout, doc, outp);
 	}
-	ret = json_is_true(json_object_get(doc, "newest_regressed")) ? EXIT_FINDING : EXIT_OK;
+	ret = json_is_true(json_object_get(doc, "newest_regressed")) ? IOVB_EXIT_FINDING : IOVB_EXIT_OK;
 cleanup:
 	json_decref(doc);
 	for (size_t i = 0; i < nrec; i++)

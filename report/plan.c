@@ -14,15 +14,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "iovb/cli.h"
 #include "iovb/compare.h"
 #include "iovb/parse.h"
 #include "iovb/plan.h"
 #include "iovb/plot.h"
 #include "iovb/record.h"
-
-#define EXIT_OK 0
-#define EXIT_USAGE 2
-#define EXIT_ENV 3
 
 /* Fewer repetitions than this give a spread that says little: the plan notes it. */
 #define PLAN_MIN_REPS 3
@@ -524,7 +521,7 @@ cleanup:
 
 static const char *const plan_usage =
 	"usage: iovbench plan RECORD --target-gbps G --host-cores C [--guests N] [--json]\n"
-	"                     [-o DIR]\n"
+	"                     [-o DIR] [-q|-v]\n"
 	"\n"
 	"Capacity plan per path from a record: the host and guest cores one guest needs to move\n"
 	"G Gbit/s of payload (from the measured CPU ns per byte of each role, with its spread\n"
@@ -537,10 +534,12 @@ static const char *const plan_usage =
 	"  --guests N       guests to place (default: as many as fit at the median cost)\n"
 	"  --json           print the plan as one JSON document on stdout\n"
 	"  -o, --output DIR also write DIR/plan.dat, plan.gp and render plan.svg, plan.png\n"
+	"  -q, --quiet      nothing on stderr but errors\n"
+	"  -v, --verbose    say each step on stderr\n"
 	"  -h, --help       this text\n"
 	"\n"
 	"exit status: 0 the guests fit (at the median cost), 1 they do not, 2 bad usage or\n"
-	"input, 3 gnuplot missing or failed (with -o)\n";
+	"input, 3 (with -o) DIR cannot be written, gnuplot missing or failed\n";
 
 /* "10" or "2.5" is Gbit/s; anything with a unit is a tc-style rate ("500mbit"). */
 static int parse_gbps(const char *s, double *out)
@@ -569,6 +568,8 @@ int cmd_plan(int argc, char **argv)
 		{ "guests", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -579,11 +580,13 @@ int cmd_plan(int argc, char **argv)
 	bool json = false;
 	uint64_t v;
 	char err[1024];
-	int ch, ret = EXIT_USAGE;
+	int ch, ret = IOVB_EXIT_USAGE, verbosity = CLI_NORMAL;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "ho:qv", opts, NULL)) != -1) {
+		if (cli__verbosity_getopt(ch, &verbosity))
+			continue;
 		switch (ch) {
 		case 'g':
 			if (parse_gbps(optarg, &o.target_bps)) {
@@ -622,7 +625,7 @@ int cmd_plan(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(plan_usage, stdout);
-			ret = EXIT_OK;
+			ret = IOVB_EXIT_OK;
 			goto cleanup;
 		default:
 			fprintf(stderr,
@@ -640,6 +643,7 @@ int cmd_plan(int argc, char **argv)
 				"'iovbench plan --help')\n");
 		goto cleanup;
 	}
+	cli__say(verbosity, CLI_VERBOSE, "iovbench plan", "reading %s", argv[optind]);
 	rec = record__read(argv[optind], err, sizeof(err));
 	if (!rec) {
 		fprintf(stderr, "iovbench plan: %s\n", err);
@@ -655,17 +659,21 @@ int cmd_plan(int argc, char **argv)
 		if (mkdir(dir, 0755) && errno != EEXIST) {
 			fprintf(stderr, "iovbench plan: cannot create %s: %s\n", dir,
 				strerror(errno));
+			ret = IOVB_EXIT_ENV;
 			goto cleanup;
 		}
+		cli__say(verbosity, CLI_VERBOSE, "iovbench plan",
+			 "writing %s/plan.dat and plan.gp, rendering them with gnuplot", dir);
 		if (plan__write_plot(plan, dir, err, sizeof(err))) {
 			fprintf(stderr, "iovbench plan: %s\n", err);
+			ret = IOVB_EXIT_ENV;
 			goto cleanup;
 		}
 		if (plot__render_script(dir, NULL, "plan", exts, err, sizeof(err))) {
 			fprintf(stderr,
 				"iovbench plan: %s; the data and gnuplot script are in %s\n", err,
 				dir);
-			ret = EXIT_ENV;
+			ret = IOVB_EXIT_ENV;
 			goto cleanup;
 		}
 	}
@@ -678,7 +686,7 @@ int cmd_plan(int argc, char **argv)
 		if (dir)
 			printf("plot: %s/plan.svg\n", dir);
 	}
-	ret = EXIT_OK;
+	ret = IOVB_EXIT_OK;
 	{
 		const char *path;
 		json_t *p;

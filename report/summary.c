@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "iovb/cli.h"
 #include "iovb/collect_sum.h"
 #include "iovb/page.h"
 #include "iovb/plot.h"
@@ -848,8 +849,8 @@ int summary__print_record(FILE *f, const json_t *rec)
 }
 
 static const char *const report_usage =
-	"usage: iovbench report [--json] RECORD\n"
-	"       iovbench report [--json] -o DIR RECORD...\n"
+	"usage: iovbench report [--json] [-q|-v] RECORD\n"
+	"       iovbench report [--json] [-q|-v] -o DIR RECORD...\n"
 	"\n"
 	"Summarise a run record (results/*.json.gz): per path the throughput and, per role, CPU\n"
 	"ns per byte split into softirq (bpf NET_RX per device) and process time (threads, net\n"
@@ -860,11 +861,18 @@ static const char *const report_usage =
 	"               write DIR/report.html (self-contained, SVG figures inlined), report.md,\n"
 	"               and per figure NAME.dat, NAME.gp (gnuplot script), NAME.svg, NAME.png;\n"
 	"               several RECORDs of one workload pool their repetitions. Needs gnuplot.\n"
-	"  -h, --help   this text\n";
+	"  -q, --quiet  nothing on stderr but errors\n"
+	"  -v, --verbose\n"
+	"               say each step on stderr (what is read and written)\n"
+	"  -h, --help   this text\n"
+	"\n"
+	"exit status: 0 ok, 2 bad usage or input, 3 DIR or a file in it cannot be written,\n"
+	"gnuplot missing or failed\n";
 
-/* -o DIR: figures and pages. Returns the exit status: 2 for input and output-path errors, 3 when
- * gnuplot is missing or fails (the environment), after a one-line reason on stderr. */
-static int report_to_dir(char **files, size_t n, const char *dir, bool json)
+/* -o DIR: figures and pages. Returns the exit status: 2 for input errors, 3 when DIR or a file in
+ * it cannot be written or gnuplot is missing or fails (the environment), after a one-line reason
+ * on stderr. */
+static int report_to_dir(char **files, size_t n, const char *dir, bool json, int verbosity)
 {
 	json_t **recs = calloc(n, sizeof(*recs)), *rec = NULL, *sum = NULL;
 	char err[1024];
@@ -876,6 +884,7 @@ static int report_to_dir(char **files, size_t n, const char *dir, bool json)
 		goto cleanup;
 	}
 	for (i = 0; i < n; i++) {
+		cli__say(verbosity, CLI_VERBOSE, "iovbench report", "reading %s", files[i]);
 		recs[i] = record__read(files[i], err, sizeof(err));
 		if (!recs[i]) {
 			fprintf(stderr, "iovbench report: %s\n", err);
@@ -890,21 +899,31 @@ static int report_to_dir(char **files, size_t n, const char *dir, bool json)
 	}
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		fprintf(stderr, "iovbench report: cannot create %s: %s\n", dir, strerror(errno));
+		ret = IOVB_EXIT_ENV;
 		goto cleanup;
 	}
-	if (plot__write(rec, dir, err, sizeof(err))) {
+	cli__say(verbosity, CLI_VERBOSE, "iovbench report", "writing the figures' data and "
+		 "gnuplot scripts to %s", dir);
+	e = plot__write(rec, dir, err, sizeof(err));
+	if (e) {
 		fprintf(stderr, "iovbench report: %s\n", err);
+		ret = e == -EINVAL ? IOVB_EXIT_USAGE : IOVB_EXIT_ENV;
 		goto cleanup;
 	}
+	cli__say(verbosity, CLI_VERBOSE, "iovbench report", "%s", "rendering them with gnuplot");
 	e = plot__render(dir, NULL, err, sizeof(err));
 	if (e) {
 		fprintf(stderr, "iovbench report: %s; the data and gnuplot scripts are in %s\n", err,
 			dir);
-		ret = 3;
+		ret = IOVB_EXIT_ENV;
 		goto cleanup;
 	}
-	if (page__write(rec, sum, dir, err, sizeof(err))) {
+	cli__say(verbosity, CLI_VERBOSE, "iovbench report", "writing %s/report.html and report.md",
+		 dir);
+	e = page__write(rec, sum, dir, err, sizeof(err));
+	if (e) {
 		fprintf(stderr, "iovbench report: %s\n", err);
+		ret = e == -EINVAL ? IOVB_EXIT_USAGE : IOVB_EXIT_ENV;
 		goto cleanup;
 	}
 	if (json) {
@@ -928,6 +947,8 @@ int cmd_report(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -935,11 +956,13 @@ int cmd_report(int argc, char **argv)
 	bool json = false;
 	const char *dir = NULL;
 	json_t *rec = NULL, *sum = NULL;
-	int ch, ret = 2;
+	int ch, ret = 2, verbosity = CLI_NORMAL;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "ho:qv", opts, NULL)) != -1) {
+		if (cli__verbosity_getopt(ch, &verbosity))
+			continue;
 		switch (ch) {
 		case 'j':
 			json = true;
@@ -969,12 +992,13 @@ int cmd_report(int argc, char **argv)
 					"'iovbench report --help')\n");
 			return 2;
 		}
-		return report_to_dir(argv + optind, (size_t)(argc - optind), dir, json);
+		return report_to_dir(argv + optind, (size_t)(argc - optind), dir, json, verbosity);
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "iovbench report: expects one RECORD (see 'iovbench report --help')\n");
 		return 2;
 	}
+	cli__say(verbosity, CLI_VERBOSE, "iovbench report", "reading %s", argv[optind]);
 	rec = record__read(argv[optind], err, sizeof(err));
 	if (!rec) {
 		fprintf(stderr, "iovbench report: %s\n", err);

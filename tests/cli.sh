@@ -26,8 +26,37 @@ expect() {
 expect 0 "$bin" --version
 grep -q '^iovbench [0-9]' "$tmp/out" || { echo "FAIL: --version prints no version"; fails=$((fails + 1)); }
 expect 0 "$bin" --help
-expect 0 "$bin" help run
-grep -q 'usage: iovbench run' "$tmp/out" || { echo "FAIL: help run shows no usage"; fails=$((fails + 1)); }
+# help CMD renders the man page (docs/cli.md), for every command that has one, as plain text
+# into a pipe; CMD --help stays the short usage.
+man=$(dirname "$0")/../docs/man
+for page in "$man"/iovbench-*.1; do
+	cmd=${page##*/iovbench-}
+	cmd=${cmd%.1}
+	expect 0 "$bin" help "$cmd"
+	up=$(echo "iovbench-$cmd" | tr '[:lower:]' '[:upper:]')
+	if ! head -1 "$tmp/out" | grep -q "^$up(1)" || ! grep -q '^NAME' "$tmp/out" ||
+		grep -q $'\b' "$tmp/out" || [ -s "$tmp/err" ]; then
+		echo "FAIL: 'help $cmd' is not the plain man page iovbench-$cmd(1)"
+		fails=$((fails + 1))
+	fi
+	expect 0 "$bin" "$cmd" --help
+	grep -q "^usage: iovbench $cmd" "$tmp/out" ||
+		{ echo "FAIL: '$cmd --help' shows no usage"; fails=$((fails + 1)); }
+done
+# No page beside the binary, no man program: CMD --help, and one line on stderr saying so.
+mkdir -p "$tmp/bare" "$tmp/prefix/bin" "$tmp/prefix/share/man/man1"
+cp "$bin" "$tmp/bare/iovbench"
+expect 0 "$tmp/bare/iovbench" help run
+grep -q 'usage: iovbench run' "$tmp/out" && grep -q 'no man page' "$tmp/err" &&
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || { echo "FAIL: help without a page"; fails=$((fails + 1)); }
+expect 0 env PATH=/nonexistent "$bin" help run
+grep -q 'usage: iovbench run' "$tmp/out" && grep -q 'cannot run man' "$tmp/err" ||
+	{ echo "FAIL: help without man"; fails=$((fails + 1)); }
+# Installed: PREFIX/bin/iovbench finds PREFIX/share/man/man1/iovbench-CMD.1.gz.
+cp "$bin" "$tmp/prefix/bin/iovbench"
+gzip -c "$man/iovbench-plan.1" >"$tmp/prefix/share/man/man1/iovbench-plan.1.gz"
+expect 0 "$tmp/prefix/bin/iovbench" help plan
+head -1 "$tmp/out" | grep -q '^IOVBENCH-PLAN(1)' || { echo "FAIL: installed help plan"; fails=$((fails + 1)); }
 expect 0 "$bin" run --help
 expect 0 "$bin" report --help
 expect 2 "$bin"
@@ -129,6 +158,29 @@ cmp -s "$tmp/out" "$tmp/out.normal" || { echo "FAIL: -q changed stdout"; fails=$
 expect 0 "$bin" sriov list --sysfs-root "$fixsys/host" -v
 grep -q 'reading' "$tmp/err" || { echo "FAIL: sriov -v says no step"; fails=$((fails + 1)); }
 expect 2 "$bin" sriov -q
+# Every command that reads or writes files: -q leaves stderr empty, -v says steps, neither
+# changes stdout.
+rec=$(dirname "$0")/fixtures/records/small.json.gz
+pcap=$(dirname "$0")/fuzz/corpus/pcap/engine-mixed-64k.pcap
+for cmd in "report $rec" "compare $rec $rec" "history --json $rec $rec" \
+	"plan --target-gbps 1 --host-cores 8 $rec" "profile $pcap" "topo show" \
+	"collect -c procfs -d 0.2s -o $tmp/qv.json.gz"; do
+	# shellcheck disable=SC2086
+	expect 0 "$bin" $cmd
+	# collect's summary and its numbers are on stderr and change run to run
+	sed -e '/window_ns/d' "$tmp/out" >"$tmp/out.normal"
+	# shellcheck disable=SC2086
+	expect 0 "$bin" $cmd -q
+	[ -s "$tmp/err" ] && { echo "FAIL: '$cmd -q' wrote to stderr"; fails=$((fails + 1)); }
+	sed -e '/window_ns/d' "$tmp/out" | cmp -s - "$tmp/out.normal" ||
+		{ echo "FAIL: '$cmd -q' changed stdout"; fails=$((fails + 1)); }
+	# shellcheck disable=SC2086
+	expect 0 "$bin" $cmd -v
+	grep -q -E 'reading|writing|window' "$tmp/err" ||
+		{ echo "FAIL: '$cmd -v' says no step"; fails=$((fails + 1)); }
+	sed -e '/window_ns/d' "$tmp/out" | cmp -s - "$tmp/out.normal" ||
+		{ echo "FAIL: '$cmd -v' changed stdout"; fails=$((fails + 1)); }
+done
 expect 2 "$bin" topo -q
 expect 2 "$bin" topo down -x
 # profile: bad captures are one line and exit 2 (pcap headers written here, little-endian).

@@ -26,6 +26,9 @@ command -v jq >/dev/null || { echo "FAIL: jq is missing (make deps)"; exit 1; }
 
 rec=$root/tests/fixtures/records/small.json.gz
 fix=$root/tests/fixtures
+pcap=$root/tests/fuzz/corpus/pcap/engine-mixed-64k.pcap
+# sriov enable writes sriov_numvfs: a copy of the fixture tree
+cp -a "$fix/sysfs/host" "$tmp/sysfs"
 
 # A file server on a loopback port the kernel picks, for load's cases.
 "$bin" serve --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
@@ -37,22 +40,51 @@ done
 srv=$(sed -n 's/^iovbench serve: listening on //p' "$tmp/serve.out")
 [ -n "$srv" ] || { cat "$tmp/serve.err"; echo "FAIL: serve did not start"; exit 1; }
 
-# STATUS | STDOUT (json: one document; empty) | arguments (@REC, @FIX, @TMP, @SRV expanded)
+# STATUS | STDOUT (json: one document; empty) | arguments (@REC, @FIX, @TMP, @SRV, @PCAP
+# expanded). @TMP/nodir does not exist: writing under it is an environment error (3).
 cases=(
 	"0 | json  | report --json @REC"
 	"2 | empty | report --json @TMP/missing.json.gz"
 	"2 | empty | report --json --bogus @REC"
 	"0 | json  | report --json -o @TMP/pages @REC @REC"
 	"2 | empty | report --json -o @TMP/pages @REC @TMP/missing.json.gz"
+	"0 | json  | report --json -v @REC"
+	"3 | empty | report --json -o @TMP/nodir/pages @REC"
 	"0 | json  | compare --json @REC @REC"
 	"2 | empty | compare --json @REC @TMP/missing.json.gz"
 	"2 | empty | compare --json --threshold 5 @REC @REC"
+	"0 | json  | compare --json -v @REC @REC"
+	"0 | json  | history --json @REC @REC"
+	"2 | empty | history --json --window 1 @REC"
 	"0 | json  | history --export gab-bigger @REC"
 	"0 | json  | history --export gab-smaller @REC"
 	"2 | empty | history --export gab-bigger @TMP/missing.json.gz"
+	"3 | empty | history --export gab-bigger -o @TMP/nodir/gab.json @REC"
+	"3 | empty | history --json -o @TMP/nodir/graph.svg @REC @REC"
+	"0 | json  | plan --json --target-gbps 1 --host-cores 8 @REC"
+	"0 | json  | plan --json -v --target-gbps 1 --host-cores 8 @REC"
+	"2 | empty | plan --json --target-gbps 1 @REC"
+	"2 | empty | plan --json --target-gbps 1 --host-cores 8 @TMP/missing.json.gz"
+	"3 | empty | plan --json --target-gbps 1 --host-cores 8 -o @TMP/nodir/plan @REC"
+	"0 | json  | collect --json -c procfs -d 1s -o @TMP/c1.json.gz"
+	"0 | json  | collect --json -v -c procfs -o @TMP/c2.json.gz -- echo not-on-stdout"
+	"2 | empty | collect --json --bogus"
+	"2 | empty | collect --json -c procfs -d 0s"
+	"3 | empty | collect --json -c procfs -d 1s -o @TMP/nodir/c.json.gz"
+	"0 | json  | profile --json @PCAP"
+	"0 | json  | profile --json -v -o @TMP/p.json @PCAP"
+	"2 | empty | profile --json @TMP/missing.pcap"
+	"3 | empty | profile --json -o @TMP/nodir/p.json @PCAP"
+	"0 | json  | topo show --json"
+	"0 | json  | topo --json -v show"
+	"2 | empty | topo show --json --bogus"
+	"2 | empty | topo up --json --paths xx"
+	"2 | empty | topo down --json --run-id ../x"
 	"0 | json  | sriov list --json --sysfs-root @FIX/sysfs/host"
 	"0 | json  | sriov list --json --sysfs-root @FIX/sysfs/broken"
 	"2 | empty | sriov list --json --sysfs-root @TMP"
+	"0 | json  | sriov enable --json --sysfs-root @TMP/sysfs enp1s0f0 2"
+	"2 | empty | sriov enable --json --sysfs-root @TMP/sysfs nosuch 2"
 	"0 | json  | load --json --connect @SRV --bytes 4M --io-size 256K"
 	"1 | json  | load --json --connect 127.0.0.1:1 --bytes 1M"
 	"2 | empty | load --json --bytes 1M"
@@ -66,6 +98,7 @@ for c in "${cases[@]}"; do
 	args=${args//@FIX/$fix}
 	args=${args//@TMP/$tmp}
 	args=${args//@SRV/$srv}
+	args=${args//@PCAP/$pcap}
 	read -ra argv <<<"$args"
 	rc=0
 	"$bin" "${argv[@]}" >"$tmp/out" 2>"$tmp/err" || rc=$?
@@ -90,7 +123,7 @@ done
 
 # Every command whose help offers --json has a success and an error case above.
 while read -r cmd; do
-	"$bin" help "$cmd" 2>/dev/null | grep -q -- '--json' || continue
+	"$bin" "$cmd" --help 2>/dev/null | grep -q -- '--json' || continue
 	ok=0 err=0
 	for c in "${cases[@]}"; do
 		IFS='|' read -r want _ args <<<"$c"

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The command-line contract helpers (bench/cli.c): -q/-v, progress and colour gating. */
+/* The command-line contract helpers (report/cli.c): -q/-v, progress and colour gating. */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "../../bench/cli.h"
+#include "iovb/cli.h"
 
 /* A pseudo-terminal's follower side: what a person's terminal looks like to the program. */
 static int open_pty(void)
@@ -45,6 +47,40 @@ static void test_verbosity(void **state)
 	     *a; a++)
 		assert_false(cli__verbosity_opt(*a, &v));
 	assert_int_equal(v, CLI_NORMAL);
+}
+
+/* getopt parsers get the same rules: the last of -q and -v wins, each v one level. */
+static void test_verbosity_getopt(void **state)
+{
+	int v = CLI_NORMAL;
+
+	(void)state;
+	assert_true(cli__verbosity_getopt('v', &v));
+	assert_true(cli__verbosity_getopt('v', &v));
+	assert_int_equal(v, CLI_VERBOSE + 1);
+	assert_true(cli__verbosity_getopt('q', &v));
+	assert_int_equal(v, CLI_QUIET);
+	assert_true(cli__verbosity_getopt('v', &v));
+	assert_int_equal(v, CLI_VERBOSE);
+	assert_false(cli__verbosity_getopt('j', &v));
+	assert_int_equal(v, CLI_VERBOSE);
+}
+
+/* From build/tests/test_cli the source tree's docs/man is two directories up. */
+static void test_man_page(void **state)
+{
+	char buf[4096];
+
+	(void)state;
+	assert_int_equal(cli__man_page("run", buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "docs/man/iovbench-run.1"));
+	assert_int_equal(access(buf, R_OK), 0);
+	assert_int_equal(cli__man_page(NULL, buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "docs/man/iovbench.1"));
+	assert_int_equal(cli__man_page("nosuchcommand", buf, sizeof(buf)), -ENOENT);
+	assert_string_equal(buf, "");
+	assert_int_equal(cli__man_page("../x", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(cli__man_page("run", buf, 8), -ENOENT);
 }
 
 static void test_color(void **state)
@@ -122,6 +158,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verbosity),
+		cmocka_unit_test(test_verbosity_getopt),
+		cmocka_unit_test(test_man_page),
 		cmocka_unit_test(test_color),
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_say),

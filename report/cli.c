@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Command-line helpers shared by the subcommands. */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "cmds.h"
+#include "iovb/cli.h"
+#include "iovb/exepath.h"
 
 int cli__usage_error(const char *cmd, const char *fmt, const char *arg)
 {
@@ -57,6 +60,15 @@ bool cli__verbosity_opt(const char *a, int *verbosity)
 	return true;
 }
 
+bool cli__verbosity_getopt(int ch, int *verbosity)
+{
+	if (ch == 'q')
+		*verbosity = CLI_QUIET;
+	else if (ch == 'v')
+		*verbosity = (*verbosity > CLI_NORMAL ? *verbosity : CLI_NORMAL) + 1;
+	return ch == 'q' || ch == 'v';
+}
+
 bool cli__progress_ok(int verbosity, bool json)
 {
 	return verbosity > CLI_QUIET && !json && isatty(STDERR_FILENO);
@@ -80,4 +92,38 @@ void cli__say(int verbosity, int level, const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
+}
+
+int cli__man_page(const char *cmd, char *buf, size_t len)
+{
+	char name[64], inst[128], built[128], tree[128];
+	int err = -EINVAL;
+
+	if (cmd && (!*cmd || strchr(cmd, '/') || strlen(cmd) > 32))
+		goto cleanup;
+	snprintf(name, sizeof(name), "iovbench%s%s.1", cmd ? "-" : "", cmd ? cmd : "");
+	snprintf(inst, sizeof(inst), "../share/man/man1/%s", name);
+	snprintf(built, sizeof(built), "man/%s", name); /* `make man`: the version filled in */
+	snprintf(tree, sizeof(tree), "../docs/man/%s", name);
+	err = iovb_exe_relative(inst, NULL, buf, len);
+	if (err == -ENOENT) {
+		/* Distribution packages compress their pages. */
+		strcat(inst, ".gz");
+		err = iovb_exe_relative(inst, NULL, buf, len);
+	}
+	if (err == -ENOENT)
+		err = iovb_exe_relative(built, NULL, buf, len);
+	if (err == -ENOENT) {
+		err = iovb_exe_relative(NULL, tree, buf, len);
+	} else if (!err) {
+		/* build/man/X.1 older than the docs/man/X.1 it was made from: show the edited one */
+		char src[PATH_MAX];
+		struct stat b, t;
+
+		if (!iovb_exe_relative(NULL, tree, src, sizeof(src)) && !stat(buf, &b) &&
+		    !stat(src, &t) && t.st_mtime > b.st_mtime && strlen(src) < len)
+			strcpy(buf, src);
+	}
+cleanup:
+	return err;
 }
