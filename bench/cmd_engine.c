@@ -53,6 +53,8 @@ static const char serve_usage[] =
 	"                          and serves them in its own event loop\n"
 	"  -U, --cpu LIST          pin serving thread i to the i-th CPU of LIST (0,2-3),\n"
 	"                          round robin\n"
+	"  -q, --quiet             no warnings (dropped connections) on stderr, only errors\n"
+	"  -v, --verbose           the same as the default, accepted for the common contract\n"
 	"  -h, --help              this text\n";
 
 static const char load_usage[] =
@@ -87,6 +89,8 @@ static const char load_usage[] =
 	"  -t, --timeout DURATION   give up after this long (10s, 2m...); default none\n"
 	"  -j, --json               print one JSON document instead of text (also when the copy\n"
 	"                           stops early: \"status\" then says \"aborted\" or \"error\")\n"
+	"  -q, --quiet, -v, --verbose  accepted for the common contract (docs/cli.md); load\n"
+	"                           writes only errors to stderr either way\n"
 	"  -h, --help               this text\n";
 
 /* "ADDR:PORT" or "[ADDR]:PORT" into its parts; the address is checked by engine__addr later. */
@@ -165,7 +169,10 @@ struct serve_worker {
 /* The engine's one line about a dropped connection, to stderr as it happens. */
 static void serve__log(void *arg, const char *line)
 {
-	fprintf(stderr, "iovbench serve: %s\n", line);
+	const int *verbosity = arg;
+
+	if (!verbosity || *verbosity >= CLI_NORMAL) /* a warning: -q leaves only errors */
+		fprintf(stderr, "iovbench serve: %s\n", line);
 }
 
 static void *serve__thread(void *arg)
@@ -239,10 +246,14 @@ int cmd_serve(int argc, char **argv)
 		{ "pending-after", required_argument, NULL, 'P' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "cpu", required_argument, NULL, 'U' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct serve_run run = { .conf.listen_fd = -1, .conf.log = serve__log };
+	static int verbosity; /* read by serve__log from the event loops */
+	struct serve_run run = { .conf.listen_fd = -1, .conf.log = serve__log,
+				 .conf.log_arg = &verbosity };
 	struct serve_worker workers[SERVE_THREADS_MAX];
 	int cpus[CPU_SETSIZE], ncpus = 0;
 	unsigned nthreads = 1, started = 0;
@@ -259,7 +270,10 @@ int cmd_serve(int argc, char **argv)
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:l:m:VP:T:U:h", opts, NULL)) != -1) {
+	verbosity = CLI_NORMAL;
+	while ((c = getopt_long(argc, argv, "+:l:m:VP:T:U:qvh", opts, NULL)) != -1) {
+		if (cli__verbosity_getopt(c, &verbosity))
+			continue;
 		switch (c) {
 		case 'l':
 			if (hostport__parse(optarg, host, sizeof(host), &port, 0)) {
@@ -413,6 +427,7 @@ struct load_opts {
 	const char *target; /* as given, for messages */
 	struct engine_client_conf conf;
 	bool json;
+	int verbosity; /* -q/-v: load says nothing but errors on stderr either way, for now */
 };
 
 static double load__seconds(const struct engine_result *res)
@@ -705,6 +720,8 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "verify", no_argument, NULL, 'V' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -718,7 +735,9 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 	bool warmup_set = false;
 	int n;
 
-	while ((c = getopt_long(argc, argv, "+:c:n:D:W:C:T:U:w:s:d:p:t:Vjh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:c:n:D:W:C:T:U:w:s:d:p:t:Vjqvh", opts, NULL)) != -1) {
+		if (cli__verbosity_getopt(c, &lo->verbosity))
+			continue;
 		switch (c) {
 		case 'c':
 			if (hostport__parse(optarg, lo->host, sizeof(lo->host), &lo->port, 1)) {

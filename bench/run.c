@@ -76,6 +76,7 @@ struct run_opts {
 	bool use_wire;
 	bool overhead; /* one more copy per path with every collector closed */
 	bool report;
+	bool json; /* --json: one document on stdout at the end: record path, status, summary */
 	bool series;
 	int verbose; /* -1 quiet, 0 normal, 1 verbose */
 	const char *label;
@@ -185,7 +186,10 @@ static const char *const run_usage =
 	"  --label NAME        name part of the record file (default \"run\")\n"
 	"  -o, --output FILE   record path (default results/<UTC time>-<label>.json.gz)\n"
 	"  --report            print the report of the record when done\n"
-	"  -q, --quiet         no progress; -v, --verbose: say each step\n"
+	"  --json              print one JSON document on stdout when done: the record's path,\n"
+	"                      status and exit status, and the report's summary (as report\n"
+	"                      --json); no progress\n"
+	"  -q, --quiet         only errors on stderr; -v, --verbose: also each step\n"
 	"  -h, --help          this text\n"
 	"\n"
 	"With --server HOST:PORT --guest NAME=HOST:PORT ... it drives `iovbench agent`s on other\n"
@@ -290,7 +294,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	enum { O_PATHS = 256, O_BYTES, O_REPS, O_IOSIZE, O_DEPTH, O_WARMUP, O_COLL, O_RATE,
 	       O_TIMEOUT, O_LABEL, O_REPORT, O_GUESTS, O_CONC, O_MAXSD, O_MAXREPS, O_OFFLOAD,
 	       O_RUNID, O_NOSERIES, O_VF, O_SYSFS, O_OVERHEAD, O_FAILOVER, O_FAILBACK,
-	       O_VERIFY };
+	       O_VERIFY, O_JSON };
 	static const struct option opts[] = {
 		{ "paths", required_argument, NULL, O_PATHS },
 		{ "guests", required_argument, NULL, O_GUESTS },
@@ -313,6 +317,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "label", required_argument, NULL, O_LABEL },
 		{ "output", required_argument, NULL, 'o' },
 		{ "report", no_argument, NULL, O_REPORT },
+		{ "json", no_argument, NULL, O_JSON },
 		{ "overhead", no_argument, NULL, O_OVERHEAD },
 		{ "failover-at", required_argument, NULL, O_FAILOVER },
 		{ "failback-after", required_argument, NULL, O_FAILBACK },
@@ -433,6 +438,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case O_REPORT:
 			o->report = true;
 			break;
+		case O_JSON:
+			o->json = true;
+			break;
 		case O_OVERHEAD:
 			o->overhead = true;
 			break;
@@ -449,10 +457,8 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			o->verify = true;
 			break;
 		case 'q':
-			o->verbose = -1;
-			break;
 		case 'v':
-			o->verbose = 1;
+			cli__verbosity_getopt(ch, &o->verbose);
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
@@ -1199,7 +1205,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 		json_object_set_new(r, "failover", failover__json(&fo, se.t_s, se.tp));
 	json_array_append_new(c->runs, r);
 cleanup:
-	if (err && errbuf[0] && err != -EINTR && c->o.verbose >= 0)
+	if (err && errbuf[0] && err != -EINTR) /* an error: said even with -q */
 		fprintf(stderr, "iovbench run: %s\n", errbuf);
 	for (size_t i = 0; gc && i < ng; i++) {
 		if (gc[i].msg >= 0)
@@ -1494,6 +1500,28 @@ static int run_windows(struct run_ctx *c)
 	return ret;
 }
 
+/*
+ * --json: the one document on stdout. The record is what was written (or could not be);
+ * summary is `report --json` of it, null when no window ran or it cannot be summarised.
+ */
+static void run_print_json(const struct run_ctx *c, int ret, const char *error)
+{
+	char err[256] = "";
+	json_t *sum = json_array_size(json_object_get(c->rec, "runs")) ?
+			      summary__build(c->rec, err, sizeof(err)) :
+			      NULL;
+	json_t *doc = json_pack("{ss so si so so}", "record", c->out_path, "status",
+				json_incref(json_object_get(c->rec, "status")) ?: json_null(),
+				"exit", ret, "error", error ? json_string(error) : json_null(),
+				"summary", sum ?: json_null());
+
+	if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+					      JSON_REAL_PRECISION(12)) ||
+	    putchar('\n') == EOF)
+		fprintf(stderr, "iovbench run: cannot print the JSON summary\n");
+	json_decref(doc);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
@@ -1519,7 +1547,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "iovbench run: cannot create results/: %s\n", strerror(errno));
 		return IOVB_EXIT_ENV;
 	}
-	c.progress = c.o.verbose >= 0 && isatty(STDERR_FILENO);
+	c.progress = cli__progress_ok(c.o.verbose, c.o.json);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	iso_now(started, sizeof(started));
@@ -1663,15 +1691,20 @@ cleanup:
 	}
 	if (c.rec) {
 		/* Written whatever happened: what was measured is kept, with its status. */
+		bool written = false;
+
 		if (record__write(c.rec, c.out_path, err, sizeof(err))) {
 			fprintf(stderr, "iovbench run: %s\n", err);
 			ret = IOVB_EXIT_ENV;
 		} else {
+			written = true;
 			if (c.o.verbose >= 0)
 				fprintf(stderr, "iovbench run: record written to %s\n", c.out_path);
-			if (c.o.report && json_array_size(json_object_get(c.rec, "runs")))
+			if (c.o.report && !c.o.json && json_array_size(json_object_get(c.rec, "runs")))
 				summary__print_record(stdout, c.rec);
 		}
+		if (c.o.json)
+			run_print_json(&c, ret, written ? NULL : err);
 	}
 	json_decref(c.runs);
 	json_decref(c.rec);

@@ -88,7 +88,14 @@ cases=(
 	"0 | json  | load --json --connect @SRV --bytes 4M --io-size 256K"
 	"1 | json  | load --json --connect 127.0.0.1:1 --bytes 1M"
 	"2 | empty | load --json --bytes 1M"
+	"2 | empty | run --json --bogus"
+	"2 | empty | run --json --guests 1+x"
 )
+# A real (short) run needs root: namespaces and BPF.
+if [ "$(id -u)" -eq 0 ]; then
+	cases+=("0 | json  | run --json --guests 1+0 --paths vf --bytes 16M --reps 1 --warmup 0 -o @TMP/r.json.gz"
+		"3 | json  | run --json --guests 1+0 --paths vf --bytes 16M --reps 1 --warmup 0 -o @TMP/nodir/r.json.gz")
+fi
 
 for c in "${cases[@]}"; do
 	IFS='|' read -r want out args <<<"$c"
