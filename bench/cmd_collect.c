@@ -266,20 +266,8 @@ static int collect_parse(int argc, char **argv, struct collect_opts *o)
 
 static int default_output(struct collect_ctx *c)
 {
-	char stamp[32];
-	struct tm tm;
-	time_t t = time(NULL);
-
-	if (c->o.output) {
-		snprintf(c->out_path, sizeof(c->out_path), "%s", c->o.output);
-		return 0;
-	}
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (mkdir("results", 0755) && errno != EEXIST)
-		return -errno;
-	snprintf(c->out_path, sizeof(c->out_path), "results/%s-%s.json.gz", stamp, c->o.label);
-	return 0;
+	return record__default_path(c->out_path, sizeof(c->out_path), c->o.output,
+				    c->o.label);
 }
 
 /* Load what was asked for; each failure is said once, here. Returns how many loaded. */

@@ -782,20 +782,8 @@ static json_t *collectors_union(const struct remote *r)
 
 static int default_output(struct remote *r)
 {
-	char stamp[32];
-	struct tm tm;
-	time_t t = time(NULL);
-
-	if (r->o.output) {
-		snprintf(r->out_path, sizeof(r->out_path), "%s", r->o.output);
-		return 0;
-	}
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (mkdir("results", 0755) && errno != EEXIST)
-		return -errno;
-	snprintf(r->out_path, sizeof(r->out_path), "results/%s-%s.json.gz", stamp, r->o.label);
-	return 0;
+	return record__default_path(r->out_path, sizeof(r->out_path), r->o.output,
+				    r->o.label);
 }
 
 int run__agents(int argc, char **argv)

@@ -1380,20 +1380,8 @@ static void stop_server(struct run_ctx *c)
 
 static int default_output(struct run_ctx *c)
 {
-	char stamp[32];
-	struct tm tm;
-	time_t t = time(NULL);
-
-	if (c->o.output) {
-		snprintf(c->out_path, sizeof(c->out_path), "%s", c->o.output);
-		return 0;
-	}
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (mkdir("results", 0755) && errno != EEXIST)
-		return -errno;
-	snprintf(c->out_path, sizeof(c->out_path), "results/%s-%s.json.gz", stamp, c->o.label);
-	return 0;
+	return record__default_path(c->out_path, sizeof(c->out_path), c->o.output,
+				    c->o.label);
 }
 
 static void random_id(char *buf, size_t len)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A record's meta section. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include "iovb/rec_meta.h"
@@ -28,6 +30,24 @@ static void cpu_model(char *buf, size_t len)
 		break;
 	}
 	fclose(f);
+}
+
+int record__default_path(char *buf, size_t len, const char *output, const char *label)
+{
+	char stamp[32];
+	struct tm tm;
+	time_t t = time(NULL);
+
+	if (output) {
+		snprintf(buf, len, "%s", output);
+		return 0;
+	}
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (mkdir("results", 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(buf, len, "results/%s-%s.json.gz", stamp, label);
+	return 0;
 }
 
 void record__iso_now(char *buf, size_t len)

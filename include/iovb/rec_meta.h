@@ -12,6 +12,12 @@
  */
 json_t *record__meta(const char *label, int argc, char **argv, const char *started);
 
+/*
+ * Where a record goes: output when given, else results/<UTC stamp>-<label>.json.gz (results/
+ * created when missing). 0, or a negative errno from mkdir.
+ */
+int record__default_path(char *buf, size_t len, const char *output, const char *label);
+
 /* Now as UTC ISO 8601 ("2026-11-25T08:00:00Z") into buf. */
 void record__iso_now(char *buf, size_t len);
 
