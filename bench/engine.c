@@ -487,6 +487,14 @@ static int conn__handles(struct engine_conn *c, const struct smb2_hdr *h)
 	return h->session_id == ENGINE_SESSION_ID && h->tree_id == ENGINE_TREE_ID ? 0 : -ENOENT;
 }
 
+/* A request after NEGOTIATE: it names our session and tree, and its credits cover it. */
+static int conn__admit(struct engine_conn *c, const struct smb2_hdr *h)
+{
+	int err = conn__handles(c, h);
+
+	return err ? err : conn__charge(c, h);
+}
+
 static struct engine_open *conn__open_find(struct engine_conn *c, uint64_t persistent,
 					   uint64_t volatile_id)
 {
@@ -630,10 +638,7 @@ static int conn__read(struct engine_server *s, struct engine_conn *c, const uint
 	err = smb2__read_req_decode(msg, len, s->max_io, &h, &req);
 	if (err)
 		goto cleanup;
-	err = conn__handles(c, &h);
-	if (err)
-		goto cleanup;
-	err = conn__charge(c, &h);
+	err = conn__admit(c, &h);
 	if (err)
 		goto cleanup;
 	conn__rsp_hdr(c, &h, &rh);
@@ -685,10 +690,7 @@ static int conn__create(struct engine_server *s, struct engine_conn *c, const ui
 	err = smb2__create_req_decode(msg, len, &h, &req);
 	if (err)
 		goto cleanup;
-	err = conn__handles(c, &h);
-	if (err)
-		goto cleanup;
-	err = conn__charge(c, &h);
+	err = conn__admit(c, &h);
 	if (err)
 		goto cleanup;
 	for (unsigned i = 0; i < ENGINE_SRV_OPENS && !op; i++)
@@ -733,10 +735,7 @@ static int conn__close(struct engine_server *s, struct engine_conn *c, const uin
 	err = smb2__close_req_decode(msg, len, &h, &req);
 	if (err)
 		goto cleanup;
-	err = conn__handles(c, &h);
-	if (err)
-		goto cleanup;
-	err = conn__charge(c, &h);
+	err = conn__admit(c, &h);
 	if (err)
 		goto cleanup;
 	conn__rsp_hdr(c, &h, &rh);
@@ -775,10 +774,7 @@ static int conn__write(struct engine_server *s, struct engine_conn *c, const uin
 	err = smb2__write_req_decode(msg, avail, len, s->max_io, &h, &req);
 	if (err)
 		goto cleanup;
-	err = conn__handles(c, &h);
-	if (err)
-		goto cleanup;
-	err = conn__charge(c, &h);
+	err = conn__admit(c, &h);
 	if (err)
 		goto cleanup;
 	c->wr = (struct engine_wr){

@@ -23,7 +23,7 @@ static const struct cmd cmds[] = {
 	{ "run", cmd_run, "copy over each emulated datapath while measuring; write a record" },
 	{ "report", cmd_report, "summarise a record: throughput, CPU per byte per role and device" },
 	{ "compare", cmd_compare, "compare two records per path and metric; exit 1 on a regression" },
-	{ "history", cmd_history, "export records' medians for CI (github-action-benchmark)" },
+	{ "history", cmd_history, "CI regression graph over records; or their medians for github-action-benchmark" },
 	{ "plan", cmd_plan, "capacity plan: cores per guest at a target rate, guests per host" },
 	{ "topo", cmd_topo, "bring the emulated topology up or down, remove leftovers of killed runs" },
 	{ "serve", cmd_serve, "run the SMB2-framed file server alone" },

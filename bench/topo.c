@@ -1469,29 +1469,48 @@ cleanup:
 	return ret;
 }
 
-static int check_connectivity(const struct topo *t, char *err, size_t errlen)
+/*
+ * The server side of a path check: a listener in the server's netns (its fd, or -errno with
+ * err set), its address in *srv, and in *bytes how much to move each way.
+ */
+static int check_listener(const struct topo *t, struct sockaddr_in *srv, size_t *bytes,
+			  char *err, size_t errlen)
 {
-	size_t bytes = TOPO_CHECK_BYTES;
-	struct sockaddr_in srv;
-	socklen_t sl = sizeof(srv);
-	int lfd, ret = 0;
+	socklen_t sl = sizeof(*srv);
+	int lfd;
 
 	lfd = ns_call(nsn(t, NS_SRV), tcp_listener_in, NULL);
 	if (lfd < 0) {
-		ret = lfd;
 		iovb_errf(err, errlen, "%s: listen on %s: %s", nsn(t, NS_SRV), TOPO_SERVER_ADDR,
-			errdesc(ret));
-		goto cleanup;
+			  errdesc(lfd));
+		return lfd;
 	}
-	if (getsockname(lfd, (struct sockaddr *)&srv, &sl)) {
-		ret = -errno;
+	if (getsockname(lfd, (struct sockaddr *)srv, &sl)) {
+		int e = -errno;
+
 		iovb_errf(err, errlen, "getsockname: %s", errdesc(errno));
-		goto cleanup;
+		close(lfd);
+		return e;
 	}
 	/* On a slow shaped link, about half a second's worth each way still proves the path. */
-	if (t->link_rate_bps && t->link_rate_bps / 16 < bytes)
-		bytes = t->link_rate_bps / 16 > TOPO_CHECK_MIN ? t->link_rate_bps / 16
-							       : TOPO_CHECK_MIN;
+	*bytes = TOPO_CHECK_BYTES;
+	if (t->link_rate_bps && t->link_rate_bps / 16 < *bytes)
+		*bytes = t->link_rate_bps / 16 > TOPO_CHECK_MIN ? t->link_rate_bps / 16
+								: TOPO_CHECK_MIN;
+	return lfd;
+}
+
+static int check_connectivity(const struct topo *t, char *err, size_t errlen)
+{
+	struct sockaddr_in srv;
+	size_t bytes;
+	int lfd, ret = 0;
+
+	lfd = check_listener(t, &srv, &bytes, err, errlen);
+	if (lfd < 0) {
+		ret = lfd;
+		goto cleanup;
+	}
 	/* A real VF's frames leave through the adapter: the emulated server is not there. */
 	for (size_t i = 0; !ret && i < t->nguests; i++)
 		if (!t->guests[i].vf_netdev[0])
@@ -1584,26 +1603,15 @@ cleanup:
 /* Each standby works: fail over, move data, fail back, move data again over the VF. */
 static int check_standby(struct topo *t, char *err, size_t errlen)
 {
-	size_t bytes = TOPO_CHECK_BYTES;
 	struct sockaddr_in srv;
-	socklen_t sl = sizeof(srv);
+	size_t bytes;
 	int lfd, ret = 0;
 
-	lfd = ns_call(nsn(t, NS_SRV), tcp_listener_in, NULL);
+	lfd = check_listener(t, &srv, &bytes, err, errlen);
 	if (lfd < 0) {
 		ret = lfd;
-		iovb_errf(err, errlen, "%s: listen on %s: %s", nsn(t, NS_SRV), TOPO_SERVER_ADDR,
-			  errdesc(ret));
 		goto cleanup;
 	}
-	if (getsockname(lfd, (struct sockaddr *)&srv, &sl)) {
-		ret = -errno;
-		iovb_errf(err, errlen, "getsockname: %s", errdesc(errno));
-		goto cleanup;
-	}
-	if (t->link_rate_bps && t->link_rate_bps / 16 < bytes)
-		bytes = t->link_rate_bps / 16 > TOPO_CHECK_MIN ? t->link_rate_bps / 16
-							       : TOPO_CHECK_MIN;
 	for (size_t i = 0; !ret && i < t->nguests; i++) {
 		enum topo_nsid gid = NS_G0 + t->guests[i].num - 1;
 		char one[256];
