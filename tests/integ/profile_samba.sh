@@ -134,18 +134,26 @@ for io in 65536 1048576 4194304; do
 		wait "$dpid" || true
 		dropped=$(sed -n 's/.*received\/dropped on interface.*: [0-9]*\/\([0-9]*\) .*/\1/p' \
 			"$tmp/dumpcap.err")
-		[ "${dropped:-0}" = 0 ] && break
-		echo "io $io: attempt $attempt: the capture dropped $dropped packets; capturing again"
+		if [ "${dropped:-0}" != 0 ]; then
+			echo "io $io: attempt $attempt: the capture dropped $dropped packets; capturing again"
+			continue
+		fi
+		# tshark is the reference only when it decoded the whole copy: its reassembly of
+		# MiB-sized PDUs over loopback segments has been seen to lose some (9 of 12 WRITEs).
+		read -r rn rsum < <(tshark_sum "$cap" smb2.read_length)
+		read -r wn wsum < <(tshark_sum "$cap" smb2.write_length)
+		[ "$rsum" = "$size" ] && [ "$wsum" = "$size" ] && break
+		echo "io $io: attempt $attempt: tshark decoded $rsum read and $wsum written bytes" \
+			"of $size; capturing again"
+		dropped=tshark
 	done
-	[ "${dropped:-0}" = 0 ] || fail "io $io: the capture kept dropping packets"
+	[ "${dropped:-0}" = 0 ] || fail "io $io: no usable capture after 3 attempts ($dropped)"
 	stop_smbd
 	grep -q "of size $size as" "$tmp/smbclient.out" ||
 		fail "smbclient did not get $size bytes: $(cat "$tmp/smbclient.out")"
 	[ "$(stat -c %s "$tmp/share/up.bin")" = "$size" ] || fail "the upload is not $size bytes"
 
 	"$bin" profile --json "$cap" >"$tmp/full.json" || fail "io $io: profile failed"
-	read -r rn rsum < <(tshark_sum "$cap" smb2.read_length)
-	read -r wn wsum < <(tshark_sum "$cap" smb2.write_length)
 	want=$(jq -nc --argjson rn "$rn" --argjson rsum "$rsum" --argjson wn "$wn" \
 		--argjson wsum "$wsum" --argjson size "$size" --argjson io "$io" \
 		'{read: [$rn, $rsum, $size, $io], write: [$wn, $wsum, $size, $io]}')
