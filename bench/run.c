@@ -49,6 +49,8 @@
 #define DEFAULT_GUESTS_VF 2
 #define DEFAULT_GUESTS_PV 2
 #define DEFAULT_MAX_REPS 10
+#define DEFAULT_OVERHEAD_PAIRS 3
+#define MAX_OVERHEAD_PAIRS 20
 #define RUN_MAX_OFFLOADS 16
 #define SERIES_INTERVAL_NS 1000000000ULL
 #define DEFAULT_FAILBACK_NS 2000000000ULL
@@ -74,7 +76,8 @@ struct run_opts {
 	bool use_bpf;
 	bool use_perf;
 	bool use_wire;
-	bool overhead; /* one more copy per path with every collector closed */
+	bool overhead;		 /* --overhead: collector-off/on window pairs after the reps */
+	unsigned overhead_pairs; /* how many pairs per path */
 	bool report;
 	bool json; /* --json: one document on stdout at the end: record path, status, summary */
 	bool series;
@@ -101,6 +104,7 @@ struct run_ctx {
 	struct wire *wire; /* on the server's eth0, in the server's netns */
 	pid_t server_pid;
 	bool progress; /* stderr is a terminal and not quiet */
+	bool collectors_off; /* an --overhead baseline window: no series either */
 	json_t *rec;
 	json_t *runs;
 	unsigned failed_copies;
@@ -159,8 +163,10 @@ static const char *const run_usage =
 	"                      perf samples kernel code at 999 Hz (cpu-clock) and charges it to\n"
 	"                      modules/subsystems (data/modules.tsv, docs/modules.md); wire\n"
 	"                      captures headers on the server's eth0 (libpcap)\n"
-	"  --overhead          after the repetitions, one more window per path with every\n"
-	"                      collector closed: the report gives throughput with / without\n"
+	"  --overhead[=N]      after the repetitions, N pairs (default 3) per path of one window\n"
+	"                      with every collector closed and one with them open, interleaved:\n"
+	"                      the report gives throughput and CPU per byte with / without\n"
+	"                      (paired medians, spread, 95% CI)\n"
 	"  --no-series         no per-second time series in the runs\n"
 	"  --link-rate RATE    shape the physical link with tbf both ways, e.g. 10gbit\n"
 	"                      (default unshaped)\n"
@@ -318,7 +324,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "report", no_argument, NULL, O_REPORT },
 		{ "json", no_argument, NULL, O_JSON },
-		{ "overhead", no_argument, NULL, O_OVERHEAD },
+		{ "overhead", optional_argument, NULL, O_OVERHEAD },
 		{ "failover-at", required_argument, NULL, O_FAILOVER },
 		{ "failback-after", required_argument, NULL, O_FAILBACK },
 		{ "verify", no_argument, NULL, O_VERIFY },
@@ -337,6 +343,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		.reps = 3, .max_reps = DEFAULT_MAX_REPS, .io_size = 1 << 20, .depth = 8,
 		.timeout_ns = 300000000000ULL, .use_procfs = true, .use_bpf = true, .series = true,
 		.label = "run", .failback_ns = DEFAULT_FAILBACK_NS,
+		.overhead_pairs = DEFAULT_OVERHEAD_PAIRS,
 	};
 	o->guests[TOPO_VF] = DEFAULT_GUESTS_VF;
 	o->guests[TOPO_PV] = DEFAULT_GUESTS_PV;
@@ -443,6 +450,11 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_OVERHEAD:
 			o->overhead = true;
+			if (optarg && iovb_parse_u64(optarg, 1, MAX_OVERHEAD_PAIRS, &u))
+				return cli__usage_error("iovbench run", "bad --overhead=%s: 1 to 20 pairs",
+							optarg);
+			if (optarg)
+				o->overhead_pairs = (unsigned)u;
 			break;
 		case O_FAILOVER:
 			if (iovb_parse_duration_ns(optarg, &o->failover_ns) || !o->failover_ns)
@@ -810,6 +822,16 @@ static void series_tick(const struct run_ctx *c, struct series *s, const struct 
 				 (c1.tv_nsec - c0.tv_nsec));
 }
 
+/* CPU time of the run process, all its threads (collector readers, capture, series), ns. */
+static uint64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static const char *window_label(const bool sel[TOPO_NPATH])
 {
 	return sel[TOPO_PV] && sel[TOPO_VF] ? "pv+vf" : sel[TOPO_PV] ? "pv" : "vf";
@@ -906,7 +928,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 	bool fo_on = false;
 	struct pollfd *pfd = NULL;
 	char what[64], started[32], errbuf[256] = "";
-	uint64_t w0 = 0, w1 = 0, next_tick = 0, softirq0 = 0;
+	uint64_t w0 = 0, w1 = 0, next_tick = 0, softirq0 = 0, pcpu0 = 0, pcpu1 = 0;
 	bool nc_ok = false, pf_ok = false, pc_ok = false, wr_ok = false, any_res = false, series = false;
 	size_t ng = 0, left;
 	json_t *r = NULL, *guests;
@@ -963,11 +985,12 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 		if (c->wire && !wire__start(c->wire))
 			wr_ok = true;
 		iso_now(started, sizeof(started));
-		series = c->o.series;
+		series = c->o.series && !c->collectors_off;
 		if (series)
 			softirq0 = softirq_total_ns();
 	}
 	w0 = now_ns();
+	pcpu0 = process_cpu_ns();
 	fo.w0 = w0;
 	series_init(&se, w0);
 	next_tick = w0 + SERIES_INTERVAL_NS;
@@ -1051,6 +1074,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 		}
 	}
 	w1 = now_ns();
+	pcpu1 = process_cpu_ns();
 	if (measure) {
 		if (wr_ok && wire__stop(c->wire, &ws))
 			wr_ok = false;
@@ -1104,9 +1128,10 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 	/* The first guest, as records with one guest per path had it. */
 	json_object_set_new(r, "guest_role", json_string(ng ? gc[0].g->role : ""));
 	json_object_set_new(r, "guest_netns", json_string(ng ? gc[0].g->ns : ""));
-	json_object_set_new(r, "window", json_pack("{ss sI ss}", "start", started, "duration_ns",
+	json_object_set_new(r, "window", json_pack("{ss sI ss sI}", "start", started, "duration_ns",
 						   (json_int_t)(w1 - w0), "clock",
-						   "CLOCK_MONOTONIC, run process"));
+						   "CLOCK_MONOTONIC, run process",
+						   "run_process_cpu_ns", (json_int_t)(pcpu1 - pcpu0)));
 	memset(&agg, 0, sizeof(agg));
 	iovb_hist__init(&agg.latency_ns);
 	guests = json_array();
@@ -1239,33 +1264,132 @@ cleanup:
 }
 
 /*
- * --overhead: close every collector (BPF programs detached, sampling and capture off), then one
- * more copy per path, kept apart in the record's overhead_runs[] so no other reader pools it
- * with the measured repetitions. Returns the exit status so far.
+ * Open the requested collectors (bpf, perf, wire). With colls, append each one's status to it
+ * (the record's "collectors"); a collector that cannot open is said on stderr and left NULL.
+ * Returns how many requested collectors did not open.
  */
-static int run_overhead(struct run_ctx *c)
+static int collectors_open(struct run_ctx *c, json_t *colls)
 {
-	json_t *measured = c->runs;
-	int ret = IOVB_EXIT_OK;
+	int failed = 0;
 
+	if (c->o.use_bpf) {
+		c->nc = netcpu__open(c->nc_error, sizeof(c->nc_error));
+		if (!c->nc)
+			failed++;
+		if (colls && c->nc)
+			json_array_append_new(colls, json_pack("{ss ss}", "name", "bpf", "status", "ok"));
+		else if (colls)
+			/* The record says so; nothing is invented in its place. */
+			json_array_append_new(colls, json_pack("{ss ss ss}", "name", "bpf", "status",
+							       "unavailable", "error", c->nc_error));
+		if (!c->nc)
+			fprintf(stderr, "iovbench run: bpf collector unavailable: %s\n", c->nc_error);
+	} else if (colls) {
+		json_array_append_new(colls, json_pack("{ss ss}", "name", "bpf", "status",
+						       "not requested"));
+	}
+	if (c->o.use_perf) {
+		char perr[256] = "";
+
+		c->pc = perfcol__open(NULL, perr, sizeof(perr));
+		if (!c->pc)
+			failed++;
+		if (colls && c->pc)
+			json_array_append_new(colls, json_pack("{ss ss}", "name", "perf", "status", "ok"));
+		else if (colls)
+			json_array_append_new(colls, json_pack("{ss ss ss}", "name", "perf", "status",
+							       "unavailable", "error", perr));
+		if (!c->pc)
+			fprintf(stderr, "iovbench run: perf collector unavailable: %s\n", perr);
+	}
+	if (c->o.use_wire) {
+		struct wire_conf wc = { .ifaces = "eth0", .netns = topo__server_ns(c->topo) };
+		char werr[256] = "";
+
+		c->wire = wire__open(&wc, werr, sizeof(werr));
+		if (!c->wire)
+			failed++;
+		if (colls)
+			json_array_append_new(colls, c->wire ? json_pack("{ss ss}", "name", "wire",
+									 "status", "ok") :
+						      json_pack("{ss ss ss}", "name", "wire", "status",
+								"unavailable", "error", werr));
+		if (!c->wire)
+			fprintf(stderr, "iovbench run: wire collector unavailable: %s\n", werr);
+	}
+	return failed;
+}
+
+/* Close every collector: BPF programs detached and unloaded, sampling and capture off. */
+static void collectors_close(struct run_ctx *c)
+{
 	perfcol__close(c->pc);
 	netcpu__close(c->nc);
 	wire__close(c->wire);
 	c->pc = NULL;
 	c->nc = NULL;
 	c->wire = NULL;
-	c->runs = json_array();
-	for (int p = 0; p < TOPO_NPATH && ret == IOVB_EXIT_OK && !run_interrupted; p++) {
-		if (!c->o.path[p])
-			continue;
-		say(c, "%s with the collectors closed (--overhead)", topo_path_names[p]);
-		bool sel[TOPO_NPATH] = { false };
+}
 
-		sel[p] = true;
-		if (copy_window(c, sel, 1, true))
-			ret = IOVB_EXIT_ENV;
+/*
+ * --overhead[=N]: after the repetitions, N pairs per path of one window with every collector
+ * closed (BPF programs detached and unloaded, no sampling, no capture, no series) and one with
+ * them all open again, same bytes. The order alternates per pair (off,on then on,off ...) so a
+ * slow drift of the machine's load falls on both sides alike. Every window goes to the
+ * record's overhead_runs[] with overhead.{collectors,pair,seq}, apart from runs[] so no other
+ * reader pools it. Returns the exit status so far.
+ */
+static int run_overhead(struct run_ctx *c)
+{
+	json_t *measured = c->runs;
+	int ret = IOVB_EXIT_OK;
+	unsigned seq = 0;
+
+	c->runs = json_array();
+	for (unsigned k = 1; k <= c->o.overhead_pairs && ret == IOVB_EXIT_OK; k++) {
+		for (int p = 0; p < TOPO_NPATH && ret == IOVB_EXIT_OK && !run_interrupted; p++) {
+			bool sel[TOPO_NPATH] = { false };
+
+			if (!c->o.path[p])
+				continue;
+			sel[p] = true;
+			for (int w = 0; w < 2 && ret == IOVB_EXIT_OK && !run_interrupted; w++) {
+				/* pair 1 off,on; pair 2 on,off; ... */
+				bool off = (w == 0) == (k % 2 == 1);
+
+				if (off && !c->collectors_off) {
+					collectors_close(c);
+					c->collectors_off = true;
+				} else if (!off && c->collectors_off) {
+					c->collectors_off = false;
+					if (collectors_open(c, NULL)) {
+						ret = IOVB_EXIT_ENV;
+						break;
+					}
+				}
+				say(c, "%s overhead pair %u: collectors %s", topo_path_names[p], k,
+				    off ? "closed" : "open");
+				if (copy_window(c, sel, k, true)) {
+					ret = IOVB_EXIT_ENV;
+					break;
+				}
+				json_object_set_new(json_array_get(c->runs, json_array_size(c->runs) - 1),
+						    "overhead",
+						    json_pack("{ss sI sI}", "collectors",
+							      off ? "off" : "on", "pair", (json_int_t)k,
+							      "seq", (json_int_t)++seq));
+			}
+		}
 	}
+	c->collectors_off = false;
 	json_object_set_new(c->rec, "overhead_runs", c->runs);
+	json_object_set_new(c->rec, "overhead",
+			    json_pack("{sI ss ss}", "pairs", (json_int_t)c->o.overhead_pairs,
+				      "order", "per pair and path, off then on in odd pairs, on then "
+				      "off in even pairs",
+				      "off", "bpf, perf and wire closed (programs detached and "
+				      "unloaded), no series sampling; procfs read at the window's "
+				      "ends and threads, as in every window"));
 	c->runs = measured;
 	return ret;
 }
@@ -1578,44 +1702,7 @@ int cmd_run(int argc, char **argv)
 	}
 	colls = json_array();
 	json_array_append_new(colls, json_pack("{ss ss}", "name", "procfs", "status", "ok"));
-	if (c.o.use_bpf) {
-		c.nc = netcpu__open(c.nc_error, sizeof(c.nc_error));
-		if (c.nc)
-			json_array_append_new(colls, json_pack("{ss ss}", "name", "bpf", "status", "ok"));
-		else {
-			/* The record says so; nothing is invented in its place. */
-			json_array_append_new(colls, json_pack("{ss ss ss}", "name", "bpf", "status",
-							       "unavailable", "error", c.nc_error));
-			fprintf(stderr, "iovbench run: bpf collector unavailable: %s\n", c.nc_error);
-		}
-	} else {
-		json_array_append_new(colls, json_pack("{ss ss}", "name", "bpf", "status",
-						       "not requested"));
-	}
-	if (c.o.use_perf) {
-		char perr[256] = "";
-
-		c.pc = perfcol__open(NULL, perr, sizeof(perr));
-		if (c.pc)
-			json_array_append_new(colls, json_pack("{ss ss}", "name", "perf", "status", "ok"));
-		else {
-			json_array_append_new(colls, json_pack("{ss ss ss}", "name", "perf", "status",
-							       "unavailable", "error", perr));
-			fprintf(stderr, "iovbench run: perf collector unavailable: %s\n", perr);
-		}
-	}
-	if (c.o.use_wire) {
-		struct wire_conf wc = { .ifaces = "eth0", .netns = topo__server_ns(c.topo) };
-		char werr[256] = "";
-
-		c.wire = wire__open(&wc, werr, sizeof(werr));
-		json_array_append_new(colls, c.wire ? json_pack("{ss ss}", "name", "wire", "status",
-							       "ok") :
-					      json_pack("{ss ss ss}", "name", "wire", "status",
-							"unavailable", "error", werr));
-		if (!c.wire)
-			fprintf(stderr, "iovbench run: wire collector unavailable: %s\n", werr);
-	}
+	collectors_open(&c, colls);
 	json_array_append_new(colls, json_pack("{ss ss}", "name", "threads", "status", "ok"));
 	if (start_server(&c, err, sizeof(err))) {
 		fprintf(stderr, "iovbench run: %s\n", err);

@@ -14,6 +14,7 @@
 #include "iovb/page.h"
 #include "iovb/plot.h"
 #include "iovb/record.h"
+#include "iovb/stats.h"
 #include "iovb/summary.h"
 
 /*
@@ -477,14 +478,171 @@ cleanup:
 	free(c);
 }
 
+/* CPU of the run's own processes per payload byte: their threads + the run process; NaN. */
+static double run_cpu_per_byte(const json_t *run)
+{
+	const json_t *list = json_object_get(json_object_get(run, "threads"), "list"), *t;
+	const json_t *pc = json_object_get(json_object_get(run, "window"), "run_process_cpu_ns");
+	double ns = 0, bytes = num(json_object_get(run, "engine"), "bytes");
+	size_t i;
+
+	if (!list || !json_is_number(pc) || !(bytes > 0))
+		return NAN;
+	json_array_foreach(list, i, t)
+		ns += num(t, "cpu_ns");
+	return (ns + json_number_value(pc)) / bytes;
+}
+
+/* The on and off windows of one `--overhead` pair of a path; NULL when missing or not ok. */
+static void overhead_pair(const json_t *base, const char *path, json_int_t pair,
+			  const json_t **on, const json_t **off)
+{
+	const json_t *run;
+	size_t i;
+
+	*on = *off = NULL;
+	json_array_foreach(base, i, run) {
+		const json_t *o = json_object_get(run, "overhead");
+		const char *w = json_string_value(json_object_get(o, "collectors"));
+
+		if (!w || json_integer_value(json_object_get(o, "pair")) != pair ||
+		    strcmp(json_string_value(json_object_get(run, "path")) ?: "", path) ||
+		    strcmp(json_string_value(json_object_get(run, "status")) ?: "", "ok"))
+			continue;
+		if (!strcmp(w, "on"))
+			*on = run;
+		else if (!strcmp(w, "off"))
+			*off = run;
+	}
+}
+
 /*
- * `run --overhead`: per path, throughput and /proc/stat busy CPU per byte with the collectors
- * (median of runs[]) over without them (overhead_runs[]). NULL when the record has no baseline.
+ * One figure with and without the collectors over n pairs: medians of each side, the ratio
+ * of the medians, the paired ratios (each pair's on / off: the headline is their median) with
+ * their min and max, and a 95% percentile-bootstrap interval of the median paired ratio.
+ */
+static json_t *overhead_figure(const double *on, const double *off, size_t n)
+{
+	double *r = calloc(n + 1, sizeof(double)), mon = NAN, moff = NAN, med = NAN;
+	double lo = NAN, hi = NAN, one = 1;
+	struct stats_interval ci;
+	json_t *o, *vals = json_array();
+	size_t k = 0;
+
+	for (size_t i = 0; r && i < n; i++) {
+		if (isfinite(on[i]) && isfinite(off[i]) && off[i] > 0)
+			r[k++] = on[i] / off[i];
+		json_array_append_new(vals, record__real(isfinite(on[i]) && off[i] > 0 ?
+							 on[i] / off[i] : NAN));
+	}
+	if (n) {
+		stats__median(on, n, &mon);
+		stats__median(off, n, &moff);
+	}
+	if (k) {
+		stats__median(r, k, &med);
+		lo = hi = r[0];
+		for (size_t i = 1; i < k; i++) {
+			lo = r[i] < lo ? r[i] : lo;
+			hi = r[i] > hi ? r[i] : hi;
+		}
+	}
+	o = json_pack("{so so so s{so so so so}}", "on_median", record__real(mon), "off_median",
+		      record__real(moff), "ratio_of_medians",
+		      record__real(moff > 0 ? mon / moff : NAN), "paired_ratio", "median",
+		      record__real(med), "min", record__real(k ? lo : NAN), "max",
+		      record__real(k ? hi : NAN), "values", vals);
+	/* median(b)/median(a) - 1 with a = {1}: the bootstrap of the median paired ratio */
+	if (k && !stats__bootstrap_median_diff(&one, 1, r, k, true, 0.05, 4000, 1, &ci))
+		json_object_set_new(o, "ci95", json_pack("{so so}", "lo", record__real(ci.lo + 1),
+							 "hi", record__real(ci.hi + 1)));
+	else
+		json_object_set_new(o, "ci95", json_null());
+	free(r);
+	return o;
+}
+
+/*
+ * Is the acceptance line, throughput with >= 97% of without, met by the interval? Below 3
+ * pairs the interval is no more than the values themselves: no verdict.
+ */
+static const char *overhead_verdict(const json_t *tp, size_t pairs)
+{
+	const json_t *ci = json_object_get(tp, "ci95");
+	double lo = num(ci, "lo"), hi = num(ci, "hi");
+
+	if (pairs < 3 || !isfinite(lo) || !isfinite(hi))
+		return "too few pairs";
+	return lo >= 0.97 ? "met" : hi < 0.97 ? "missed" : "undecided";
+}
+
+/* One path's pairs of `run --overhead` windows (overhead.{collectors,pair}); NULL if none. */
+static json_t *overhead_path(const json_t *base, const char *path)
+{
+	size_t n = json_array_size(base), k = 0, non = 0, noff = 0, i;
+	double *t[2], *c[2], *u[2];
+	json_int_t maxpair = 0;
+	const json_t *run, *on, *off;
+	json_t *o = NULL;
+
+	json_array_foreach(base, i, run) {
+		const json_t *ov = json_object_get(run, "overhead");
+		const char *w = json_string_value(json_object_get(ov, "collectors"));
+
+		if (!w || strcmp(json_string_value(json_object_get(run, "path")) ?: "", path))
+			continue;
+		non += !strcmp(w, "on");
+		noff += !strcmp(w, "off");
+		if (json_integer_value(json_object_get(ov, "pair")) > maxpair)
+			maxpair = json_integer_value(json_object_get(ov, "pair"));
+	}
+	if (!non && !noff)
+		return NULL;
+	for (int s = 0; s < 2; s++) {
+		t[s] = calloc(n + 1, sizeof(double));
+		c[s] = calloc(n + 1, sizeof(double));
+		u[s] = calloc(n + 1, sizeof(double));
+	}
+	if (!t[0] || !t[1] || !c[0] || !c[1] || !u[0] || !u[1])
+		goto cleanup;
+	for (json_int_t p = 1; p <= maxpair; p++) {
+		overhead_pair(base, path, p, &on, &off);
+		if (!on || !off)
+			continue;
+		t[0][k] = num(json_object_get(on, "engine"), "throughput_bps");
+		t[1][k] = num(json_object_get(off, "engine"), "throughput_bps");
+		c[0][k] = procfs_busy_per_byte(on);
+		c[1][k] = procfs_busy_per_byte(off);
+		u[0][k] = run_cpu_per_byte(on);
+		u[1][k] = run_cpu_per_byte(off);
+		k++;
+	}
+	o = json_pack("{sI s{sI sI}}", "pairs", (json_int_t)k, "windows", "on", (json_int_t)non,
+		      "off", (json_int_t)noff);
+	json_object_set_new(o, "throughput_bps", overhead_figure(t[0], t[1], k));
+	json_object_set_new(o, "procfs_cpu_ns_per_byte", overhead_figure(c[0], c[1], k));
+	json_object_set_new(o, "run_cpu_ns_per_byte", overhead_figure(u[0], u[1], k));
+	json_object_set_new(o, "throughput_97pct",
+			    json_string(overhead_verdict(json_object_get(o, "throughput_bps"), k)));
+cleanup:
+	for (int s = 0; s < 2; s++) {
+		free(t[s]);
+		free(c[s]);
+		free(u[s]);
+	}
+	return o;
+}
+
+/*
+ * `run --overhead`: per path, throughput and CPU per byte with the collectors over without
+ * them. Records with overhead.{collectors,pair} on their overhead_runs[] windows give paired
+ * figures (paths.<path>); older ones had one collector-off copy per path, compared with the
+ * median of runs[]. NULL when the record has no baseline.
  */
 static json_t *overhead_summary(const json_t *rec)
 {
 	const json_t *base = json_object_get(rec, "overhead_runs"), *run;
-	json_t *o, *tpr, *cpur;
+	json_t *o, *tpr, *cpur, *paths, *pp;
 	double tw, cw, tb, cb;
 	const char *p;
 	size_t i;
@@ -494,22 +652,52 @@ static json_t *overhead_summary(const json_t *rec)
 	o = json_object();
 	tpr = json_object();
 	cpur = json_object();
+	paths = json_object();
 	json_array_foreach(base, i, run) {
 		p = json_string_value(json_object_get(run, "path"));
 		if (!p || json_object_get(tpr, p))
 			continue;
+		pp = overhead_path(base, p);
+		if (pp) {
+			json_object_set_new(tpr, p, json_incref(json_object_get(json_object_get(
+				json_object_get(pp, "throughput_bps"), "paired_ratio"), "median")));
+			json_object_set_new(cpur, p, json_incref(json_object_get(json_object_get(
+				json_object_get(pp, "procfs_cpu_ns_per_byte"), "paired_ratio"),
+				"median")));
+			json_object_set_new(paths, p, pp);
+			continue;
+		}
 		path_medians(json_object_get(rec, "runs"), p, &tw, &cw);
 		path_medians(base, p, &tb, &cb);
 		json_object_set_new(tpr, p, record__real(tw / tb));
 		json_object_set_new(cpur, p, record__real(cw / cb));
 	}
-	json_object_set_new(o, "source", json_string("engine throughput and /proc/stat busy "
-						     "ticks per byte: median of the measured "
-						     "repetitions over one copy with every "
-						     "collector closed"));
+	if (json_object_size(paths)) {
+		json_object_set_new(o, "source", json_string(
+			"interleaved pairs of windows with every collector open (on) and closed "
+			"(off), same bytes: the median over pairs of on / off. throughput: engine; "
+			"procfs: /proc/stat busy ticks of all CPUs per byte (other load on the machine "
+			"included); run: schedstat of the run's threads (server, relays, clients, "
+			"with the interrupts run on top of them) + the run process, per byte"));
+		json_object_set_new(o, "paths", paths);
+	} else {
+		json_decref(paths);
+		json_object_set_new(o, "source", json_string("engine throughput and /proc/stat busy "
+							     "ticks per byte: median of the measured "
+							     "repetitions over one copy with every "
+							     "collector closed"));
+	}
 	json_object_set_new(o, "throughput_ratio", tpr);
 	json_object_set_new(o, "cpu_per_byte_ratio", cpur);
 	return o;
+}
+
+static void overhead_line(FILE *f, const char *what, const json_t *fig)
+{
+	const json_t *pr = json_object_get(fig, "paired_ratio"), *ci = json_object_get(fig, "ci95");
+
+	fprintf(f, "    %-24s %.3f  (%.3f-%.3f, CI %.3f-%.3f)\n", what, num(pr, "median"),
+		num(pr, "min"), num(pr, "max"), num(ci, "lo"), num(ci, "hi"));
 }
 
 /*
@@ -790,11 +978,30 @@ void summary__print(FILE *f, const json_t *sum)
 		const char *p;
 		json_t *v;
 
-		json_object_foreach((json_t *)tpr, p, v)
-			fprintf(f, "  collectors on / off, %s: throughput %.3f, CPU per byte %.3f\n", p,
-				json_is_number(v) ? json_number_value(v) : NAN,
-				json_is_number(json_object_get(cpr, p)) ?
-				json_number_value(json_object_get(cpr, p)) : NAN);
+		const json_t *pp = json_object_get(json_object_get(sum, "overhead"), "paths");
+
+		json_object_foreach((json_t *)tpr, p, v) {
+			const json_t *x = json_object_get(pp, p);
+
+			if (!x) {
+				fprintf(f, "  collectors on / off, %s: throughput %.3f, CPU per byte "
+					   "%.3f (one baseline copy)\n", p,
+					json_is_number(v) ? json_number_value(v) : NAN,
+					json_is_number(json_object_get(cpr, p)) ?
+					json_number_value(json_object_get(cpr, p)) : NAN);
+				continue;
+			}
+			fprintf(f, "  collectors on / off, %s, %lld pair(s) (median of on/off, min-max, "
+				   "95%% CI):\n", p,
+				(long long)json_integer_value(json_object_get(x, "pairs")));
+			overhead_line(f, "throughput", json_object_get(x, "throughput_bps"));
+			overhead_line(f, "CPU/byte, /proc/stat", json_object_get(x,
+						"procfs_cpu_ns_per_byte"));
+			overhead_line(f, "CPU/byte, run's threads", json_object_get(x,
+						"run_cpu_ns_per_byte"));
+			fprintf(f, "    throughput >= 97%% of without: %s\n",
+				json_string_value(json_object_get(x, "throughput_97pct")) ?: "?");
+		}
 	}
 	if (json_object_get(sum, "machines"))
 		summary__print_machines(f, json_object_get(sum, "machines"));
