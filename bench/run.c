@@ -1218,6 +1218,8 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 
 			json_object_set_new(pj, "roles", record__perf_roles(&ps, &td,
 					    (record_role_fn)topo__role_of, c->topo));
+			json_object_set_new(pj, "interrupt_roles", record__perf_irq_roles(&ps, &td,
+					    (record_role_fn)topo__role_of, c->topo));
 			json_object_set_new(coll, "perf", pj);
 		}
 		if (wr_ok)

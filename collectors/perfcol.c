@@ -46,6 +46,7 @@ struct pc_ksym {
 	uint32_t name;	/* offset in pool */
 	uint16_t mod;	/* index in mods */
 	uint8_t marker; /* enum perfcol_ctx; PROCESS: not a context marker */
+	uint8_t origin; /* enum pc_origin: where a softirq was run from */
 };
 
 struct perfcol {
@@ -71,8 +72,10 @@ struct perfcol {
 	uint64_t ctx_samples[PERFCOL_NR_CTX];
 	uint64_t nsamples, lost, throttled, unresolved, via_helper, reader_cpu_ns;
 	struct perfcol_pid *pids; /* [PERFCOL_MAX_PIDS] open addressing by pid, pid 0 = free */
-	uint64_t pids_untracked;
+	uint64_t pids_untracked, bh_untracked;
+	uint64_t rule_samples[PERFCOL_NR_RULES];
 	uint8_t *markers; /* scratch for one callchain */
+	uint8_t *origins; /* same, the frames' origin markers */
 	long *frames;	  /* same, the frames' ksym indices (-1 unresolved) */
 
 	pthread_t reader;
@@ -194,6 +197,86 @@ enum perfcol_ctx perfcol_ctx__classify(const char *const *syms, size_t n, bool i
 	return idle ? PERFCOL_CTX_IDLE : PERFCOL_CTX_PROCESS;
 }
 
+/* ---- interrupt samples by role -------------------------------------------------------- */
+
+/* Frames that say where a softirq was run from (kernel/softirq.c, 6.x). */
+enum pc_origin { PC_ORIGIN_NONE, PC_ORIGIN_KSOFTIRQD, PC_ORIGIN_IRQ_EXIT, PC_ORIGIN_BH };
+
+static const struct {
+	const char *sym;
+	enum pc_origin origin;
+} origin_frames[] = {
+	{ "run_ksoftirqd", PC_ORIGIN_KSOFTIRQD },
+	{ "__irq_exit_rcu", PC_ORIGIN_IRQ_EXIT },
+	{ "irq_exit_rcu", PC_ORIGIN_IRQ_EXIT },
+	{ "irq_exit", PC_ORIGIN_IRQ_EXIT },
+	{ "__local_bh_enable_ip", PC_ORIGIN_BH },
+	{ "local_bh_enable", PC_ORIGIN_BH },
+	{ "do_softirq", PC_ORIGIN_BH }, /* not do_softirq_own_stack: sym_is wants the whole name */
+};
+
+static const char *const rule_names[PERFCOL_NR_RULES] = {
+	[PERFCOL_RULE_TASK_BH] = "task-bh",	[PERFCOL_RULE_IRQ_EXIT] = "irq-exit",
+	[PERFCOL_RULE_KSOFTIRQD] = "ksoftirqd", [PERFCOL_RULE_IDLE] = "idle",
+	[PERFCOL_RULE_HARDIRQ] = "hardirq",	[PERFCOL_RULE_NO_ORIGIN] = "no-origin",
+};
+
+const char *perfcol_irq_rule__name(enum perfcol_irq_rule rule)
+{
+	return (unsigned)rule < PERFCOL_NR_RULES ? rule_names[rule] : "?";
+}
+
+static enum pc_origin origin_frame(const char *sym)
+{
+	size_t i;
+
+	if (!sym)
+		return PC_ORIGIN_NONE;
+	for (i = 0; i < sizeof(origin_frames) / sizeof(origin_frames[0]); i++)
+		if (sym_is(sym, origin_frames[i].sym, false))
+			return origin_frames[i].origin;
+	return PC_ORIGIN_NONE;
+}
+
+/* The rule from the innermost context marker's index i, the origins of the frames, the tid. */
+static enum perfcol_irq_rule rule_walk(const uint8_t *markers, const uint8_t *origins, size_t n,
+				       uint32_t tid)
+{
+	enum pc_origin o = PC_ORIGIN_NONE;
+	size_t i, j;
+
+	for (i = 0; i < n && markers[i] == PERFCOL_CTX_PROCESS; i++)
+		;
+	if (i < n && markers[i] == PERFCOL_CTX_HARDIRQ)
+		return PERFCOL_RULE_HARDIRQ;
+	for (j = i + 1; j < n && o == PC_ORIGIN_NONE; j++)
+		o = (enum pc_origin)origins[j];
+	if (o == PC_ORIGIN_KSOFTIRQD)
+		return PERFCOL_RULE_KSOFTIRQD;
+	if (!tid)
+		return PERFCOL_RULE_IDLE;
+	return o == PC_ORIGIN_IRQ_EXIT ? PERFCOL_RULE_IRQ_EXIT :
+	       o == PC_ORIGIN_BH       ? PERFCOL_RULE_TASK_BH :
+					 PERFCOL_RULE_NO_ORIGIN;
+}
+
+enum perfcol_irq_rule perfcol_irq__rule(const char *const *syms, size_t n, uint32_t tid)
+{
+	uint8_t *m = calloc(n + 1, 1), *o = calloc(n + 1, 1);
+	enum perfcol_irq_rule r = PERFCOL_RULE_NO_ORIGIN;
+
+	if (m && o) {
+		for (size_t i = 0; i < n; i++) {
+			m[i] = (uint8_t)ctx_marker(syms[i]);
+			o[i] = (uint8_t)origin_frame(syms[i]);
+		}
+		r = rule_walk(m, o, n, tid);
+	}
+	free(m);
+	free(o);
+	return r;
+}
+
 /* ---- kallsyms ------------------------------------------------------------------------ */
 
 static int pc_mod_index(struct perfcol *pc, const char *name, uint16_t *idx)
@@ -293,6 +376,7 @@ static int pc_load_kallsyms(struct perfcol *pc, const struct perfcol_table *t, c
 		k = &pc->ksyms[pc->nksyms];
 		k->addr = addr;
 		k->marker = (uint8_t)ctx_marker(name);
+		k->origin = (uint8_t)origin_frame(name);
 		mod = nf == 4 && tag[0] ? tag : perfcol_table__lookup(t, name);
 		ret = pc_pool_add(pc, name, &k->name);
 		if (!ret)
@@ -338,8 +422,11 @@ static long pc_ksym_find(const struct perfcol *pc, uint64_t ip)
 
 /* ---- sampling ------------------------------------------------------------------------ */
 
-/* Count a process-context sample for pid (never 0: that is the idle task). */
-static void pc_pid_add(struct perfcol *pc, uint32_t pid)
+/*
+ * Count a sample for pid (never 0: that is the idle task): process context, or a softirq its
+ * own thread ran (task-bh) in context ctx.
+ */
+static void pc_pid_add(struct perfcol *pc, uint32_t pid, enum perfcol_ctx ctx)
 {
 	uint32_t i, h = pid * 2654435761u;
 
@@ -348,11 +435,19 @@ static void pc_pid_add(struct perfcol *pc, uint32_t pid)
 
 		if (e->pid == pid || !e->pid) {
 			e->pid = pid;
-			e->samples++;
+			if (ctx == PERFCOL_CTX_PROCESS) {
+				e->samples++;
+			} else {
+				e->bh_samples++;
+				e->bh_ctx[ctx]++;
+			}
 			return;
 		}
 	}
-	pc->pids_untracked++;
+	if (ctx == PERFCOL_CTX_PROCESS)
+		pc->pids_untracked++;
+	else
+		pc->bh_untracked++;
 }
 
 /* sample_type IP | TID | CPU | CALLCHAIN: the kernel writes them in this order. */
@@ -381,6 +476,7 @@ static void pc_on_sample(struct perfcol *pc, const union perf_event *ev)
 			continue;
 		k = pc_ksym_find(pc, p[i]);
 		pc->frames[n] = k;
+		pc->origins[n] = k < 0 ? PC_ORIGIN_NONE : pc->ksyms[k].origin;
 		pc->markers[n++] = k < 0 ? PERFCOL_CTX_PROCESS : pc->ksyms[k].marker;
 	}
 	ctx = ctx_walk(pc->markers, n, tid == 0);
@@ -412,8 +508,15 @@ static void pc_on_sample(struct perfcol *pc, const union perf_event *ev)
 	pc->cell[(size_t)mod * PERFCOL_NR_CTX + ctx]++;
 	pc->ctx_samples[ctx]++;
 	pc->nsamples++;
-	if (ctx == PERFCOL_CTX_PROCESS && pid)
-		pc_pid_add(pc, pid);
+	if (ctx == PERFCOL_CTX_PROCESS && pid) {
+		pc_pid_add(pc, pid, ctx);
+	} else if (ctx != PERFCOL_CTX_PROCESS && ctx != PERFCOL_CTX_IDLE) {
+		enum perfcol_irq_rule r = rule_walk(pc->markers, pc->origins, n, tid);
+
+		pc->rule_samples[r]++;
+		if (r == PERFCOL_RULE_TASK_BH && pid)
+			pc_pid_add(pc, pid, ctx);
+	}
 }
 
 static void pc_drain(struct perfcol *pc)
@@ -547,8 +650,9 @@ struct perfcol *perfcol__open(const struct perfcol_conf *conf, char *err, size_t
 	pc->hits = calloc(pc->nksyms ? pc->nksyms : 1, sizeof(*pc->hits));
 	pc->pids = calloc(PERFCOL_MAX_PIDS, sizeof(*pc->pids));
 	pc->markers = calloc(pc->max_stack, sizeof(*pc->markers));
+	pc->origins = calloc(pc->max_stack, sizeof(*pc->origins));
 	pc->frames = calloc(pc->max_stack, sizeof(*pc->frames));
-	if (!pc->cell || !pc->hits || !pc->pids || !pc->markers || !pc->frames) {
+	if (!pc->cell || !pc->hits || !pc->pids || !pc->markers || !pc->origins || !pc->frames) {
 		ret = -ENOMEM;
 		iovb_errf(err, errlen, "perf: out of memory");
 		goto cleanup;
@@ -612,7 +716,8 @@ static void pc_reset(struct perfcol *pc)
 	pc->nsamples = pc->lost = pc->throttled = pc->unresolved = pc->via_helper = 0;
 	pc->reader_cpu_ns = 0;
 	memset(pc->pids, 0, PERFCOL_MAX_PIDS * sizeof(*pc->pids));
-	pc->pids_untracked = 0;
+	pc->pids_untracked = pc->bh_untracked = 0;
+	memset(pc->rule_samples, 0, sizeof(pc->rule_samples));
 }
 
 int perfcol__start(struct perfcol *pc)
@@ -688,6 +793,7 @@ static int pc_fill_pids(struct perfcol *pc, struct perfcol_stats *out)
 	}
 	qsort(out->pids, out->npids, sizeof(*out->pids), cmp_pid);
 	out->pids_untracked = pc->pids_untracked;
+	out->bh_untracked = pc->bh_untracked;
 	return 0;
 }
 
@@ -740,6 +846,7 @@ int perfcol__stop(struct perfcol *pc, struct perfcol_stats *out)
 	out->via_helper = pc->via_helper;
 	out->reader_cpu_ns = pc->reader_cpu_ns;
 	memcpy(out->ctx_samples, pc->ctx_samples, sizeof(out->ctx_samples));
+	memcpy(out->rule_samples, pc->rule_samples, sizeof(out->rule_samples));
 	snprintf(out->table_path, sizeof(out->table_path), "%s", pc->table_path);
 	out->table_entries = pc->table_entries;
 
@@ -826,6 +933,7 @@ void perfcol__close(struct perfcol *pc)
 	free(pc->hits);
 	free(pc->pids);
 	free(pc->markers);
+	free(pc->origins);
 	free(pc->frames);
 	free(pc);
 }

@@ -74,14 +74,27 @@ json_t *record__perf(const struct perfcol_stats *st)
 	mods = NULL;
 	m = json_array();
 	for (i = 0; m && i < st->npids; i++)
-		bad |= json_array_append_new(m, json_pack("{sI sI sI sI}", "pid",
+		bad |= json_array_append_new(m, json_pack("{sI sI sI sI sI}", "pid",
 							  (json_int_t)st->pids[i].pid, "netns_ino",
 							  (json_int_t)st->pids[i].netns_ino, "samples",
 							  (json_int_t)st->pids[i].samples, "ns",
 							  (json_int_t)(st->pids[i].samples *
-								       st->period_ns)));
+								       st->period_ns),
+							  "bh_samples",
+							  (json_int_t)st->pids[i].bh_samples));
 	bad |= json_object_set_new(o, "process_pids", m);
 	bad |= json_object_set_new(o, "process_pids_untracked", rp_u64(st->pids_untracked));
+	bad |= json_object_set_new(o, "bh_untracked", rp_u64(st->bh_untracked));
+	m = json_object();
+	for (i = 0; m && i < PERFCOL_NR_RULES; i++)
+		bad |= json_object_set_new(m, perfcol_irq_rule__name((enum perfcol_irq_rule)i),
+					   json_pack("{sI sI ss}", "samples",
+						     (json_int_t)st->rule_samples[i], "ns",
+						     (json_int_t)(st->rule_samples[i] * st->period_ns),
+						     "role", i == PERFCOL_RULE_TASK_BH ?
+						     "the sample's process (as its process-context "
+						     "samples)" : "unattributed"));
+	bad |= json_object_set_new(o, "interrupt_rules", m);
 	bad |= json_object_set_new(o, "overhead",
 				   json_pack("{ss sI}", "source",
 					     "CLOCK_THREAD_CPUTIME_ID of the reader thread",
@@ -98,6 +111,24 @@ cleanup:
 	return ret;
 }
 
+/* The role of st->pids[i]: the caller's process by pid, else by its netns, else "exited". */
+static const char *pid_role(const struct perfcol_stats *st, size_t i,
+			    const struct threads_snap *known, record_role_fn role_of, void *arg)
+{
+	const char *role = st->pids[i].netns_ino ? role_of(arg, st->pids[i].netns_ino) : "exited";
+
+	/* a process the caller started has its role whatever netns it sits in (the relay) */
+	for (size_t j = 0; known && j < known->n; j++)
+		if (known->t[j].pid == st->pids[i].pid && known->t[j].role[0])
+			return known->t[j].role;
+	return role;
+}
+
+static void add_int(json_t *o, const char *key, json_int_t v)
+{
+	json_object_set_new(o, key, json_integer(json_integer_value(json_object_get(o, key)) + v));
+}
+
 json_t *record__perf_roles(const struct perfcol_stats *st, const struct threads_snap *known,
 			   record_role_fn role_of, void *arg)
 {
@@ -105,27 +136,73 @@ json_t *record__perf_roles(const struct perfcol_stats *st, const struct threads_
 	const char *role;
 
 	for (size_t i = 0; i < st->npids; i++) {
-		role = st->pids[i].netns_ino ? role_of(arg, st->pids[i].netns_ino) : "exited";
-		/* a process the caller started has its role whatever netns it sits in (the relay) */
-		for (size_t j = 0; known && j < known->n; j++)
-			if (known->t[j].pid == st->pids[i].pid && known->t[j].role[0]) {
-				role = known->t[j].role;
-				break;
-			}
+		if (!st->pids[i].samples) /* only softirq samples: record__perf_irq_roles */
+			continue;
+		role = pid_role(st, i, known, role_of, arg);
 		r = json_object_get(o, role);
 		if (!r) {
 			r = json_pack("{sI sI sI}", "samples", (json_int_t)0, "ns", (json_int_t)0,
 				      "pids", (json_int_t)0);
 			json_object_set_new(o, role, r);
 		}
-		json_object_set_new(r, "samples",
-				    json_integer(json_integer_value(json_object_get(r, "samples")) +
-						 (json_int_t)st->pids[i].samples));
-		json_object_set_new(r, "ns", json_integer(json_integer_value(json_object_get(r, "ns")) +
-							  (json_int_t)(st->pids[i].samples *
-								       st->period_ns)));
-		json_object_set_new(r, "pids",
-				    json_integer(json_integer_value(json_object_get(r, "pids")) + 1));
+		add_int(r, "samples", (json_int_t)st->pids[i].samples);
+		add_int(r, "ns", (json_int_t)(st->pids[i].samples * st->period_ns));
+		add_int(r, "pids", 1);
 	}
+	return o;
+}
+
+json_t *record__perf_irq_roles(const struct perfcol_stats *st, const struct threads_snap *known,
+			       record_role_fn role_of, void *arg)
+{
+	uint64_t attr[PERFCOL_NR_CTX] = { 0 }, un = 0;
+	json_t *o = json_object(), *r, *ctx, *rules;
+	const char *role;
+
+	for (size_t i = 0; i < st->npids; i++) {
+		if (!st->pids[i].bh_samples)
+			continue;
+		role = pid_role(st, i, known, role_of, arg);
+		r = json_object_get(o, role);
+		if (!r) {
+			r = json_pack("{sI sI sI ss s{}}", "samples", (json_int_t)0, "ns",
+				      (json_int_t)0, "pids", (json_int_t)0, "rule", "task-bh",
+				      "contexts");
+			json_object_set_new(o, role, r);
+		}
+		add_int(r, "samples", (json_int_t)st->pids[i].bh_samples);
+		add_int(r, "ns", (json_int_t)(st->pids[i].bh_samples * st->period_ns));
+		add_int(r, "pids", 1);
+		ctx = json_object_get(r, "contexts");
+		for (size_t c = 0; c < PERFCOL_NR_CTX; c++) {
+			if (!st->pids[i].bh_ctx[c])
+				continue;
+			add_int(ctx, perfcol_ctx__name((enum perfcol_ctx)c),
+				(json_int_t)st->pids[i].bh_ctx[c]);
+			attr[c] += st->pids[i].bh_ctx[c];
+		}
+	}
+	/* the rest of the interrupt samples, per context and per rule */
+	ctx = json_object();
+	for (size_t c = 0; c < PERFCOL_NR_CTX; c++) {
+		if (c == PERFCOL_CTX_PROCESS || c == PERFCOL_CTX_IDLE ||
+		    st->ctx_samples[c] <= attr[c])
+			continue;
+		json_object_set_new(ctx, perfcol_ctx__name((enum perfcol_ctx)c),
+				    json_integer((json_int_t)(st->ctx_samples[c] - attr[c])));
+		un += st->ctx_samples[c] - attr[c];
+	}
+	rules = json_object();
+	for (size_t i = 0; i < PERFCOL_NR_RULES; i++)
+		if (i != PERFCOL_RULE_TASK_BH && st->rule_samples[i])
+			json_object_set_new(rules, perfcol_irq_rule__name((enum perfcol_irq_rule)i),
+					    json_integer((json_int_t)st->rule_samples[i]));
+	if (st->bh_untracked)
+		json_object_set_new(rules, "task-bh-untracked",
+				    json_integer((json_int_t)st->bh_untracked));
+	json_object_set_new(o, "unattributed",
+			    json_pack("{sI sI so so}", "samples", (json_int_t)un, "ns",
+				      (json_int_t)(un * st->period_ns), "contexts", ctx, "rules",
+				      rules));
 	return o;
 }

@@ -53,6 +53,34 @@ const char *perfcol_ctx__name(enum perfcol_ctx ctx);
 enum perfcol_ctx perfcol_ctx__classify(const char *const *syms, size_t n, bool idle);
 
 /*
+ * Whose work an interrupt-context sample is (docs/modules.md, "Interrupt samples by role"):
+ * told from the callchain's frames below the innermost context marker (where the softirq was
+ * run from) and the sample's tid.
+ */
+enum perfcol_irq_rule {
+	PERFCOL_RULE_TASK_BH,	/* softirq run by the task itself (local_bh_enable, do_softirq):
+				 * the task's role */
+	PERFCOL_RULE_IRQ_EXIT,	/* softirq on irq exit on top of a task it merely interrupted */
+	PERFCOL_RULE_KSOFTIRQD, /* softirq deferred to ksoftirqd (run_ksoftirqd) */
+	PERFCOL_RULE_IDLE,	/* softirq on top of the idle task (tid 0) */
+	PERFCOL_RULE_HARDIRQ,	/* an irq handler: the interrupted task is incidental */
+	PERFCOL_RULE_NO_ORIGIN, /* softirq whose callchain shows none of the frames above */
+	PERFCOL_NR_RULES,
+};
+
+/* "task-bh", "irq-exit", "ksoftirqd", "idle", "hardirq", "no-origin"; "?" out of range. */
+const char *perfcol_irq_rule__name(enum perfcol_irq_rule rule);
+
+/*
+ * The rule of an interrupt-context sample (perfcol_ctx__classify gave neither process nor
+ * idle) from its callchain, leaf first, and its tid. Under a hardirq marker: hardirq. Under a
+ * softirq: the first origin frame towards the root decides, run_ksoftirqd before anything
+ * else; then tid 0 is idle; then irq_exit_rcu and friends (irq-exit) or
+ * __local_bh_enable_ip/do_softirq (task-bh); none of them: no-origin (idle if tid is 0).
+ */
+enum perfcol_irq_rule perfcol_irq__rule(const char *const *syms, size_t n, uint32_t tid);
+
+/*
  * The prefix -> module table for built-in code (docs/modules.md): lines "prefix<TAB>module"
  * with an optional "<TAB>comment", '#' comments and blank lines allowed.
  */
@@ -109,10 +137,15 @@ struct perfcol_module {
 	size_t ntop;
 };
 
-/* Process-context samples of one process (thread group), for the per-role split. */
+/*
+ * Process-context samples of one process (thread group), for the per-role split, and the
+ * softirq samples its own threads ran (rule task-bh), per context.
+ */
 struct perfcol_pid {
 	uint32_t pid;
 	uint64_t samples;
+	uint64_t bh_samples;
+	uint64_t bh_ctx[PERFCOL_NR_CTX];
 	uint64_t netns_ino; /* of /proc/PID/ns/net at perfcol__stop; 0 if the process is gone */
 };
 
@@ -137,6 +170,9 @@ struct perfcol_stats {
 	struct perfcol_pid *pids; /* process-context samples per pid (not idle), most first */
 	size_t npids;
 	uint64_t pids_untracked; /* process-context samples of pids beyond PERFCOL_MAX_PIDS */
+	uint64_t bh_untracked;	 /* task-bh samples of pids beyond PERFCOL_MAX_PIDS */
+	/* interrupt-context samples (not process, not idle) by the rule that assigned them */
+	uint64_t rule_samples[PERFCOL_NR_RULES];
 	char table_path[4096];
 	size_t table_entries;
 };

@@ -20,12 +20,22 @@ extern const char record_perf_caveat[];
 json_t *record__perf(const struct perfcol_stats *st);
 
 /*
- * Process-context samples per role: a pid in known (the processes the caller started, each
+ * Process-context samples per role (pids with none are left out): a pid in known (the processes the caller started, each
  * thread tagged with its role) takes that role; any other process role_of(arg, the inode of its
  * netns), or "exited" when it was gone before the window closed. {"<role>": {"samples", "ns",
  * "pids"}}. known may be NULL. A new reference.
  */
 json_t *record__perf_roles(const struct perfcol_stats *st, const struct threads_snap *known,
 			   record_role_fn role_of, void *arg);
+
+/*
+ * Interrupt-context samples per role (collectors.perf.interrupt_roles): the softirq samples a
+ * process's own threads ran (rule task-bh) take that process's role as in record__perf_roles,
+ * {"<role>": {"samples", "ns", "pids", "rule": "task-bh", "contexts": {"NET_RX": n, ...}}};
+ * all others are "unattributed": {"samples", "ns", "contexts", "rules": {"irq-exit": n, ...}}
+ * (the rule that left each one there). A new reference.
+ */
+json_t *record__perf_irq_roles(const struct perfcol_stats *st, const struct threads_snap *known,
+			       record_role_fn role_of, void *arg);
 
 #endif

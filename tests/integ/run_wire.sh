@@ -26,6 +26,16 @@ jq -e '[.runs[] | .collectors.perf.roles.server.samples > 0] | all' <<<"$gz" >/d
 	fail "no perf samples charged to the server role"
 jq -e '[.runs[] | select(.path == "pv") | .collectors.perf.roles.host.samples > 0] | all' \
 	<<<"$gz" >/dev/null || fail "no perf samples charged to the host role (relay) on pv"
+# interrupt-context samples: every one has a rule; task-bh ones are charged to the role of
+# the process whose thread ran the softirq, the rest are unattributed, and nothing is lost
+jq -e '[.runs[] | .collectors.perf | ([.contexts | to_entries[] |
+	select(.key != "process" and .key != "idle") | .value] | add // 0) as $irq |
+	([.interrupt_rules[] | .samples] | add) == $irq and
+	([.interrupt_roles[] | .samples] | add) + .bh_untracked == $irq and
+	.interrupt_rules["task-bh"].samples > 0 and
+	([.interrupt_roles | to_entries[] | select(.key != "unattributed") | .value.rule] |
+	 all(. == "task-bh"))] | all' <<<"$gz" >/dev/null ||
+	fail "perf interrupt samples do not add up per rule and role"
 [ "$(jq '.overhead_runs | length' <<<"$gz")" = 8 ] || fail "expected 8 overhead windows"
 # each path: pairs 1 and 2, one off and one on each; off windows have no collector figures
 # and no series, on windows have all of them

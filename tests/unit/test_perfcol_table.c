@@ -16,7 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include "iovb/perfcol.h"
+#include "iovb/rec_perf.h"
 
 struct tmp {
 	char dir[64];
@@ -252,12 +254,133 @@ static void test_classify(void **state)
 	assert_string_equal(perfcol_ctx__name(PERFCOL_NR_CTX), "?");
 }
 
+#define RULE(tid, ...)                                                                             \
+	({                                                                                         \
+		const char *const chain_[] = { __VA_ARGS__ };                                      \
+		perfcol_irq__rule(chain_, sizeof(chain_) / sizeof(chain_[0]), tid);                \
+	})
+
+static void test_irq_rule(void **state)
+{
+	(void)state;
+	/* NET_RX run by local_bh_enable in the sending task: that task's work */
+	assert_int_equal(RULE(4242, "tcp_ack", "tcp_rcv_established", "net_rx_action",
+			      "handle_softirqs.cold", "__do_softirq", "do_softirq_own_stack",
+			      "do_softirq", "__local_bh_enable_ip", "__dev_queue_xmit",
+			      "ip_finish_output2", "__tcp_transmit_skb"),
+			 PERFCOL_RULE_TASK_BH);
+	assert_int_equal(RULE(4242, "x", "net_rx_action", "handle_softirqs", "local_bh_enable",
+			      "tun_get_user"),
+			 PERFCOL_RULE_TASK_BH);
+	/* on irq exit the task was only interrupted, even if it had bh_enable frames deeper */
+	assert_int_equal(RULE(4242, "tcp_v4_rcv", "net_rx_action", "handle_softirqs",
+			      "__irq_exit_rcu", "sysvec_apic_timer_interrupt",
+			      "asm_sysvec_apic_timer_interrupt", "__local_bh_enable_ip",
+			      "tcp_sendmsg_locked"),
+			 PERFCOL_RULE_IRQ_EXIT);
+	assert_int_equal(RULE(4242, "x", "run_timer_softirq", "handle_softirqs", "irq_exit_rcu",
+			      "sysvec_apic_timer_interrupt"),
+			 PERFCOL_RULE_IRQ_EXIT);
+	/* ksoftirqd: a thread, but nobody's work in particular */
+	assert_int_equal(RULE(15, "rcu_do_batch", "rcu_core_si", "handle_softirqs",
+			      "run_ksoftirqd", "smpboot_thread_fn", "kthread"),
+			 PERFCOL_RULE_KSOFTIRQD);
+	/* on top of the idle task, whatever the origin */
+	assert_int_equal(RULE(0, "x", "net_rx_action", "handle_softirqs", "__irq_exit_rcu",
+			      "sysvec_apic_timer_interrupt", "default_idle"),
+			 PERFCOL_RULE_IDLE);
+	assert_int_equal(RULE(0, "x", "net_rx_action", "handle_softirqs"), PERFCOL_RULE_IDLE);
+	/* an irq handler nearer the leaf than any softirq: the interrupted task is incidental */
+	assert_int_equal(RULE(4242, "vp_interrupt", "__handle_irq_event_percpu",
+			      "handle_irq_event", "__common_interrupt", "common_interrupt",
+			      "net_rx_action", "handle_softirqs", "__local_bh_enable_ip"),
+			 PERFCOL_RULE_HARDIRQ);
+	/* the origin is looked for below the softirq only: a bh_enable above it is not one */
+	assert_int_equal(RULE(4242, "__local_bh_enable_ip", "net_rx_action", "handle_softirqs",
+			      NULL, "entry_SYSCALL_64"),
+			 PERFCOL_RULE_NO_ORIGIN);
+	/* near misses are no origin */
+	assert_int_equal(RULE(4242, "x", "net_rx_action", "handle_softirqs", "do_softirq_x",
+			      "irq_exit_rcu_y"),
+			 PERFCOL_RULE_NO_ORIGIN);
+	assert_string_equal(perfcol_irq_rule__name(PERFCOL_RULE_TASK_BH), "task-bh");
+	assert_string_equal(perfcol_irq_rule__name(PERFCOL_RULE_NO_ORIGIN), "no-origin");
+	assert_string_equal(perfcol_irq_rule__name(PERFCOL_NR_RULES), "?");
+}
+
+static const char *role_by_ino(void *arg, uint64_t ino)
+{
+	(void)arg;
+	return ino == 7 ? "guest-1" : "other";
+}
+
+/* task-bh samples follow their process's role; everything else is unattributed, by rule. */
+static void test_irq_roles(void **state)
+{
+	struct perfcol_pid pids[3] = {
+		{ .pid = 100, .samples = 5, .bh_samples = 3, .netns_ino = 99 },
+		{ .pid = 200, .samples = 1, .bh_samples = 2, .netns_ino = 7 },
+		{ .pid = 300, .samples = 4, .netns_ino = 7 },
+	};
+	struct thread_cpu tc = { .pid = 100, .tid = 100, .role = "server" };
+	struct threads_snap known = { .t = &tc, .n = 1 };
+	struct perfcol_stats st = { .period_ns = 1000, .pids = pids, .npids = 3 };
+	json_t *o, *u;
+
+	(void)state;
+	pids[0].bh_ctx[PERFCOL_CTX_NET_RX] = 3;
+	pids[1].bh_ctx[PERFCOL_CTX_NET_RX] = 1;
+	pids[1].bh_ctx[PERFCOL_CTX_TIMER] = 1;
+	st.ctx_samples[PERFCOL_CTX_NET_RX] = 10;
+	st.ctx_samples[PERFCOL_CTX_TIMER] = 1;
+	st.ctx_samples[PERFCOL_CTX_HARDIRQ] = 2;
+	st.ctx_samples[PERFCOL_CTX_PROCESS] = 10;
+	st.ctx_samples[PERFCOL_CTX_IDLE] = 50;
+	st.rule_samples[PERFCOL_RULE_TASK_BH] = 5;
+	st.rule_samples[PERFCOL_RULE_IRQ_EXIT] = 4;
+	st.rule_samples[PERFCOL_RULE_IDLE] = 2;
+	st.rule_samples[PERFCOL_RULE_HARDIRQ] = 2;
+	o = record__perf_irq_roles(&st, &known, role_by_ino, NULL);
+	assert_non_null(o);
+	/* pid 100 is the caller's server whatever its netns */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "server"), "samples")),
+			 3);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "server"), "ns")),
+			 3000);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "server"), "rule")),
+			    "task-bh");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
+				 o, "guest-1"), "contexts"), "TIMER")), 1);
+	/* pid 300 ran no softirq: no role entry from it */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "guest-1"), "pids")),
+			 1);
+	u = json_object_get(o, "unattributed");
+	/* NET_RX 10 - 4, TIMER 1 - 1, HARDIRQ 2: 8 */
+	assert_int_equal(json_integer_value(json_object_get(u, "samples")), 8);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(u, "contexts"),
+							    "NET_RX")), 6);
+	assert_null(json_object_get(json_object_get(u, "contexts"), "TIMER"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(u, "rules"),
+							    "irq-exit")), 4);
+	assert_null(json_object_get(json_object_get(u, "rules"), "task-bh"));
+	json_decref(o);
+	/* process-context roles leave the softirq-only pids out */
+	pids[1].samples = 0;
+	o = record__perf_roles(&st, &known, role_by_ino, NULL);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "guest-1"), "pids")),
+			 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "guest-1"),
+							    "samples")), 4);
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_lookup), cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_missing_file),	 cmocka_unit_test(test_default_table),
-		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_classify),	 cmocka_unit_test(test_irq_rule),
+		cmocka_unit_test(test_irq_roles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
