@@ -7,7 +7,9 @@
 # 95% bootstrap interval. Target: throughput on / off >= 0.97. Needs root.
 #
 # usage: bench/overhead-bench.sh [BIN] [--pairs N] [--bytes SIZE] [--collectors LIST]
-#        [--paths LIST] [--keep FILE (the record)]
+#        [--paths LIST] [--keep FILE (the record)] [-- RUN-OPTIONS (e.g. --perf-freq 199)]
+# --collectors procfs is the A/A control: on and off then differ by the series sampling only,
+# and what its ratios spread is the machine's noise.
 set -euo pipefail
 bin=build/iovbench
 pairs=5
@@ -15,14 +17,16 @@ bytes=1G
 colls=procfs,bpf,perf,wire
 paths=pv,vf
 keep=
+extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
+	--) shift; extra=("$@"); break ;;
 	--pairs) pairs=$2; shift 2 ;;
 	--bytes) bytes=$2; shift 2 ;;
 	--collectors) colls=$2; shift 2 ;;
 	--paths) paths=$2; shift 2 ;;
 	--keep) keep=$2; shift 2 ;;
-	-h | --help) sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) bin=$1; shift ;;
 	esac
 done
@@ -32,10 +36,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rec=${keep:-$tmp/r.json.gz}
 
-echo "overhead-bench: collectors $colls, $pairs pairs per path of $bytes per guest, paths $paths"
+echo "overhead-bench: collectors $colls, $pairs pairs per path of $bytes per guest, paths $paths" \
+	"${extra[*]}"
 # One repetition: the comparison is in the pairs, runs[] is only the run's usual part.
 "$bin" run --collectors "$colls" --paths "$paths" --overhead="$pairs" --bytes "$bytes" \
-	--reps 1 --warmup 256M -q -o "$rec"
+	--reps 1 --warmup 256M -q -o "$rec" "${extra[@]}"
 "$bin" report --json "$rec" >"$tmp/sum.json"
 jq -r --arg c "$colls" '.overhead.paths | to_entries[] | .key as $p | .value as $v |
 	($v.throughput_bps | "\($p) throughput on/off \(.paired_ratio.median * 1000 | round / 1000) " +

@@ -210,23 +210,30 @@ static __always_inline int rx_switch_key(struct net_device *dev, struct nc_dev_k
 					 int is_packet)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct nc_dev_val *v;
+	struct nc_dev_val *v = NULL;
 	struct nc_cpu *st;
 	__u32 i, n;
 
 	if (cpu >= NC_MAX_CPUS)
 		return 0;
-	v = dev_get(dev, &key, cpu);
-	if (v && is_packet) {
-		v->packets++;
-		/* keep the name current across renames, cheaply */
-		bpf_core_read_str(v->name, sizeof(v->name), &dev->name);
+	/*
+	 * Per packet, so kept short (its cost is in collectors.bpf.overhead): a packet is counted
+	 * on its device always; tcp_probe (no packet) only matters inside NET_RX when the device
+	 * changes, so it looks nothing up before that.
+	 */
+	if (is_packet) {
+		v = dev_get(dev, &key, cpu);
+		/* keep the name current across renames: every 64th packet is soon enough */
+		if (v && !(v->packets++ & 63))
+			bpf_core_read_str(v->name, sizeof(v->name), &dev->name);
 	}
 	st = nc_state();
 	if (!st || !st->in_rx)
 		return 0;
 	if (st->cur_valid && nc_key_eq(&st->cur, &key))
 		return 0;
+	if (!is_packet)
+		v = dev_get(dev, &key, cpu);
 	rx_charge(st, bpf_ktime_get_ns(), cpu);
 	if (!v) {
 		/* no entry for it: its time is left to the poll's device or unattributed */
@@ -421,7 +428,9 @@ static __always_inline int handle_napi_poll(struct napi_struct *napi)
 		v = dev_get(dev, &key, cpu);
 		if (v) {
 			v->polls++;
-			v->poll_fn = (__u64)BPF_CORE_READ(napi, poll);
+			/* a napi's poll function is set once, at netif_napi_add */
+			if (!v->poll_fn)
+				v->poll_fn = (__u64)BPF_CORE_READ(napi, poll);
 		}
 	}
 	st = nc_state();

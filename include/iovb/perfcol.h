@@ -16,7 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PERFCOL_DEFAULT_HZ 999 /* off the 1000 Hz beat of timers so they are not hit in phase */
+/*
+ * Off the beat of the 1000/250/100 Hz timers so they are not hit in phase. Not 999 Hz (the
+ * default before): in a VM each cpu-clock sample with its kernel callchain is dear, and
+ * `run --overhead` measured 999 Hz at 9-13% of the engine's throughput on the 2-vCPU test
+ * machine, 199 Hz within its noise (docs/modules.md, "What sampling costs").
+ */
+#define PERFCOL_DEFAULT_HZ 199
 #define PERFCOL_TOP 5	       /* top symbols kept per module */
 #define PERFCOL_NAME_LEN 64    /* symbol names are cut to this (with the NUL) */
 #define PERFCOL_MOD_LEN 32     /* module names likewise */
