@@ -69,6 +69,11 @@ expect 2 "$bin" run --reps 0
 expect 2 "$bin" run --depth 999
 expect 2 "$bin" run --paths pv,xx
 expect 2 "$bin" run --link-rate fast
+expect 2 "$bin" run --overhead=0
+expect 2 "$bin" run --overhead=21
+expect 2 "$bin" run --overhead=x
+expect 2 "$bin" run --perf-freq 5
+expect 2 "$bin" run --perf-freq 1k0
 expect 2 "$bin" run extra-arg
 expect 2 "$bin" report
 expect 2 "$bin" report --bogus x
