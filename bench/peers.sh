@@ -339,14 +339,15 @@ if [ $want_topo -eq 1 ]; then
 	wait $topo_pid || rc=$?
 	[ -n "$RUN_ID" ] || RUN_ID=$(sed -n 's/^run \([0-9a-f]*\)$/\1/p' "$TMP/topo.out")
 	[ $rc -eq 0 ] || die 3 "topo up failed: $(tail -3 "$TMP/topo.out")"
-	# "server 10.77.0.1 in iovb-ID-srv; pv guest iovb-ID-g1 (guest-1); vf guest ..."
+	# "server 10.77.0.1 in iovb-ID-srv", then one line per guest: "pv guest iovb-ID-g1
+	# (guest-1, 10.77.0.11), backend relay pid N on host/vnet0", "vf guest iovb-ID-g2 (...)".
 	srvline=$(grep '^server ' "$TMP/topo.out")
 	srv_addr=$(awk '{print $2}' <<<"$srvline")
 	srv_ns=$(awk '{print $4}' <<<"$srvline" | tr -d ';')
 	for p in pv vf; do
-		NS[$p]=$(grep -o "$p guest [^ ]*" <<<"$srvline" | awk '{print $3}' || true)
+		NS[$p]=$(grep -o "^$p guest [^ ]*" "$TMP/topo.out" | head -1 | awk '{print $3}' || true)
 	done
-	RELAY_PID=$(sed -n 's/^backend relay pid \([0-9]*\) .*/\1/p' "$TMP/topo.out")
+	RELAY_PID=$(sed -n 's/.*backend relay pid \([0-9]*\) .*/\1/p' "$TMP/topo.out" | head -1)
 	if [ -n "$RELAY_PID" ] && [ -n "$CG" ] && [ "$(cat "/proc/$RELAY_PID/comm" 2>/dev/null)" = iovb-relay ]; then
 		echo "$RELAY_PID" >"$CG/cgroup.procs" || RELAY_PID=
 	fi
