@@ -2,23 +2,29 @@
 # SPDX-License-Identifier: GPL-2.0
 # Peer benchmark: the engine against iperf3 (single stream, and -Z zero-copy) and Samba
 # (smbd + smbclient) moving the same bytes server -> client, on loopback and on each emulated
-# path, with system-wide CPU per byte from /proc/stat. Prints a table and the ratios against the
-# targets (engine >= 1.0x iperf3 throughput at <= its CPU/byte; engine >= 3x smbclient).
+# path, with system-wide CPU per byte from /proc/stat. Repetitions interleave the tools (the
+# order rotates each repetition); prints medians with min-max, the ratios of the medians against
+# the targets (engine >= 1.0x iperf3 throughput at <= its CPU/byte; engine >= 3x smbclient), the
+# same ratios paired repetition by repetition, and each path's capacity (the best of iperf3 -P N
+# and the engine) against smbclient's throughput.
 # Not a test: the figures depend on the machine and on whatever else runs on it. See docs/peers.md.
 set -euo pipefail
 
 usage() {
 	cat <<'EOF'
-usage: bench/peers.sh [--bytes SIZE] [--reps N] [--paths LIST] [--link-rate RATE]
-                      [--iovbench PATH] [--tsv FILE] [--smoke]
+usage: bench/peers.sh [--bytes SIZE] [--reps N] [--streams N] [--paths LIST]
+                      [--link-rate RATE] [--iovbench PATH] [--tsv FILE] [--smoke]
 
 Copy SIZE bytes server -> client with iperf3 -R, iperf3 -R -Z, `iovbench load --workload
-read --io-size 1M --depth 8` and smbclient `get` from smbd, on loopback and on the emulated
-pv and vf paths (server in the srv netns, client in the path's guest netns), N times each;
-print median throughput and CPU per byte and the engine's ratios to iperf3 and smbclient.
+read --io-size 1M --depth 8`, smbclient `get` from smbd and iperf3 -R -P N (the path's
+capacity), on loopback and on the emulated pv and vf paths (server in the srv netns, client
+in the path's guest netns), N times each, the tools in a rotating order; print median
+throughput and CPU per byte and the engine's ratios to iperf3 and smbclient.
 
   --bytes SIZE      bytes per transfer (512M, 2G...), default 512M
-  --reps N          repetitions (medians are printed), default 3
+  --reps N          repetitions (medians are printed), default 5
+  --streams N       parallel streams of the capacity run (iperf3 -P N), default 4;
+                    0 leaves it out
   --paths LIST      any of loopback,pv,vf; default loopback,pv,vf
   --link-rate RATE  shape the emulated physical link (iovbench topo up --link-rate)
   --iovbench PATH   the binary, default build/iovbench beside this script's tree
@@ -37,7 +43,8 @@ die() { # exit code, message
 
 IOVB=$(dirname "$0")/../build/iovbench
 BYTES_ARG=512M
-REPS=3
+REPS=5
+STREAMS=4
 PATHS=loopback,pv,vf
 LINK_RATE=
 TSV=
@@ -47,6 +54,8 @@ while [ $# -gt 0 ]; do
 	--bytes=*) BYTES_ARG=${1#*=} ;;
 	--reps) REPS=${2:?}; shift ;;
 	--reps=*) REPS=${1#*=} ;;
+	--streams) STREAMS=${2:?}; shift ;;
+	--streams=*) STREAMS=${1#*=} ;;
 	--paths) PATHS=${2:?}; shift ;;
 	--paths=*) PATHS=${1#*=} ;;
 	--link-rate) LINK_RATE=${2:?}; shift ;;
@@ -65,6 +74,11 @@ done
 BYTES=$(numfmt --from=iec "$BYTES_ARG" 2>/dev/null) || die 2 "--bytes: '$BYTES_ARG' is not a size"
 [ "$BYTES" -ge 65536 ] 2>/dev/null || die 2 "--bytes: at least 64K"
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die 2 "--reps: '$REPS' is not a positive count"
+if ! [[ $STREAMS =~ ^[0-9]+$ ]] || [ "$STREAMS" -gt 128 ]; then
+	die 2 "--streams: '$STREAMS' is not a count of 0..128"
+fi
+TOOLS=(iperf3 iperf3-Z engine smbclient)
+[ "$STREAMS" -gt 0 ] && TOOLS+=("iperf3-P$STREAMS")
 want_topo=0
 IFS=, read -r -a path_list <<<"$PATHS"
 for p in "${path_list[@]}"; do
@@ -243,23 +257,27 @@ start_servers() { # netns, address, tag
 
 FAILED=0
 SEQ=0
-row() { # path, tool, bytes, bps, cpu_ns, wall_ns, proc_ns ('' = not measured)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$TMP/rows.tsv"
+REP=0
+row() { # path, tool, bytes, bps, cpu_ns, wall_ns, proc_ns ('' = not measured); then $REP
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" "$REP" >>"$TMP/rows.tsv"
 }
 
 # One transfer: run the client, take /proc/stat and the clock around it, parse its figure.
 measure() { # path, tool, netns, address, smb dir
-	local path=$1 tool=$2 ns=$3 addr=$4 sd=$5 out b0 b1 t0 t1 c0 c1 got bps rc=0 zc=()
+	local path=$1 tool=$2 ns=$3 addr=$4 sd=$5 out b0 b1 t0 t1 c0 c1 got bps rc=0 opt=()
 	SEQ=$((SEQ + 1))
 	out=$TMP/out.$SEQ
 	local tmo=$((60 + BYTES / 10000000)) # >= 10 MB/s, or it is broken
-	[ "$tool" = iperf3-Z ] && zc=(-Z)
+	case $tool in
+	iperf3-Z) opt=(-Z) ;;
+	iperf3-P*) opt=(-P "${tool#iperf3-P}") ;; # -n counts the bytes of all streams together
+	esac
 	c0=$(cg_usage)
 	b0=$(cpu_busy)
 	t0=$(date +%s%N)
 	case $tool in
-	iperf3 | iperf3-Z)
-		nsx "$ns" timeout "$tmo" iperf3 -c "$addr" -p "$IPF_PORT" -R -n "$BYTES" -J "${zc[@]}" \
+	iperf3*)
+		nsx "$ns" timeout "$tmo" iperf3 -c "$addr" -p "$IPF_PORT" -R -n "$BYTES" -J "${opt[@]}" \
 			>"$out" 2>&1 || rc=$?
 		;;
 	engine)
@@ -339,14 +357,15 @@ if [ $want_topo -eq 1 ]; then
 	wait $topo_pid || rc=$?
 	[ -n "$RUN_ID" ] || RUN_ID=$(sed -n 's/^run \([0-9a-f]*\)$/\1/p' "$TMP/topo.out")
 	[ $rc -eq 0 ] || die 3 "topo up failed: $(tail -3 "$TMP/topo.out")"
-	# "server 10.77.0.1 in iovb-ID-srv; pv guest iovb-ID-g1 (guest-1); vf guest ..."
+	# "server 10.77.0.1 in iovb-ID-srv", then one line per guest: "pv guest iovb-ID-g1
+	# (guest-1, 10.77.0.11), backend relay pid N on host/vnet0", "vf guest iovb-ID-g2 (...)".
 	srvline=$(grep '^server ' "$TMP/topo.out")
 	srv_addr=$(awk '{print $2}' <<<"$srvline")
 	srv_ns=$(awk '{print $4}' <<<"$srvline" | tr -d ';')
 	for p in pv vf; do
-		NS[$p]=$(grep -o "$p guest [^ ]*" <<<"$srvline" | awk '{print $3}' || true)
+		NS[$p]=$(grep -o "^$p guest [^ ]*" "$TMP/topo.out" | head -1 | awk '{print $3}' || true)
 	done
-	RELAY_PID=$(sed -n 's/^backend relay pid \([0-9]*\) .*/\1/p' "$TMP/topo.out")
+	RELAY_PID=$(sed -n 's/.*backend relay pid \([0-9]*\) .*/\1/p' "$TMP/topo.out" | head -1)
 	if [ -n "$RELAY_PID" ] && [ -n "$CG" ] && [ "$(cat "/proc/$RELAY_PID/comm" 2>/dev/null)" = iovb-relay ]; then
 		echo "$RELAY_PID" >"$CG/cgroup.procs" || RELAY_PID=
 	fi
@@ -372,6 +391,7 @@ for p in "${path_list[@]}"; do
 done
 
 for rep in $(seq 1 "$REPS"); do
+	REP=$rep
 	for p in "${path_list[@]}"; do
 		if [ "$p" = loopback ]; then
 			ns='' addr=127.0.0.1 sd=$TMP/lo/smb
@@ -383,16 +403,21 @@ for rep in $(seq 1 "$REPS"); do
 		[ -n "$ns" ] || [ "$p" = loopback ] || die 3 "topo up gave no $p guest"
 		echo "peers: rep $rep/$REPS $p" >&2
 		background "$p"
-		for tool in iperf3 iperf3-Z engine smbclient; do
-			measure "$p" "$tool" "$ns" "$addr" "$sd"
+		# The order rotates: over as many repetitions as tools, each tool runs once in
+		# every position, so none always follows the same one (a server still busy
+		# freeing memory, the cache another tool warmed).
+		nt=${#TOOLS[@]}
+		for i in $(seq 0 $((nt - 1))); do
+			measure "$p" "${TOOLS[$(((i + rep - 1) % nt))]}" "$ns" "$addr" "$sd"
 		done
 	done
 done
 
-[ -n "$TSV" ] && { printf 'path\ttool\tbytes\tbps\tcpu_ns\twall_ns\tproc_ns\n'; cat "$TMP/rows.tsv"; } >"$TSV"
+[ -n "$TSV" ] && { printf 'path\ttool\tbytes\tbps\tcpu_ns\twall_ns\tproc_ns\trep\n'; cat "$TMP/rows.tsv"; } >"$TSV"
 
 # Medians per path and tool, then the ratios and the targets.
-awk -F'\t' -v paths="$PATHS" -v relay="${RELAY_PID:+ and the pv relay}" '
+awk -F'\t' -v paths="$PATHS" -v tools="${TOOLS[*]}" -v reps="$REPS" \
+	-v relay="${RELAY_PID:+ and the pv relay}" '
 function median(list,   a, n, i, j, t) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++)
@@ -403,7 +428,7 @@ function median(list,   a, n, i, j, t) {
 		return ""
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-function range(list,   a, n, i, lo, hi) {
+function range(list, scale, fmt,   a, n, i, lo, hi) {
 	n = split(list, a, " ")
 	lo = hi = a[1] + 0
 	for (i = 2; i <= n; i++) {
@@ -412,10 +437,28 @@ function range(list,   a, n, i, lo, hi) {
 		if (a[i] + 0 > hi)
 			hi = a[i] + 0
 	}
-	return sprintf("%.2f-%.2f", lo / 1e9, hi / 1e9)
+	return sprintf(fmt "-" fmt, lo / scale, hi / scale)
 }
 function verdict(ok) {
 	return ok ? "met" : "not met"
+}
+# The ratio a/b repetition by repetition (the two ran minutes apart at most): "median (min-max),
+# n of N >= goal", or "" when no repetition has both.
+function paired(p, a, b, goal,   r, list, k, n, ok) {
+	list = ""
+	n = ok = 0
+	for (r = 1; r <= reps; r++) {
+		k = p SUBSEP r
+		if (!((k SUBSEP a) in rb) || !((k SUBSEP b) in rb) || rb[k, b] <= 0)
+			continue
+		list = list " " rb[k, a] / rb[k, b]
+		n++
+		ok += rb[k, a] / rb[k, b] >= goal
+	}
+	if (!n)
+		return ""
+	return sprintf("paired %5.2fx (%s, %d/%d >= %.1fx)", median(list), range(list, 1, "%.2f"),
+		       ok, n, goal)
 }
 {
 	k = $1 SUBSEP $2
@@ -424,6 +467,7 @@ function verdict(ok) {
 		bg[k] = bg[k] " " $5 / ($6 / 1e9)
 		next
 	}
+	rb[$1, $8, $2] = $4
 	bps[k] = bps[k] " " $4
 	cpb[k] = cpb[k] " " $5 / $3
 	if ($7 != "")
@@ -432,7 +476,8 @@ function verdict(ok) {
 }
 END {
 	np = split(paths, P, ",")
-	nt = split("iperf3 iperf3-Z engine smbclient", T, " ")
+	nt = split(tools, T, " ")
+	cap = T[nt] ~ /^iperf3-P/ ? T[nt] : ""
 	printf "\n%-9s %-10s %4s %8s %13s %10s %10s %7s\n", "path", "tool", "runs", "Gbit/s",
 	       "(min-max)", "cpu ns/B", "proc ns/B", "wall s"
 	for (i = 1; i <= np; i++) {
@@ -448,18 +493,19 @@ END {
 			m_cpb[k] = median(cpb[k])
 			m_ppb[k] = median(ppb[k])
 			printf "%-9s %-10s %4d %8.2f %13s %10.3f %10s %7.2f\n", p, T[j], n[k],
-			       m_bps[k] / 1e9, "(" range(bps[k]) ")", m_cpb[k],
+			       m_bps[k] / 1e9, "(" range(bps[k], 1e9, "%.2f") ")", m_cpb[k],
 			       m_ppb[k] == "" ? "-" : sprintf("%.3f", m_ppb[k]), median(wall[k])
 		}
 		kb = p SUBSEP "background"
 		if (n[kb])
-			printf "%-9s %-10s: %.2f CPUs busy in the second before each path (others'"'"' work)\n",
+			printf "%-9s %-10s: %.2f CPUs busy in the second before each repetition (others'"'"' work)\n",
 			       p, "background", median(bg[kb]) / 1e9
 	}
 	printf "\ncpu ns/B: non-idle CPU of the whole machine (/proc/stat) over the client'"'"'s run per byte\n"
 	printf "proc ns/B: CPU of the server and client processes%s (cgroup cpuacct) per byte\n", relay
 	printf "targets: engine >= 1.0x iperf3 (single stream) throughput at <= its CPU per byte;"
 	printf " engine >= 3x smbclient throughput\n"
+	printf "ratios: of the medians (the verdict); paired: median (min-max) of the per-repetition ratios\n"
 	for (i = 1; i <= np; i++) {
 		p = P[i]
 		e = p SUBSEP "engine"; f = p SUBSEP "iperf3"; z = p SUBSEP "iperf3-Z"
@@ -476,6 +522,9 @@ END {
 				line = line sprintf("  %s", verdict(tr >= 1.0 && cr <= 1.0))
 			}
 			print line
+			pl = paired(p, "engine", "iperf3", 1.0)
+			if (pl != "")
+				printf "%-9s engine/iperf3     throughput %s\n", p, pl
 		} else {
 			printf "%-9s engine/iperf3     no figure (a tool failed)\n", p
 		}
@@ -493,8 +542,26 @@ END {
 			if (m_ppb[e] != "" && m_ppb[s] != "")
 				line = line sprintf("  proc/B %5.2fx", m_ppb[e] / m_ppb[s])
 			print line "  " verdict(tr >= 3.0)
+			pl = paired(p, "engine", "smbclient", 3.0)
+			if (pl != "")
+				printf "%-9s engine/smbclient  throughput %s\n", p, pl
 		} else {
 			printf "%-9s engine/smbclient  no figure (a tool failed)\n", p
+		}
+		# The path carries at most what the best client got; smbclient already took a
+		# share of that, and no client can beat it by more than capacity / smbclient.
+		c = p SUBSEP cap
+		if (cap != "" && n[c] && n[s] && m_bps[s] > 0) {
+			best = m_bps[c]; by = cap
+			if (n[e] && m_bps[e] > best) {
+				best = m_bps[e]; by = "engine"
+			}
+			if (n[f] && m_bps[f] > best) {
+				best = m_bps[f]; by = "iperf3"
+			}
+			printf "%-9s capacity          %5.2f Gbit/s (%s median); smbclient has %3.0f%% of it:" \
+			       " at most %4.2fx smbclient here\n", p, best / 1e9, by,
+			       100 * m_bps[s] / best, best / m_bps[s]
 		}
 	}
 }' "$TMP/rows.tsv"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# bench/peers.sh --smoke end to end: on loopback, iperf3, iperf3 -Z, the engine and smbclient
-# each move the bytes and yield a non-zero throughput and CPU figure, the ratios are printed,
+# bench/peers.sh --smoke end to end: on loopback, iperf3, iperf3 -Z, the engine, smbclient and
+# iperf3 -P 4 each move the bytes and yield a non-zero throughput and CPU figure, the ratios
+# (of medians and paired) and the capacity line are printed,
 # and nothing the script started (servers, cgroup, temp files) outlives it. No timing target:
 # whether the engine meets its targets is the benchmark's business, not this test's.
 set -euo pipefail
@@ -20,7 +21,7 @@ PEERS_TMP=$tmp bash bench/peers.sh --smoke --iovbench "$IOVB" --tsv "$tmp/rows.t
 [ $rc -eq 0 ] || { cat "$tmp/out" "$tmp/err"; fail "peers.sh --smoke exited $rc"; }
 cat "$tmp/out"
 
-for tool in iperf3 iperf3-Z engine smbclient; do
+for tool in iperf3 iperf3-Z engine smbclient iperf3-P4; do
 	awk -F'\t' -v t="$tool" '$1 == "loopback" && $2 == t && $3 > 0 && $4 > 0 && $5 >= 0 && $6 > 0 \
 		{ ok = 1 } END { exit !ok }' "$tmp/rows.tsv" || fail "no throughput line for $tool"
 	grep -Eq "^loopback +$tool +1 +[0-9.]+ " "$tmp/out" || fail "no table row for $tool"
@@ -28,6 +29,12 @@ done
 grep -Eq '^loopback +engine/iperf3 +throughput +[0-9.]+x' "$tmp/out" || fail "no engine/iperf3 ratio"
 grep -Eq '^loopback +engine/smbclient +throughput +[0-9.]+x' "$tmp/out" ||
 	fail "no engine/smbclient ratio"
+grep -Eq '^loopback +engine/iperf3 +throughput paired +[0-9.]+x \([0-9.]+-[0-9.]+, [01]/1 ' \
+	"$tmp/out" || fail "no paired engine/iperf3 ratio"
+grep -Eq '^loopback +capacity +[0-9.]+ Gbit/s .* smbclient has +[0-9]+% of it' "$tmp/out" ||
+	fail "no capacity line"
+# The rep column: every row of the one repetition says 1.
+awk -F'\t' 'NR > 1 && $8 != 1 { exit 1 }' "$tmp/rows.tsv" || fail "rep column missing or wrong"
 
 # The script removed its own directory, cgroup and servers (they run with a cwd under it).
 for f in "$tmp"/* "$tmp"/.[!.]*; do
