@@ -180,6 +180,15 @@ int engine__client(const struct engine_client_conf *conf, struct engine_result *
 /* Byte `off` of the synthetic file (see the top of this file). */
 uint8_t engine__pattern_byte(uint64_t off);
 
+/* "read", "write" or "mixed" (cmd_engine.c). */
+const char *engine__workload_name(enum engine_workload w);
+
+/*
+ * "read", "write", "mixed" or "mixed:READPCT" (0..100, default 70) into conf->workload and
+ * conf->read_pct (cmd_engine.c). 0 or -EINVAL, conf untouched then.
+ */
+int engine__parse_workload(const char *arg, struct engine_client_conf *conf);
+
 /* Fill a sockaddr from "ADDR" and port. 0 or -EINVAL. */
 int engine__addr(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
 

@@ -68,6 +68,8 @@ struct run_opts {
 	uint64_t max_reps;
 	uint64_t io_size;
 	uint64_t depth;
+	enum engine_workload workload; /* --workload */
+	uint32_t read_pct;	       /* mixed: percent of I/Os that are READs */
 	uint64_t link_rate;
 	uint64_t timeout_ns;
 	bool use_procfs;
@@ -107,13 +109,16 @@ struct run_ctx {
 	char out_path[PATH_MAX];
 };
 
-/* Messages from a client child to the run, over a pipe. */
+/*
+ * Messages from a client child to the run, over a pipe: progress is this header alone (a few
+ * bytes, ten times a second), a result is the header followed by a struct engine_result. One
+ * writer per pipe, so a message is never interleaved with another.
+ */
 struct client_msg {
-	char type; /* 'P' progress, 'R' result */
+	char type; /* 'P' progress, 'R' result (an engine_result follows) */
 	uint64_t done;
 	uint64_t total;
 	uint64_t t_ns; /* CLOCK_MONOTONIC (system-wide) when the client reported */
-	struct engine_result res;
 };
 
 struct client_arg {
@@ -126,6 +131,7 @@ struct client_arg {
 struct server_arg {
 	pid_t parent;
 	const char *addr;
+	bool verify; /* check every WRITE byte */
 	int ready_fd;
 };
 
@@ -151,8 +157,10 @@ static const char *const run_usage =
 	"  --max-stddev PCT    repeat until the relative standard deviation of throughput is below\n"
 	"                      PCT percent on every path (at least 2 repetitions)\n"
 	"  --max-reps N        upper bound for --max-stddev (default 10)\n"
-	"  --io-size SIZE      bytes per SMB2 READ (default 1M)\n"
-	"  --depth N           READs in flight (credits), 1-256 (default 8)\n"
+	"  --workload KIND     read (guests copy from the server, default), write (to it), or\n"
+	"                      mixed[:READPCT]: READPCT%% of I/Os are READs (default 70)\n"
+	"  --io-size SIZE      bytes per SMB2 READ or WRITE (default 1M)\n"
+	"  --depth N           I/Os in flight (credits), 1-256 (default 8)\n"
 	"  --warmup SIZE       untimed copy per guest before the first repetition (default 256M,\n"
 	"                      0 = none)\n"
 	"  --collectors LIST   procfs,bpf,perf,wire (default procfs,bpf; procfs always runs).\n"
@@ -179,8 +187,9 @@ static const char *const run_usage =
 	"                      address), then the VF comes back; runs[].failover gives the\n"
 	"                      switch, the dip and the recovery time. Implies --verify\n"
 	"  --failback-after D  how long the VF stays away (default 2s)\n"
-	"  --verify            the clients check every byte they read against the file's pattern\n"
-	"                      (a wrong byte aborts the copy: exit 1)\n"
+	"  --verify            every byte is checked against the file's pattern: READ data by the\n"
+	"                      clients, WRITE data by the server (a wrong byte aborts the copy:\n"
+	"                      exit 1)\n"
 	"  --timeout T         give up a copy after T (default 300s)\n"
 	"  --run-id ID         name the topology iovb-ID-* (default: random; [A-Za-z0-9_], 1-32)\n"
 	"  --label NAME        name part of the record file (default \"run\")\n"
@@ -294,7 +303,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	enum { O_PATHS = 256, O_BYTES, O_REPS, O_IOSIZE, O_DEPTH, O_WARMUP, O_COLL, O_RATE,
 	       O_TIMEOUT, O_LABEL, O_REPORT, O_GUESTS, O_CONC, O_MAXSD, O_MAXREPS, O_OFFLOAD,
 	       O_RUNID, O_NOSERIES, O_VF, O_SYSFS, O_OVERHEAD, O_FAILOVER, O_FAILBACK,
-	       O_VERIFY, O_JSON };
+	       O_VERIFY, O_JSON, O_WORKLOAD };
 	static const struct option opts[] = {
 		{ "paths", required_argument, NULL, O_PATHS },
 		{ "guests", required_argument, NULL, O_GUESTS },
@@ -305,6 +314,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "max-reps", required_argument, NULL, O_MAXREPS },
 		{ "io-size", required_argument, NULL, O_IOSIZE },
 		{ "depth", required_argument, NULL, O_DEPTH },
+		{ "workload", required_argument, NULL, O_WORKLOAD },
 		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "collectors", required_argument, NULL, O_COLL },
 		{ "no-series", no_argument, NULL, O_NOSERIES },
@@ -387,6 +397,16 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			if (iovb_parse_u64(optarg, 1, 256, &o->depth))
 				return cli__usage_error("iovbench run", "bad --depth '%s': 1 to 256", optarg);
 			break;
+		case O_WORKLOAD: {
+			struct engine_client_conf wc = { 0 };
+
+			if (engine__parse_workload(optarg, &wc))
+				return cli__usage_error("iovbench run", "bad --workload '%s': read, write or mixed[:0..100]",
+						   optarg);
+			o->workload = wc.workload;
+			o->read_pct = wc.read_pct;
+			break;
+		}
 		case O_WARMUP:
 			if (iovb_parse_size(optarg, &o->warmup))
 				return cli__usage_error("iovbench run", "bad --warmup '%s': a size like 256M, or 0", optarg);
@@ -503,7 +523,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 static int server_main(void *p)
 {
 	struct server_arg *a = p;
-	struct engine_server_conf conf = { .max_io_size = 8 << 20 };
+	struct engine_server_conf conf = { .max_io_size = 8 << 20, .verify = a->verify };
 	struct sigaction sa = { .sa_handler = on_server_signal };
 	char ok = 1;
 	int err;
@@ -550,7 +570,8 @@ static void close_others(int a, int b)
 static int client_main(void *p)
 {
 	struct client_arg *a = p;
-	struct client_msg *m = calloc(1, sizeof(*m));
+	struct engine_result *res = calloc(1, sizeof(*res));
+	struct client_msg m = { .type = 'R' };
 	char c;
 
 	die_with_parent(a->parent);
@@ -559,18 +580,20 @@ static int client_main(void *p)
 	 * another client waits for never comes), relay control sockets, collector fds.
 	 */
 	close_others(a->msg_fd, a->hold_fd);
-	if (!m)
+	if (!res)
 		return 1;
 	a->conf.progress = client_progress;
 	a->conf.progress_arg = a;
-	engine__client(&a->conf, &m->res);
-	m->type = 'R';
-	if (write(a->msg_fd, m, sizeof(*m)) != (ssize_t)sizeof(*m))
+	engine__client(&a->conf, res);
+	m.t_ns = now_ns();
+	m.done = res->bytes;
+	if (write(a->msg_fd, &m, sizeof(m)) != (ssize_t)sizeof(m) ||
+	    write(a->msg_fd, res, sizeof(*res)) != (ssize_t)sizeof(*res))
 		return 1;
 	/* Stay alive until the run has read our threads' CPU time. */
 	while (read(a->hold_fd, &c, 1) > 0)
 		;
-	free(m);
+	free(res);
 	return 0;
 }
 
@@ -815,12 +838,28 @@ static const char *window_label(const bool sel[TOPO_NPATH])
 	return sel[TOPO_PV] && sel[TOPO_VF] ? "pv+vf" : sel[TOPO_PV] ? "pv" : "vf";
 }
 
+/* What the engine's bytes count, for its figures' source. */
+static const char *engine_source(enum engine_workload w)
+{
+	switch (w) {
+	case ENGINE_WRITE:
+		return "payload of the SMB2 WRITEs the server acknowledged";
+	case ENGINE_MIXED:
+		return "payload of the SMB2 READ responses and of the WRITEs the server acknowledged";
+	default:
+		return "SMB2 READ responses";
+	}
+}
+
 static json_t *engine_json(const struct engine_result *e, const char *source)
 {
 	double secs = (double)(e->end_ns - e->start_ns) / 1e9;
 
-	return json_pack("{ss sI sI sI so so so}", "source", source, "bytes", (json_int_t)e->bytes,
-			 "wire_bytes", (json_int_t)e->wire_bytes, "ios", (json_int_t)e->ios,
+	return json_pack("{ss sI sI sI sI sI sI so so so}", "source", source,
+			 "bytes", (json_int_t)e->bytes, "read_bytes", (json_int_t)e->read_bytes,
+			 "write_bytes", (json_int_t)e->write_bytes,
+			 "wire_bytes", (json_int_t)e->wire_bytes,
+			 "wire_tx_bytes", (json_int_t)e->wire_tx_bytes, "ios", (json_int_t)e->ios,
 			 "seconds", record__real(e->end_ns > e->start_ns ? secs : NAN),
 			 "throughput_bps",
 			 record__real(secs > 0 && e->end_ns > e->start_ns ?
@@ -851,7 +890,8 @@ static int guest_start(struct run_ctx *c, struct guest_copy *g, uint64_t bytes, 
 	g->ca.msg_fd = msg[1];
 	g->ca.hold_fd = hold[0];
 	g->ca.parent = getpid();
-	g->ca.conf.workload = ENGINE_READ;
+	g->ca.conf.workload = c->o.workload;
+	g->ca.conf.read_pct = c->o.read_pct;
 	g->ca.conf.io_size = (uint32_t)c->o.io_size;
 	g->ca.conf.depth = (uint32_t)c->o.depth;
 	g->ca.conf.bytes = bytes;
@@ -1026,7 +1066,19 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 					failover__progress(&fo, m->t_ns, m->done);
 				continue;
 			}
-			gc[i].res = m->res;
+			got = read_full(gc[i].msg, &gc[i].res, sizeof(gc[i].res));
+			if (got != (ssize_t)sizeof(gc[i].res)) {
+				err = got == -EINTR ? -EINTR : -EPIPE;
+				if (err == -EINTR)
+					snprintf(errbuf, sizeof(errbuf), "interrupted");
+				else
+					snprintf(errbuf, sizeof(errbuf),
+						 "the client in %s died in the middle of its result",
+						 gc[i].g->ns);
+				gc[i].finished = true;
+				left--;
+				break;
+			}
 			gc[i].have_res = true;
 			gc[i].finished = true;
 			left--;
@@ -1123,7 +1175,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			json_object_set_new(gj, "verified", json_boolean(gc[i].have_res &&
 									 !e->status));
 		if (gc[i].have_res) {
-			json_t *ej = engine_json(e, "engine (client side, SMB2 READ responses)");
+			json_t *ej = engine_json(e, "");
 
 			json_object_update(gj, ej);
 			json_decref(ej);
@@ -1134,17 +1186,22 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 				agg.end_ns = e->end_ns;
 			any_res = true;
 			agg.bytes += e->bytes;
+			agg.read_bytes += e->read_bytes;
+			agg.write_bytes += e->write_bytes;
 			agg.wire_bytes += e->wire_bytes;
+			agg.wire_tx_bytes += e->wire_tx_bytes;
 			agg.ios += e->ios;
 			iovb_hist__merge(&agg.latency_ns, &e->latency_ns);
 		}
 		json_array_append_new(guests, gj);
 	}
 	if (any_res) {
-		json_t *ej = engine_json(&agg, ng > 1 ?
-			"engine (client side, SMB2 READ responses), all guests of the window: "
-			"bytes summed, seconds from the first READ sent to the last response" :
-			"engine (client side, SMB2 READ responses)");
+		char src[256];
+
+		snprintf(src, sizeof(src), "engine (client side, %s)%s", engine_source(c->o.workload),
+			 ng > 1 ? ", all guests of the window: bytes summed, seconds from the "
+				  "first request sent to the last response" : "");
+		json_t *ej = engine_json(&agg, src);
 
 		json_object_set_new(ej, "guests", json_integer((json_int_t)ng));
 		json_object_set_new(r, "engine", ej);
@@ -1341,7 +1398,8 @@ static json_t *topo_json(const struct run_ctx *c)
 
 static int start_server(struct run_ctx *c, char *err, size_t errlen)
 {
-	struct server_arg a = { .parent = getpid(), .addr = topo__server_addr(c->topo) };
+	struct server_arg a = { .parent = getpid(), .addr = topo__server_addr(c->topo),
+				.verify = c->o.verify };
 	int fds[2];
 	char ok = 0;
 	ssize_t n;
@@ -1628,7 +1686,8 @@ int cmd_run(int argc, char **argv)
 	json_object_set_new(c.rec, "meta", record__meta(c.o.label, argc, argv, started));
 	json_object_set_new(c.rec, "topology", topo_json(&c));
 	json_object_set_new(c.rec, "workload",
-			    json_pack("{ss sI sI sI sI sI ss ss s{sI sI} ss}", "kind", "read",
+			    json_pack("{ss sI sI sI sI sI ss ss s{sI sI} ss}", "kind",
+				      engine__workload_name(c.o.workload),
 				      "bytes", (json_int_t)c.o.bytes, "io_size",
 				      (json_int_t)c.o.io_size, "depth", (json_int_t)c.o.depth,
 				      "reps", (json_int_t)c.o.reps, "warmup_bytes",
@@ -1641,6 +1700,9 @@ int cmd_run(int argc, char **argv)
 				      "repetitions interleaved across paths; the guests of a path "
 				      "copy at once in one window"));
 	json_object_set_new(json_object_get(c.rec, "workload"), "verify", json_boolean(c.o.verify));
+	if (c.o.workload == ENGINE_MIXED)
+		json_object_set_new(json_object_get(c.rec, "workload"), "read_pct",
+				    json_integer(c.o.read_pct));
 	if (c.o.failover_ns)
 		json_object_set_new(json_object_get(c.rec, "workload"), "failover",
 				    json_pack("{sf sf}", "at_s", (double)c.o.failover_ns / 1e9,

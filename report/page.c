@@ -28,7 +28,7 @@ static const char *str(const json_t *o, const char *key)
 json_t *page__merge(json_t *const *recs, const char *const *files, size_t n, char *err,
 		    size_t errlen)
 {
-	static const char *const same[] = { "kind", "bytes", "io_size", "depth" };
+	static const char *const same[] = { "kind", "read_pct", "bytes", "io_size", "depth" };
 	json_t *out = NULL, *runs, *sources, *run;
 	size_t i, j;
 
