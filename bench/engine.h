@@ -110,9 +110,13 @@ struct engine_client_conf {
 	/* Check every byte of READ data against the pattern; a mismatch is status -EBADMSG. */
 	bool verify;
 	uint64_t timeout_ns; /* give up (status "aborted") after this long; 0 = no limit */
-	/* Called about every 100 ms from the client loop with bytes done so far; may be NULL. */
+	/*
+	 * Called about every progress_ns (0: 100 ms) from the client loop with bytes done so far;
+	 * may be NULL.
+	 */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
+	uint64_t progress_ns;
 };
 
 /* CPU the engine's own thread used over the measured window (getrusage RUSAGE_THREAD). */

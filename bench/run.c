@@ -51,6 +51,7 @@
 #define DEFAULT_MAX_REPS 10
 #define RUN_MAX_OFFLOADS 16
 #define SERIES_INTERVAL_NS 1000000000ULL
+#define FAILOVER_SERIES_NS 100000000ULL /* --failover-at's default --series-interval */
 #define DEFAULT_FAILBACK_NS 2000000000ULL
 
 /* Set from the signal handler; the only mutable static, as a handler can reach nothing else. */
@@ -80,6 +81,7 @@ struct run_opts {
 	bool report;
 	bool json; /* --json: one document on stdout at the end: record path, status, summary */
 	bool series;
+	uint64_t series_ns; /* --series-interval */
 	int verbose; /* -1 quiet, 0 normal, 1 verbose */
 	const char *label;
 	const char *output;
@@ -169,6 +171,8 @@ static const char *const run_usage =
 	"                      captures headers on the server's eth0 (libpcap)\n"
 	"  --overhead          after the repetitions, one more window per path with every\n"
 	"                      collector closed: the report gives throughput with / without\n"
+	"  --series-interval D the series' interval, 10ms to 10s (default 1s; 100ms with\n"
+	"                      --failover-at)\n"
 	"  --no-series         no per-second time series in the runs\n"
 	"  --link-rate RATE    shape the physical link with tbf both ways, e.g. 10gbit\n"
 	"                      (default unshaped)\n"
@@ -303,7 +307,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	enum { O_PATHS = 256, O_BYTES, O_REPS, O_IOSIZE, O_DEPTH, O_WARMUP, O_COLL, O_RATE,
 	       O_TIMEOUT, O_LABEL, O_REPORT, O_GUESTS, O_CONC, O_MAXSD, O_MAXREPS, O_OFFLOAD,
 	       O_RUNID, O_NOSERIES, O_VF, O_SYSFS, O_OVERHEAD, O_FAILOVER, O_FAILBACK,
-	       O_VERIFY, O_JSON, O_WORKLOAD };
+	       O_VERIFY, O_JSON, O_WORKLOAD, O_SERIES_IV };
 	static const struct option opts[] = {
 		{ "paths", required_argument, NULL, O_PATHS },
 		{ "guests", required_argument, NULL, O_GUESTS },
@@ -318,6 +322,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "collectors", required_argument, NULL, O_COLL },
 		{ "no-series", no_argument, NULL, O_NOSERIES },
+		{ "series-interval", required_argument, NULL, O_SERIES_IV },
 		{ "link-rate", required_argument, NULL, O_RATE },
 		{ "offload", required_argument, NULL, O_OFFLOAD },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -419,6 +424,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case O_NOSERIES:
 			o->series = false;
 			break;
+		case O_SERIES_IV:
+			if (iovb_parse_duration_ns(optarg, &o->series_ns) || o->series_ns < 10000000ULL ||
+			    o->series_ns > 10000000000ULL)
+				return cli__usage_error("iovbench run", "bad --series-interval '%s': 10ms to 10s",
+						   optarg);
+			break;
 		case O_RATE:
 			if (iovb_parse_rate_bps(optarg, &o->link_rate) || !o->link_rate)
 				return cli__usage_error("iovbench run", "bad --link-rate '%s': a rate like 10gbit", optarg);
@@ -515,6 +526,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	/* Failover must not cost a byte: every one is checked. */
 	if (o->failover_ns)
 		o->verify = true;
+	/* A switch takes tens of ms: a finer series shows it (and the failover bins use it). */
+	if (!o->series_ns)
+		o->series_ns = o->failover_ns ? FAILOVER_SERIES_NS : SERIES_INTERVAL_NS;
 	u = o->reps;
 	(void)u;
 	return 0;
@@ -780,11 +794,11 @@ static void series_add(struct series *s, uint64_t w0, uint64_t now, uint64_t byt
 	s->n++;
 }
 
-static json_t *series_json(struct series *s)
+static json_t *series_json(struct series *s, uint64_t interval_ns)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "interval_s", json_real((double)SERIES_INTERVAL_NS / 1e9));
+	json_object_set_new(o, "interval_s", json_real((double)interval_ns / 1e9));
 	json_object_set(o, "t_s", s->t_s);
 	json_object_set(o, "bytes", s->bytes);
 	json_object_set(o, "throughput_bps", s->tp);
@@ -897,6 +911,12 @@ static int guest_start(struct run_ctx *c, struct guest_copy *g, uint64_t bytes, 
 	g->ca.conf.bytes = bytes;
 	g->ca.conf.timeout_ns = c->o.timeout_ns;
 	g->ca.conf.verify = c->o.verify;
+	/* Ten reports per series interval (100 ms at most, 5 ms at least): its bytes are exact. */
+	g->ca.conf.progress_ns = c->o.series_ns / 10;
+	if (g->ca.conf.progress_ns > 100000000ULL)
+		g->ca.conf.progress_ns = 100000000ULL;
+	if (g->ca.conf.progress_ns < 5000000ULL)
+		g->ca.conf.progress_ns = 5000000ULL;
 	err = engine__addr(topo__server_addr(c->topo), RUN_PORT, &g->ca.conf.server,
 			   &g->ca.conf.server_len);
 	if (err) {
@@ -1010,7 +1030,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 	w0 = now_ns();
 	fo.w0 = w0;
 	series_init(&se, w0);
-	next_tick = w0 + SERIES_INTERVAL_NS;
+	next_tick = w0 + c->o.series_ns;
 	for (size_t i = 0; i < ng; i++) {
 		err = guest_start(c, &gc[i], measure ? c->o.bytes : c->o.warmup, errbuf,
 				  sizeof(errbuf));
@@ -1094,7 +1114,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			series_tick(c, &se, gc, ng, &t0, w0, softirq0);
 			/* A late sample (busy machine) shortens the next interval, no drift. */
 			while (next_tick <= now_ns())
-				next_tick += SERIES_INTERVAL_NS;
+				next_tick += c->o.series_ns;
 		}
 		/* After the sample: a switch due at a tick lands in the interval that follows. */
 		if (fo_on && left && failover__step(&fo, c->topo)) {
@@ -1257,9 +1277,9 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 		json_object_set_new(r, "collectors", coll);
 	}
 	if (series)
-		json_object_set_new(r, "series", series_json(&se));
+		json_object_set_new(r, "series", series_json(&se, c->o.series_ns));
 	if (fo_on)
-		json_object_set_new(r, "failover", failover__json(&fo, se.t_s, se.tp));
+		json_object_set_new(r, "failover", failover__json(&fo, c->o.series_ns));
 	json_array_append_new(c->runs, r);
 cleanup:
 	if (err && errbuf[0] && err != -EINTR) /* an error: said even with -q */
@@ -1700,6 +1720,8 @@ int cmd_run(int argc, char **argv)
 				      "repetitions interleaved across paths; the guests of a path "
 				      "copy at once in one window"));
 	json_object_set_new(json_object_get(c.rec, "workload"), "verify", json_boolean(c.o.verify));
+	json_object_set_new(json_object_get(c.rec, "workload"), "series_interval_s",
+			    c.o.series ? json_real((double)c.o.series_ns / 1e9) : json_null());
 	if (c.o.workload == ENGINE_MIXED)
 		json_object_set_new(json_object_get(c.rec, "workload"), "read_pct",
 				    json_integer(c.o.read_pct));
