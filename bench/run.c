@@ -1217,12 +1217,12 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 	}
 	if (any_res) {
 		char src[256];
+		json_t *ej;
 
 		snprintf(src, sizeof(src), "engine (client side, %s)%s", engine_source(c->o.workload),
 			 ng > 1 ? ", all guests of the window: bytes summed, seconds from the "
 				  "first request sent to the last response" : "");
-		json_t *ej = engine_json(&agg, src);
-
+		ej = engine_json(&agg, src);
 		json_object_set_new(ej, "guests", json_integer((json_int_t)ng));
 		json_object_set_new(r, "engine", ej);
 	}
