@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,6 +32,7 @@
 #include "collect.h"
 #include "engine.h"
 #include "iovb/parse.h"
+#include "iovb/procfs.h"
 #include "iovb/rec_meta.h"
 #include "iovb/record.h"
 #include "iovb/threads.h"
@@ -343,6 +345,29 @@ struct agent_server {
 	int err;
 };
 
+/*
+ * The window's series on this machine (start with series_interval_ns): a sampler thread takes
+ * every interval this process's CPU (its threads since the window opened, and the copy
+ * process's whole life: it lives inside the window), the copy's bytes so far and the machine's
+ * softirq time; stop takes the last, partial, interval and answers the arrays.
+ */
+struct agent_series {
+	uint64_t interval_ns; /* 0: no series in this window */
+	uint64_t w0;	      /* CLOCK_MONOTONIC when the window opened */
+	char role[16];
+	struct threads_snap t0; /* this process's threads at w0 */
+	pthread_t tid;
+	bool running;
+	int wake[2]; /* stop writes to wake[1]: the sampler leaves at once */
+	_Atomic int child;	    /* the copy process now, 0 when none */
+	_Atomic uint64_t child_cpu; /* its threads' CPU, from its result; 0 before */
+	_Atomic uint64_t *done;	    /* shared with the copy process: its bytes so far */
+	/* cumulative at the last sample */
+	uint64_t last_ns, last_bytes, last_cpu, last_child, softirq0, last_softirq;
+	uint64_t cost_ns; /* CPU of the samples (the sampler's thread) */
+	json_t *t_s, *bytes, *cpu, *softirq;
+};
+
 struct agent_sess {
 	const struct agent_opts *o;
 	struct agent_conn conn;
@@ -352,6 +377,7 @@ struct agent_sess {
 	json_t *load_threads; /* the copy processes' threads since the window opened */
 	struct collect_session *cs;
 	struct agent_server srv;
+	struct agent_series se;
 };
 
 static void agent_on_signal(int sig)
@@ -419,7 +445,8 @@ static json_t *op_serve(struct agent_sess *s, const json_t *req)
 	if (!getsockname(fd, (struct sockaddr *)&ss, &sl))
 		port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						      : ((struct sockaddr_in *)&ss)->sin_port);
-	s->srv = (struct agent_server){ .conf = { .listen_fd = fd } };
+	s->srv = (struct agent_server){ .conf = { .listen_fd = fd,
+						  .verify = json_is_true(json_object_get(req, "verify")) } };
 	e = pthread_create(&s->srv.tid, NULL, agent_server_thread, &s->srv);
 	if (e) {
 		agent_server_stop(&s->srv);
@@ -444,14 +471,210 @@ static json_t *op_open(struct agent_sess *s, const json_t *req)
 	return json_pack("{sb so}", "ok", 1, "collectors", collect_session__status(s->cs));
 }
 
-static json_t *op_start(struct agent_sess *s)
+static uint64_t agent_now_ns(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The machine's softirq time (/proc/stat, all CPUs), ns; 0 when unreadable. */
+static uint64_t machine_softirq_ns(void)
+{
+	struct procfs_snap p = { 0 };
+	uint64_t v = 0;
+
+	if (!procfs_snap__read(&p, "/proc"))
+		v = p.total.softirq * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
+	procfs_snap__free(&p);
+	return v;
+}
+
+static uint64_t snap_sum(const struct threads_snap *t)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		v += t->t[i].cpu_ns;
+	return v;
+}
+
+/* One interval, ending now. */
+static void series_sample(struct agent_series *s)
+{
+	struct threads_snap t1 = { 0 }, td = { 0 }, ct = { 0 };
+	uint64_t c0 = thread_cpu_ns(), now, cpu = 0, child = 0, bytes, sq;
+	int pid = atomic_load(&s->child);
+
+	if (!threads_snap__add(&t1, getpid(), s->role) && !threads_snap__delta(&s->t0, &t1, &td))
+		cpu = snap_sum(&td);
+	if (pid > 0 && !threads_snap__add(&ct, pid, s->role))
+		child = snap_sum(&ct);
+	/* Between the copy's exit and its result, neither is there: keep the last seen. */
+	if (atomic_load(&s->child_cpu) > child)
+		child = atomic_load(&s->child_cpu);
+	if (s->last_child > child)
+		child = s->last_child;
+	cpu += child;
+	bytes = s->done ? atomic_load(s->done) : 0;
+	sq = machine_softirq_ns();
+	now = agent_now_ns();
+	json_array_append_new(s->t_s, json_real((double)(now - s->w0) / 1e9));
+	json_array_append_new(s->bytes, json_integer((json_int_t)(bytes > s->last_bytes ?
+								  bytes - s->last_bytes : 0)));
+	json_array_append_new(s->cpu, json_integer((json_int_t)(cpu > s->last_cpu ?
+								cpu - s->last_cpu : 0)));
+	json_array_append_new(s->softirq, json_integer((json_int_t)(sq > s->last_softirq ?
+								    sq - s->last_softirq : 0)));
+	s->last_ns = now;
+	s->last_bytes = bytes > s->last_bytes ? bytes : s->last_bytes;
+	s->last_cpu = cpu > s->last_cpu ? cpu : s->last_cpu;
+	s->last_child = child;
+	s->last_softirq = sq ? sq : s->last_softirq;
+	threads_snap__free(&t1);
+	threads_snap__free(&td);
+	threads_snap__free(&ct);
+	s->cost_ns += thread_cpu_ns() - c0;
+}
+
+static void *series_thread(void *arg)
+{
+	struct agent_series *s = arg;
+	uint64_t next = s->w0 + s->interval_ns, now;
+	struct pollfd p = { .fd = s->wake[0], .events = POLLIN };
+
+	for (;;) {
+		now = agent_now_ns();
+		if (now < next) {
+			int n = poll(&p, 1, (int)((next - now + 999999) / 1000000));
+
+			if (n > 0)
+				break;
+			continue;
+		}
+		series_sample(s);
+		/* A late sample (busy machine) shortens the next interval, no drift. */
+		while (next <= agent_now_ns())
+			next += s->interval_ns;
+	}
+	return NULL;
+}
+
+/* Wake the sampler and wait for it to leave. */
+static void series_join(struct agent_series *s)
+{
+	ssize_t n;
+
+	if (!s->running)
+		return;
+	do
+		n = write(s->wake[1], "x", 1);
+	while (n < 0 && errno == EINTR);
+	pthread_join(s->tid, NULL);
+	s->running = false;
+}
+
+static void series_free(struct agent_series *s)
+{
+	series_join(s);
+	for (int i = 0; i < 2; i++)
+		if (s->wake[i] >= 0)
+			close(s->wake[i]);
+	s->wake[0] = s->wake[1] = -1;
+	threads_snap__free(&s->t0);
+	json_decref(s->t_s);
+	json_decref(s->bytes);
+	json_decref(s->cpu);
+	json_decref(s->softirq);
+	s->t_s = s->bytes = s->cpu = s->softirq = NULL;
+	s->interval_ns = 0;
+}
+
+/* Open the window's series at w0 (interval 0: none). 0 or -errno. */
+static int series_start(struct agent_series *s, uint64_t interval_ns, const char *role,
+			const struct threads_snap *t0, uint64_t w0)
+{
+	int e;
+
+	series_free(s);
+	atomic_store(&s->child, 0);
+	atomic_store(&s->child_cpu, 0);
+	if (s->done)
+		atomic_store(s->done, 0);
+	if (!interval_ns)
+		return 0;
+	*s = (struct agent_series){ .interval_ns = interval_ns, .w0 = w0, .done = s->done,
+				    .wake = { -1, -1 }, .t_s = json_array(),
+				    .bytes = json_array(), .cpu = json_array(),
+				    .softirq = json_array() };
+	snprintf(s->role, sizeof(s->role), "%s", role);
+	s->softirq0 = s->last_softirq = machine_softirq_ns();
+	s->last_ns = w0;
+	/* Its own copy of the window's start: the sampler thread reads it while op_* run. */
+	for (size_t i = 0; i < t0->n; i++) {
+		struct thread_cpu *p = realloc(s->t0.t, (s->t0.n + 1) * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->t0.t = p;
+		s->t0.t[s->t0.n++] = t0->t[i];
+	}
+	if (pipe2(s->wake, O_CLOEXEC))
+		return -errno;
+	e = pthread_create(&s->tid, NULL, series_thread, s);
+	if (e)
+		return -e;
+	s->running = true;
+	return 0;
+}
+
+/* Close the series with its last interval (ending now): the stop answer's "series", or NULL. */
+static json_t *series_stop(struct agent_series *s)
+{
+	json_t *o;
+
+	if (!s->interval_ns)
+		return NULL;
+	series_join(s);
+	series_sample(s);
+	o = json_pack("{sf sO sO sO sO sI ss ss ss}", "interval_s", (double)s->interval_ns / 1e9,
+		      "t_s", s->t_s, "bytes", s->bytes, "cpu_ns", s->cpu, "softirq_ns", s->softirq,
+		      "sampling_cpu_ns", (json_int_t)s->cost_ns, "cpu_source",
+		      "schedstat of this agent's threads and of its copy process",
+		      "bytes_source", "the copy's progress (about every 100 ms) as last reported "
+		      "before each sample",
+		      "softirq_source", "/proc/stat softirq, all CPUs of the machine");
+	series_free(s);
+	return o;
+}
+
+static json_t *op_start(struct agent_sess *s, const json_t *req)
+{
+	json_int_t iv = json_integer_value(json_object_get(req, "series_interval_ns"));
+	int e;
+
 	if (!s->cs)
 		return op_error("start: no collectors open%s", "");
+	if (iv < 0 || (iv && iv < 1000000))
+		return op_error("start: series_interval_ns 0 (none) or at least 1 ms%s", "");
 	threads_snap__free(&s->t0);
 	threads_snap__add(&s->t0, getpid(), s->role);
 	json_array_clear(s->load_threads);
 	collect_session__start(s->cs);
+	e = series_start(&s->se, (uint64_t)iv, s->role, &s->t0, agent_now_ns());
+	if (e) {
+		series_free(&s->se);
+		return op_error("start: the series sampler: %s", strerror(-e));
+	}
 	return json_pack("{sb}", "ok", 1);
 }
 
@@ -481,11 +704,17 @@ static json_t *op_stop(struct agent_sess *s)
 	unsigned long long ns = 0;
 	json_t *coll;
 
+	json_t *se, *rep;
+
 	if (!s->cs)
 		return op_error("stop: no collectors open%s", "");
+	se = series_stop(&s->se);
 	coll = collect_session__stop(s->cs, &ns);
-	return json_pack("{sb sI so so}", "ok", 1, "duration_ns", (json_int_t)ns, "collectors",
-			 coll, "threads", threads_json(&s->t0, s->role, s->load_threads));
+	rep = json_pack("{sb sI so so}", "ok", 1, "duration_ns", (json_int_t)ns, "collectors",
+			coll, "threads", threads_json(&s->t0, s->role, s->load_threads));
+	if (se)
+		json_object_set_new(rep, "series", se);
+	return rep;
 }
 
 /*
@@ -506,6 +735,9 @@ static void load_child(int wfd, const struct engine_client_conf *conf, const cha
 	if (!res)
 		_exit(1);
 	engine__client(conf, res);
+	/* the series' last interval ends with every byte the copy moved */
+	if (conf->progress)
+		conf->progress(conf->progress_arg, res->bytes, conf->bytes);
 	r = engine__load_json(target, conf, res);
 	/* the whole histogram too, in the record's form, so runs[].guests[].latency is as run's */
 	json_object_set_new(r, "latency", record__hist_us(&res->latency_ns));
@@ -535,6 +767,13 @@ static void load_child(int wfd, const struct engine_client_conf *conf, const cha
 	_exit(0);
 }
 
+/* In the copy process: its bytes so far, for the window's series (agent_series.done). */
+static void load_progress(void *arg, uint64_t done, uint64_t total)
+{
+	(void)total;
+	atomic_store((_Atomic uint64_t *)arg, done);
+}
+
 static json_t *op_load(struct agent_sess *s, const json_t *req, bool *gone)
 {
 	struct engine_client_conf conf = { .workload = ENGINE_READ,
@@ -548,6 +787,7 @@ static json_t *op_load(struct agent_sess *s, const json_t *req, bool *gone)
 	size_t len = 0, cap = 0;
 	json_t *r, *t;
 	int fds[2], status;
+	uint64_t cpu = 0;
 	pid_t pid;
 	size_t i;
 
@@ -563,6 +803,10 @@ static json_t *op_load(struct agent_sess *s, const json_t *req, bool *gone)
 	if ((v = json_object_get(req, "depth")))
 		conf.depth = (uint32_t)json_integer_value(v);
 	conf.timeout_ns = (uint64_t)json_integer_value(json_object_get(req, "timeout_ns"));
+	if ((v = json_object_get(req, "workload")) &&
+	    (!json_is_string(v) || engine__parse_workload(json_string_value(v), &conf)))
+		return op_error("load: workload read, write or mixed[:0..100] wanted%s", "");
+	conf.verify = json_is_true(json_object_get(req, "verify"));
 	if (!conf.bytes || !conf.io_size || conf.io_size > (8u << 20) || !conf.depth ||
 	    conf.depth > 256)
 		return op_error("load: bytes > 0, io_size 1..8M and depth 1..256 wanted%s", "");
@@ -581,9 +825,14 @@ static json_t *op_load(struct agent_sess *s, const json_t *req, bool *gone)
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		close(fds[0]);
+		if (s->se.done) {
+			conf.progress = load_progress;
+			conf.progress_arg = (void *)s->se.done;
+		}
 		load_child(fds[1], &conf, target, s->role[0] ? s->role : "agent");
 	}
 	close(fds[1]);
+	atomic_store(&s->se.child, pid);
 	p[0] = (struct pollfd){ .fd = fds[0], .events = POLLIN };
 	p[1] = (struct pollfd){ .fd = s->conn.fd, .events = POLLRDHUP };
 	for (;;) {
@@ -630,8 +879,12 @@ static json_t *op_load(struct agent_sess *s, const json_t *req, bool *gone)
 				WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "no result");
 	}
 	/* its threads are added to the window's at stop */
-	json_array_foreach(json_object_get(r, "threads"), i, t)
+	json_array_foreach(json_object_get(r, "threads"), i, t) {
 		json_array_append(s->load_threads, t);
+		cpu += (uint64_t)json_integer_value(json_object_get(t, "cpu_ns"));
+	}
+	atomic_store(&s->se.child_cpu, cpu);
+	atomic_store(&s->se.child, 0);
 	json_object_del(r, "threads");
 	return json_pack("{sb so}", "ok", 1, "result", r);
 }
@@ -654,7 +907,7 @@ static json_t *agent_op(struct agent_sess *s, const json_t *req, bool *bye)
 	if (!strcmp(op, "open"))
 		return op_open(s, req);
 	if (!strcmp(op, "start"))
-		return op_start(s);
+		return op_start(s, req);
 	if (!strcmp(op, "stop"))
 		return op_stop(s);
 	if (!strcmp(op, "load")) {
@@ -685,7 +938,9 @@ static void peer_name(int fd, char *buf, size_t len)
 /* One controller, from its hello to its bye or its loss. */
 static void agent_session(const struct agent_opts *o, int fd)
 {
-	struct agent_sess s = { .o = o, .srv.conf.listen_fd = -1, .load_threads = json_array() };
+	struct agent_sess s = { .o = o, .srv.conf.listen_fd = -1, .load_threads = json_array(),
+				.se = { .wake = { -1, -1 } } };
+	void *shared;
 	const char *token;
 	json_t *req = NULL, *rep;
 	bool bye = false;
@@ -693,6 +948,10 @@ static void agent_session(const struct agent_opts *o, int fd)
 
 	agent_conn__init(&s.conn, fd);
 	peer_name(fd, s.peer, sizeof(s.peer));
+	/* Where the copy process puts its progress for the series; none: no bytes in it. */
+	shared = mmap(NULL, sizeof(*s.se.done), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		      -1, 0);
+	s.se.done = shared == MAP_FAILED ? NULL : shared;
 	e = agent_conn__recv(&s.conn, HELLO_TIMEOUT_MS, &req);
 	if (e) {
 		fprintf(stderr, CMD ": controller %s: no hello: %s\n", s.peer,
@@ -751,6 +1010,9 @@ static void agent_session(const struct agent_opts *o, int fd)
 cleanup:
 	json_decref(req);
 	agent_server_stop(&s.srv);
+	series_free(&s.se);
+	if (s.se.done)
+		munmap((void *)s.se.done, sizeof(*s.se.done));
 	collect_session__close(s.cs);
 	threads_snap__free(&s.t0);
 	json_decref(s.load_threads);

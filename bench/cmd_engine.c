@@ -443,9 +443,9 @@ static double load__bps(const struct engine_result *res)
 	return s > 0 ? (double)res->bytes * 8.0 / s : NAN;
 }
 
-static const char *load__workload(const struct engine_client_conf *conf)
+const char *engine__workload_name(enum engine_workload w)
 {
-	switch (conf->workload) {
+	switch (w) {
 	case ENGINE_WRITE:
 		return "write";
 	case ENGINE_MIXED:
@@ -455,8 +455,7 @@ static const char *load__workload(const struct engine_client_conf *conf)
 	}
 }
 
-/* "read", "write", "mixed" or "mixed:PCT" into the conf; -EINVAL otherwise. */
-static int load__parse_workload(const char *arg, struct engine_client_conf *conf)
+int engine__parse_workload(const char *arg, struct engine_client_conf *conf)
 {
 	uint64_t pct = 70;
 	int err = 0;
@@ -571,7 +570,7 @@ json_t *engine__load_json(const char *target, const struct engine_client_conf *c
 	if (!root)
 		return NULL;
 	json_object_set_new(root, "server", json_string(target));
-	json_object_set_new(root, "workload", json_string(load__workload(conf)));
+	json_object_set_new(root, "workload", json_string(engine__workload_name(conf->workload)));
 	if (conf->workload == ENGINE_MIXED)
 		json_object_set_new(root, "read_pct", json_integer(conf->read_pct));
 	json_object_set_new(root, "io_size", json_integer(conf->io_size));
@@ -633,7 +632,7 @@ static void load__print_text(const struct load_opts *lo, const struct engine_res
 	double bps = load__bps(res);
 
 	printf("server      %s (%s, io size %u, depth %u x %u connection%s%s)\n", lo->target,
-	       load__workload(&lo->conf), lo->conf.io_size, lo->conf.depth, lo->conf.conns,
+	       engine__workload_name(lo->conf.workload), lo->conf.io_size, lo->conf.depth, lo->conf.conns,
 	       lo->conf.conns == 1 ? "" : "s", lo->conf.verify ? ", verify" : "");
 	if (lo->conf.duration_ns)
 		printf("bytes       %" PRIu64 " in the window (%.1f MiB; read %" PRIu64
@@ -814,7 +813,7 @@ static int load__parse(int argc, char **argv, struct load_opts *lo)
 			lo->conf.ncpus = (uint32_t)n;
 			break;
 		case 'w':
-			if (load__parse_workload(optarg, &lo->conf)) {
+			if (engine__parse_workload(optarg, &lo->conf)) {
 				fprintf(stderr,
 					"iovbench load: --workload wants read, write or "
 					"mixed[:0..100], not '%s'\n",

@@ -2365,7 +2365,7 @@ static int client__loop(struct engine_load *ld)
 			if (conf->progress && ld->thread == 0)
 				conf->progress(conf->progress_arg, atomic_load(&ld->sh->done),
 					       conf->duration_ns ? 0 : ld->total);
-			ld->next_tick_ns = now + ENGINE_TICK_NS;
+			ld->next_tick_ns = now + (conf->progress_ns ?: ENGINE_TICK_NS);
 		}
 		moved = false;
 		for (unsigned i = 0; i < ld->nchan; i++) {
@@ -2608,7 +2608,7 @@ int engine__client(const struct engine_client_conf *conf, struct engine_result *
 			.pattern = pattern,
 			.total = conf->duration_ns ? UINT64_MAX : conf->bytes,
 			.deadline_ns = conf->timeout_ns ? start + conf->timeout_ns : 0,
-			.next_tick_ns = start + ENGINE_TICK_NS,
+			.next_tick_ns = start + (conf->progress_ns ?: ENGINE_TICK_NS),
 		};
 	}
 	/* Connection i belongs to thread i mod threads. */

@@ -110,9 +110,13 @@ struct engine_client_conf {
 	/* Check every byte of READ data against the pattern; a mismatch is status -EBADMSG. */
 	bool verify;
 	uint64_t timeout_ns; /* give up (status "aborted") after this long; 0 = no limit */
-	/* Called about every 100 ms from the client loop with bytes done so far; may be NULL. */
+	/*
+	 * Called about every progress_ns (0: 100 ms) from the client loop with bytes done so far;
+	 * may be NULL.
+	 */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
+	uint64_t progress_ns;
 };
 
 /* CPU the engine's own thread used over the measured window (getrusage RUSAGE_THREAD). */
@@ -179,6 +183,15 @@ int engine__client(const struct engine_client_conf *conf, struct engine_result *
 
 /* Byte `off` of the synthetic file (see the top of this file). */
 uint8_t engine__pattern_byte(uint64_t off);
+
+/* "read", "write" or "mixed" (cmd_engine.c). */
+const char *engine__workload_name(enum engine_workload w);
+
+/*
+ * "read", "write", "mixed" or "mixed:READPCT" (0..100, default 70) into conf->workload and
+ * conf->read_pct (cmd_engine.c). 0 or -EINVAL, conf untouched then.
+ */
+int engine__parse_workload(const char *arg, struct engine_client_conf *conf);
 
 /* Fill a sockaddr from "ADDR" and port. 0 or -EINVAL. */
 int engine__addr(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);

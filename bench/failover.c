@@ -72,7 +72,7 @@ cleanup:
 
 #define TRACE_BEFORE_NS 2000000000ULL
 #define TRACE_AFTER_NS 3000000000ULL
-#define TRACE_MAX 8192 /* reports come about every 100 ms: minutes of failback */
+#define TRACE_MAX 65536 /* reports come about every 10 ms: minutes of failback */
 
 void failover__progress(struct failover *f, uint64_t now, uint64_t bytes)
 {
@@ -109,39 +109,99 @@ void failover__free(struct failover *f)
 	f->ntrace = f->trace_cap = 0;
 }
 
-/* Index of the last report at or before t, or n when none. */
-static size_t trace_at(const uint64_t *trace, size_t n, uint64_t t)
+/* Bytes at t, interpolated between the reports around it; NaN outside the trace. */
+static double trace_bytes_at(const uint64_t *trace, size_t n, uint64_t t)
 {
-	size_t k = n;
+	size_t lo = 0, hi;
 
-	for (size_t i = 0; i < n && trace[2 * i] <= t; i++)
-		k = i;
-	return k;
+	if (!n || t < trace[0] || t > trace[2 * (n - 1)])
+		return NAN;
+	hi = n - 1;
+	/* the last report at or before t */
+	while (lo < hi) {
+		size_t mid = (lo + hi + 1) / 2;
+
+		if (trace[2 * mid] <= t)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	if (lo == n - 1 || trace[2 * lo] == t)
+		return (double)trace[2 * lo + 1];
+	return (double)trace[2 * lo + 1] +
+	       (double)(trace[2 * lo + 3] - trace[2 * lo + 1]) * (double)(t - trace[2 * lo]) /
+		       (double)(trace[2 * lo + 2] - trace[2 * lo]);
+}
+
+void failover__bins(const uint64_t *trace, size_t n, uint64_t from, uint64_t iv, size_t nbins,
+		    double *bps)
+{
+	for (size_t k = 0; k < nbins; k++) {
+		double a = trace_bytes_at(trace, n, from + k * iv);
+		double b = trace_bytes_at(trace, n, from + (k + 1) * iv);
+
+		bps[k] = isfinite(a) && isfinite(b) && iv ? (b - a) * 8 / ((double)iv / 1e9) : NAN;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double failover__median(const double *v, size_t n)
+{
+	double *f = calloc(n ? n : 1, sizeof(*f)), m = NAN;
+	size_t k = 0;
+
+	if (!f)
+		return NAN;
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			f[k++] = v[i];
+	if (k) {
+		qsort(f, k, sizeof(*f), cmp_double);
+		m = k % 2 ? f[k / 2] : (f[k / 2 - 1] + f[k / 2]) / 2;
+	}
+	free(f);
+	return m;
+}
+
+void failover__event(const double *post, size_t n, double ref_bps, double iv_s, double frac,
+		     struct failover_event *out)
+{
+	*out = (struct failover_event){ NAN, NAN, NAN };
+	if (!(ref_bps > 0))
+		return;
+	out->dip_lost_s = 0;
+	for (size_t k = 0; k < n && isfinite(post[k]); k++) {
+		if (post[k] >= frac * ref_bps) {
+			out->recovery_s = (double)k * iv_s;
+			return;
+		}
+		if (!isfinite(out->dip_min_bps) || post[k] < out->dip_min_bps)
+			out->dip_min_bps = post[k];
+		out->dip_lost_s += (1 - post[k] / ref_bps) * iv_s;
+	}
 }
 
 void failover__lost(const uint64_t *trace, size_t n, uint64_t switched, uint64_t until,
-		    double *rate_bps, double *lost_s)
+		    double rate_bps, double *lost_s, double *moved_ratio)
 {
-	size_t a, s, e;
-	double rate, dt;
+	double a = trace_bytes_at(trace, n, switched), b, want;
 
-	*rate_bps = *lost_s = NAN;
-	s = trace_at(trace, n, switched);
-	a = trace_at(trace, n, switched > 1000000000ULL ? switched - 1000000000ULL : 0);
-	if (s == n)
+	*lost_s = *moved_ratio = NAN;
+	/* to the last report when until is past the trace (the copy ended first) */
+	if (n && until > trace[2 * (n - 1)])
+		until = trace[2 * (n - 1)];
+	b = trace_bytes_at(trace, n, until);
+	if (!isfinite(a) || !isfinite(b) || !(rate_bps > 0) || until <= switched)
 		return;
-	if (a == n)
-		a = 0;
-	dt = (double)(trace[2 * s] - trace[2 * a]) / 1e9;
-	if (dt < 0.3 || trace[2 * s + 1] <= trace[2 * a + 1])
-		return;
-	rate = (double)(trace[2 * s + 1] - trace[2 * a + 1]) / dt;
-	*rate_bps = rate * 8;
-	e = trace_at(trace, n, until);
-	if (e == n || e <= s)
-		return;
-	dt = (double)(trace[2 * e] - trace[2 * s]) / 1e9;
-	*lost_s = (rate * dt - (double)(trace[2 * e + 1] - trace[2 * s + 1])) / rate;
+	want = rate_bps / 8 * (double)(until - switched) / 1e9;
+	*moved_ratio = (b - a) / want;
+	*lost_s = want > b - a ? (want - (b - a)) / (rate_bps / 8) : 0;
 }
 
 /* The trace as {"t_s": [..], "bytes": [..]} and its longest gap between reports that saw
@@ -166,66 +226,12 @@ static void trace_json(const struct failover *f, json_t *o)
 	}
 	json_object_set_new(o, "progress",
 			    json_pack("{ss so so}", "source",
-				      "the guest's client progress reports (about every 100 ms), "
+				      "the guest's client progress reports (about every 10 ms), "
 				      "from 2 s before the switch to 3 s after the VF is back: "
 				      "seconds since the window opened, bytes so far",
 				      "t_s", t, "bytes", b));
 	json_object_set_new(o, "longest_gap_ms",
 			    moves >= 2 ? json_real((double)gap / 1e6) : json_null());
-	if (f->switched_ns) {
-		/* Up to 1 s after the VF came back, or to the copy's end when it came back late. */
-		uint64_t until = f->restored_ns ? f->restored_ns + 1000000000ULL : UINT64_MAX;
-		double rate, lost;
-
-		failover__lost(f->trace, f->ntrace, f->switched_ns, until, &rate, &lost);
-		json_object_set_new(o, "guest_before_bps", record__real(rate));
-		json_object_set_new(o, "guest_lost_s", record__real(lost));
-	} else {
-		json_object_set_new(o, "guest_before_bps", json_null());
-		json_object_set_new(o, "guest_lost_s", json_null());
-	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-void failover__figures(const double *t_s, const double *tp, size_t n, double switched_s,
-		       double frac, struct failover_figures *out)
-{
-	double *pre = calloc(n ? n : 1, sizeof(*pre));
-	size_t npre = 0, i, first = n;
-
-	*out = (struct failover_figures){ NAN, NAN, NAN };
-	if (!pre || !isfinite(switched_s))
-		goto cleanup;
-	for (i = 0; i < n; i++) {
-		if (t_s[i] <= switched_s) {
-			if (isfinite(tp[i]))
-				pre[npre++] = tp[i];
-		} else if (first == n) {
-			first = i; /* the interval the switch falls in */
-		}
-	}
-	if (npre) {
-		qsort(pre, npre, sizeof(*pre), cmp_double);
-		out->pre_median_bps =
-			npre % 2 ? pre[npre / 2] : (pre[npre / 2 - 1] + pre[npre / 2]) / 2;
-	}
-	for (i = first; i < n; i++) {
-		if (isfinite(tp[i]) && (!isfinite(out->dip_min_bps) || tp[i] < out->dip_min_bps))
-			out->dip_min_bps = tp[i];
-		if (isfinite(out->pre_median_bps) && isfinite(tp[i]) &&
-		    tp[i] >= frac * out->pre_median_bps) {
-			out->recovery_s = t_s[i] - switched_s;
-			break;
-		}
-	}
-cleanup:
-	free(pre);
 }
 
 static double s_of(uint64_t ns)
@@ -233,23 +239,79 @@ static double s_of(uint64_t ns)
 	return (double)ns / 1e9;
 }
 
-json_t *failover__json(const struct failover *f, const json_t *t_s, const json_t *tp)
+static json_t *event_json(const struct failover_event *e)
 {
-	size_t n =
-		t_s && tp && json_array_size(t_s) == json_array_size(tp) ? json_array_size(t_s) : 0;
-	double *a = calloc(n ? 2 * n : 1, sizeof(*a));
-	struct failover_figures fig = { NAN, NAN, NAN };
+	return json_pack("{so so so}", "recovery_s", record__real(e->recovery_s), "dip_min_bps",
+			 record__real(e->dip_min_bps), "dip_lost_s", record__real(e->dip_lost_s));
+}
+
+/*
+ * The guest's bins around the switch: up to FAILOVER_PRE_NS before it (pre[]), and from it to
+ * the trace's end (post[]), and the figures. Fills o.
+ */
+static void figures_json(const struct failover *f, uint64_t iv, json_t *o)
+{
+	uint64_t sw = f->switched_ns, last = f->ntrace ? f->trace[2 * (f->ntrace - 1)] : 0;
+	size_t npre = 0, npost = 0, nback = 0;
+	double *pre = NULL, *post = NULL, *back = NULL, ref = NAN, lost, ratio;
+	struct failover_event ev = { NAN, NAN, NAN }, evb = { NAN, NAN, NAN };
+	json_t *ft = json_array(), *fb = json_array();
+
+	if (sw && f->ntrace && last > sw) {
+		npre = (size_t)((sw > FAILOVER_PRE_NS ? FAILOVER_PRE_NS : sw) / iv);
+		npost = (size_t)((last - sw) / iv);
+		if (f->restored_ns && last > f->restored_ns)
+			nback = (size_t)((last - f->restored_ns) / iv);
+		pre = calloc(npre + 1, sizeof(*pre));
+		post = calloc(npost + 1, sizeof(*post));
+		back = calloc(nback + 1, sizeof(*back));
+	}
+	if (pre && post && back) {
+		failover__bins(f->trace, f->ntrace, sw - npre * iv, iv, npre, pre);
+		failover__bins(f->trace, f->ntrace, sw, iv, npost, post);
+		failover__bins(f->trace, f->ntrace, f->restored_ns, iv, nback, back);
+		ref = failover__median(pre, npre);
+		failover__event(post, npost, ref, (double)iv / 1e9, FAILOVER_RECOVERY_FRAC, &ev);
+		if (f->restored_ns)
+			failover__event(back, nback, ref, (double)iv / 1e9, FAILOVER_RECOVERY_FRAC,
+					&evb);
+		for (size_t k = 0; k < npre + npost; k++) {
+			double v = k < npre ? pre[k] : post[k - npre];
+
+			json_array_append_new(ft, json_real(s_of(sw - npre * iv + (k + 1) * iv)));
+			json_array_append_new(fb, record__real(v));
+		}
+	}
+	json_object_set_new(o, "pre_switch_median_bps", record__real(ref));
+	json_object_set_new(o, "recovery_frac", json_real(FAILOVER_RECOVERY_FRAC));
+	json_object_set_new(o, "recovery_s", record__real(ev.recovery_s));
+	json_object_set_new(o, "dip_min_bps", record__real(ev.dip_min_bps));
+	json_object_set_new(o, "dip_lost_s", record__real(ev.dip_lost_s));
+	json_object_set_new(o, "failback", f->restored_ns ? event_json(&evb) : json_null());
+	/* From the switch to 1 s after the VF came back, or to the copy's end when it came back late. */
+	failover__lost(f->trace, f->ntrace, sw, f->restored_ns ? f->restored_ns + 1000000000ULL :
+								  UINT64_MAX,
+		       ref, &lost, &ratio);
+	json_object_set_new(o, "guest_before_bps", record__real(ref));
+	json_object_set_new(o, "guest_lost_s", record__real(sw ? lost : NAN));
+	json_object_set_new(o, "guest_moved_ratio", record__real(sw ? ratio : NAN));
+	json_object_set_new(o, "bins",
+			    json_pack("{sf so so ss}", "interval_s", (double)iv / 1e9, "t_s", ft,
+				      "throughput_bps", fb, "source",
+				      "the guest's progress, bytes interpolated at the bin edges; "
+				      "bins aligned on the switch: t_s is each bin's end, seconds "
+				      "since the window opened"));
+	free(pre);
+	free(post);
+	free(back);
+}
+
+json_t *failover__json(const struct failover *f, uint64_t iv)
+{
 	json_t *o = json_object();
 
-	for (size_t i = 0; a && i < n; i++) {
-		json_t *v = json_array_get(tp, i);
-
-		a[i] = json_number_value(json_array_get(t_s, i));
-		a[n + i] = json_is_number(v) ? json_number_value(v) : NAN;
-	}
-	if (a && f->switched_ns)
-		failover__figures(a, a + n, n, s_of(f->switched_ns), FAILOVER_RECOVERY_FRAC, &fig);
-	free(a);
+	if (!iv)
+		iv = 100000000ULL;
 	json_object_set_new(o, "guest", json_string(f->role));
 	json_object_set_new(o, "at_s", json_real(s_of(f->at_ns)));
 	json_object_set_new(o, "failback_s", json_real(s_of(f->back_ns)));
@@ -265,10 +327,7 @@ json_t *failover__json(const struct failover *f, const json_t *t_s, const json_t
 			    f->restored_ns || f->restored_late
 				    ? json_real((double)f->restore_cost_ns / 1e6)
 				    : json_null());
-	json_object_set_new(o, "pre_switch_median_bps", record__real(fig.pre_median_bps));
-	json_object_set_new(o, "recovery_frac", json_real(FAILOVER_RECOVERY_FRAC));
-	json_object_set_new(o, "recovery_s", record__real(fig.recovery_s));
-	json_object_set_new(o, "dip_min_bps", record__real(fig.dip_min_bps));
+	figures_json(f, iv, o);
 	json_object_set_new(o, "status",
 			    json_string(f->error[0]	 ? "failed"
 					: f->switched_ns ? "ok"

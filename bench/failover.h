@@ -2,7 +2,7 @@
 /*
  * `run --failover-at T`: one vf guest's VF is removed mid-copy and its traffic goes on over its
  * standby paravirtual NIC, then the VF comes back (docs/paths.md, "Failover"). This drives the
- * switch from the run's copy loop and turns the window's per-second series into the record's
+ * switch from the run's copy loop and turns the guest's progress trace into the record's
  * `failover` figures (docs/record.md).
  */
 #ifndef IOVB_FAILOVER_H
@@ -37,7 +37,8 @@ struct failover {
 };
 
 /* Keep a progress report of the guest (now: CLOCK_MONOTONIC ns) if it is near the switch:
- * from 2 s before it to 3 s after the VF is back. Best effort (no memory: not kept). */
+ * from 2 s before it to 3 s after the VF is back. Best effort (no memory: not kept). The run
+ * has the guest report every 10 ms or so (engine_client_conf.progress_ns). */
 void failover__progress(struct failover *f, uint64_t now, uint64_t bytes);
 
 /* Free what f holds (the trace); f stays readable otherwise. NULL-safe. */
@@ -52,32 +53,55 @@ int failover__step(struct failover *f, struct topo *t);
 /* The window closed: give the VF back if it is still away (restored_late). 0 or -errno. */
 int failover__end(struct failover *f, struct topo *t);
 
-/* What the series says about a switch at switched_s (seconds since the window opened). */
-struct failover_figures {
-	double pre_median_bps; /* median throughput of the intervals that ended by the switch */
-	double recovery_s;     /* switch -> end of the first later interval at >= 80% of it */
-	double dip_min_bps;    /* lowest throughput from the switch's interval to the recovery */
+/*
+ * The figures come from the guest's own progress trace (reports every few ms), cut into bins of
+ * a fine interval aligned on the event: bins after it start at the event, so no bin mixes the
+ * time before and after. Bytes at a bin edge are interpolated linearly between the reports
+ * around it. Definitions in docs/record.md ("Failover").
+ */
+
+/* The reference: the guest's rate before the switch, the median of these bins. */
+#define FAILOVER_PRE_NS 1000000000ULL
+
+/*
+ * The rates (bit/s) of nbins bins of iv ns from `from` (ns since the window opened): bin k is
+ * [from + k iv, from + (k + 1) iv). NaN for a bin the trace (n (ns, bytes) pairs, times in
+ * increasing order) does not cover.
+ */
+void failover__bins(const uint64_t *trace, size_t n, uint64_t from, uint64_t iv, size_t nbins,
+		    double *bps);
+
+/* Median of the finite values of v; NaN without one. */
+double failover__median(const double *v, size_t n);
+
+/* What the bins after an event say, against the pre-switch reference ref_bps. */
+struct failover_event {
+	/*
+	 * From the event to the start of the first bin at or above frac x ref_bps: 0 when the
+	 * first bin already was (no dip); a multiple of the bin interval. NaN when the trace ends
+	 * (a NaN bin) first, or without a reference.
+	 */
+	double recovery_s;
+	/* The lowest bin before the recovery, below frac x ref_bps; NaN without a dip. */
+	double dip_min_bps;
+	/* Sum over those dip bins of (1 - rate / ref_bps) x interval: >= 0, 0 without a dip. */
+	double dip_lost_s;
 };
 
-/*
- * From a series of n intervals (t_s[i]: end of interval i, seconds since the window opened;
- * tp[i] its throughput, NaN allowed): see struct failover_figures. NaN for what the series
- * cannot tell (no interval before the switch, no recovery before the window ended).
- */
-void failover__figures(const double *t_s, const double *tp, size_t n, double switched_s,
-		       double frac, struct failover_figures *out);
+/* From the n bins after an event (post[0] starts at it), each iv_s seconds long. */
+void failover__event(const double *post, size_t n, double ref_bps, double iv_s, double frac,
+		     struct failover_event *out);
 
 /*
- * From a progress trace (n (ns, bytes) pairs, times in increasing order): the guest's rate in
- * the last second up to switched (bit/s, over at least 300 ms of reports) and the seconds of
- * that rate lost from the last report by switched to the last report by until: (what that rate
- * would have moved - what moved) / rate, negative when it went faster. NaN when the trace
- * cannot tell.
+ * From a progress trace: what the guest moved from switched to until (ns since the window
+ * opened, bytes interpolated) against what rate_bps would have moved: *lost_s = max(0, (that
+ * - moved) / rate) seconds, *moved_ratio = moved / that (above 1: faster than before). NaN
+ * when the trace does not cover both ends or the rate is unknown.
  */
 void failover__lost(const uint64_t *trace, size_t n, uint64_t switched, uint64_t until,
-		    double *rate_bps, double *lost_s);
+		    double rate_bps, double *lost_s, double *moved_ratio);
 
-/* The run's `failover` object from f and the window's series arrays (either may be NULL). */
-json_t *failover__json(const struct failover *f, const json_t *t_s, const json_t *tp);
+/* The run's `failover` object from f, its figures from bins of iv ns (0: 100 ms). */
+json_t *failover__json(const struct failover *f, uint64_t iv);
 
 #endif

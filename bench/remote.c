@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
 #include <netdb.h>
 #include <poll.h>
@@ -26,6 +27,7 @@
 #include "agent.h"
 #include "cli.h"
 #include "cmds.h"
+#include "engine.h"
 #include "iovb/parse.h"
 #include "iovb/rec_meta.h"
 #include "iovb/record.h"
@@ -55,8 +57,15 @@ static const char remote_usage[] =
 	"  --serve-port PORT     the port the file server listens on (default 0: any)\n"
 	"  --bytes SIZE          bytes each guest copies per window (default 2G)\n"
 	"  --reps N              repetitions (default 3)\n"
-	"  --io-size SIZE        bytes per SMB2 READ (default 1M)\n"
-	"  --depth N             READs in flight, 1-256 (default 8)\n"
+	"  --warmup SIZE         untimed copy per guest before the first repetition, with no\n"
+	"                        window open (default 256M, 0 = none)\n"
+	"  --workload KIND       read (default), write or mixed[:READPCT], as run's\n"
+	"  --io-size SIZE        bytes per SMB2 READ or WRITE (default 1M)\n"
+	"  --depth N             I/Os in flight, 1-256 (default 8)\n"
+	"  --verify              every byte checked: READ data by the guests, WRITE data by the\n"
+	"                        server (a wrong byte fails that copy: exit 1)\n"
+	"  --series-interval D   the series' interval on every machine (default 1s, 10ms-10s)\n"
+	"  --no-series           no time series in the runs\n"
 	"  --collectors LIST     procfs,bpf,perf on every machine (default procfs)\n"
 	"  --timeout T           give up a copy after T (default 300s)\n"
 	"  --agent-timeout T     an agent that does not answer within T (a copy: --timeout + T)\n"
@@ -82,7 +91,11 @@ struct remote_opts {
 	const char *token_file;
 	const char *server_addr;
 	uint16_t serve_port;
-	uint64_t bytes, reps, io_size, depth, timeout_ns, agent_timeout_ns;
+	uint64_t bytes, reps, io_size, depth, timeout_ns, agent_timeout_ns, warmup;
+	const char *workload; /* as given: read, write, mixed[:PCT] */
+	struct engine_client_conf wl; /* its parse: workload, read_pct */
+	uint64_t series_ns; /* 0: no series */
+	bool verify;
 	const char *collectors;
 	const char *label;
 	const char *output;
@@ -177,7 +190,12 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 		O_TIMEOUT,
 		O_LABEL,
 		O_REPORT,
-		O_AGENT_TIMEOUT
+		O_AGENT_TIMEOUT,
+		O_WARMUP,
+		O_WORKLOAD,
+		O_VERIFY,
+		O_SERIES_IV,
+		O_NOSERIES
 	};
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, O_SERVER },
@@ -189,6 +207,11 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 		{ "reps", required_argument, NULL, O_REPS },
 		{ "io-size", required_argument, NULL, O_IO },
 		{ "depth", required_argument, NULL, O_DEPTH },
+		{ "warmup", required_argument, NULL, O_WARMUP },
+		{ "workload", required_argument, NULL, O_WORKLOAD },
+		{ "verify", no_argument, NULL, O_VERIFY },
+		{ "series-interval", required_argument, NULL, O_SERIES_IV },
+		{ "no-series", no_argument, NULL, O_NOSERIES },
 		{ "collectors", required_argument, NULL, O_COLL },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "agent-timeout", required_argument, NULL, O_AGENT_TIMEOUT },
@@ -212,7 +235,10 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 				   .timeout_ns = 300000000000ULL,
 				   .agent_timeout_ns = 60000000000ULL,
 				   .collectors = "procfs",
-				   .label = "agents" };
+				   .label = "agents",
+				   .warmup = 256ULL << 20,
+				   .workload = "read",
+				   .series_ns = 1000000000ULL };
 	r->n = 1;
 	opterr = 0;
 	optind = 1;
@@ -274,6 +300,28 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 		case O_DEPTH:
 			if (iovb_parse_u64(optarg, 1, 256, &o->depth))
 				return cli__usage_error(CMD, "bad --depth '%s': 1-256", optarg);
+			break;
+		case O_WARMUP:
+			if (iovb_parse_size(optarg, &o->warmup))
+				return cli__usage_error(CMD, "bad --warmup '%s': a size, or 0", optarg);
+			break;
+		case O_WORKLOAD:
+			if (engine__parse_workload(optarg, &o->wl))
+				return cli__usage_error(CMD, "bad --workload '%s': read, write or mixed[:0..100]",
+							optarg);
+			o->workload = optarg;
+			break;
+		case O_VERIFY:
+			o->verify = true;
+			break;
+		case O_SERIES_IV:
+			if (iovb_parse_duration_ns(optarg, &o->series_ns) || o->series_ns < 10000000ULL ||
+			    o->series_ns > 10000000000ULL)
+				return cli__usage_error(CMD, "bad --series-interval '%s': 10ms to 10s",
+							optarg);
+			break;
+		case O_NOSERIES:
+			o->series_ns = 0;
 			break;
 		case O_COLL:
 			if (!collectors_ok(optarg))
@@ -568,6 +616,106 @@ static double num(const json_t *o, const char *k)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* A guest's copy of bytes. */
+static json_t *load_req(const struct remote *r, const char *saddr, uint16_t sport, uint64_t bytes)
+{
+	return json_pack("{ss ss si sI sI sI sI ss sb}", "op", "load", "addr", saddr, "port",
+			 (int)sport, "bytes", (json_int_t)bytes, "io_size",
+			 (json_int_t)r->o.io_size, "depth", (json_int_t)r->o.depth, "timeout_ns",
+			 (json_int_t)r->o.timeout_ns, "workload", r->o.workload, "verify",
+			 r->o.verify);
+}
+
+static json_t *arr_get(const json_t *o, const char *k, size_t i)
+{
+	return json_array_get(json_object_get(o, k), i);
+}
+
+/*
+ * The run's series from the machines' (their stop answers' "series"; docs/agents.md): interval
+ * k of every machine put together. Each machine counts from its own window's start (they
+ * opened within the window's start_skew_ns); t_s[k] is the latest machine's end of interval
+ * k, bytes the guests' sum, throughput the sum of each guest's bytes over its own interval,
+ * cpu_ns per role the machine's. NULL when no machine sent one.
+ */
+static json_t *series_merge(const struct remote *r, const bool up[REMOTE_MAX])
+{
+	json_t *t_s, *bytes, *tp, *cpu, *sq, *o;
+	uint64_t cost = 0;
+	size_t n = 0;
+
+	for (int i = 0; i < r->n; i++) {
+		const json_t *se = json_object_get(r->a[i].reply, "series");
+
+		if (up[i] && json_array_size(json_object_get(se, "t_s")) > n)
+			n = json_array_size(json_object_get(se, "t_s"));
+	}
+	if (!n)
+		return NULL;
+	t_s = json_array();
+	bytes = json_array();
+	tp = json_array();
+	cpu = json_object();
+	sq = json_array();
+	for (size_t k = 0; k < n; k++) {
+		double t = 0, rate = 0;
+		uint64_t by = 0, soft = 0;
+		bool any = false;
+
+		for (int i = 0; i < r->n; i++) {
+			const json_t *se = json_object_get(r->a[i].reply, "series");
+			json_t *a;
+			double end, begin;
+
+			if (!up[i] || !se)
+				continue;
+			a = json_object_get(cpu, r->a[i].role);
+			if (!a) {
+				a = json_array();
+				json_object_set_new(cpu, r->a[i].role, a);
+			}
+			if (k >= json_array_size(json_object_get(se, "t_s"))) {
+				/* this machine's window was shorter: nothing more measured on it */
+				json_array_append_new(a, json_integer(0));
+				continue;
+			}
+			json_array_append(a, arr_get(se, "cpu_ns", k));
+			soft += (uint64_t)json_integer_value(arr_get(se, "softirq_ns", k));
+			end = json_number_value(arr_get(se, "t_s", k));
+			begin = k ? json_number_value(arr_get(se, "t_s", k - 1)) : 0;
+			t = end > t ? end : t;
+			if (!i)
+				continue;
+			by += (uint64_t)json_integer_value(arr_get(se, "bytes", k));
+			if (end > begin) {
+				rate += (double)json_integer_value(arr_get(se, "bytes", k)) * 8 /
+					(end - begin);
+				any = true;
+			}
+		}
+		json_array_append_new(t_s, json_real(t));
+		json_array_append_new(bytes, json_integer((json_int_t)by));
+		json_array_append_new(tp, any ? json_real(rate) : json_null());
+		json_array_append_new(sq, json_integer((json_int_t)soft));
+	}
+	for (int i = 0; i < r->n; i++)
+		if (up[i])
+			cost += (uint64_t)json_integer_value(json_object_get(
+				json_object_get(r->a[i].reply, "series"), "sampling_cpu_ns"));
+	o = json_pack("{sf so so so so ss so sI ss ss}", "interval_s", (double)r->o.series_ns / 1e9,
+		      "t_s", t_s, "bytes", bytes, "throughput_bps", tp, "cpu_ns", cpu, "cpu_source",
+		      "per role: schedstat of its agent's threads and of its copy process, sampled "
+		      "on its machine", "softirq_ns", sq, "sampling_cpu_ns", (json_int_t)cost,
+		      "bytes_source",
+		      "each guest's copy progress (about every 100 ms) as last reported before "
+		      "each sample on its machine, summed over the guests",
+		      "clock",
+		      "each machine's CLOCK_MONOTONIC from its own window's start (they opened "
+		      "within window.start_skew_ns); interval k of every machine together, t_s the "
+		      "latest machine's end of it");
+	return o;
+}
+
 /*
  * One repetition: open every window, copy on every guest at once, close every window.
  * Returns the run's JSON; *failed_copies counts guests whose copy failed (not lost).
@@ -577,7 +725,7 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 {
 	bool all[REMOTE_MAX], guests[REMOTE_MAX], up[REMOTE_MAX];
 	char started[32], msg[256];
-	uint64_t t0, t1, start_skew, stop_skew, bytes = 0, wire = 0, ios = 0;
+	uint64_t t0, t1, start_skew, stop_skew, bytes = 0, wire = 0, ios = 0, rd = 0, wr = 0;
 	double secs = 0;
 	json_t *req, *run, *gl, *machines, *tlist, *errs = json_array();
 	int lost0 = r->lost, ng = 0;
@@ -585,7 +733,7 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 	sel_all(r, all, true, true);
 	sel_all(r, guests, false, true);
 	record__iso_now(started, sizeof(started));
-	req = json_pack("{ss}", "op", "start");
+	req = json_pack("{ss sI}", "op", "start", "series_interval_ns", (json_int_t)r->o.series_ns);
 	t0 = now_ns();
 	call(r, all, req, r->op_ms, "start");
 	json_decref(req);
@@ -600,9 +748,7 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 		}
 
 	cli__say(r->o.verbose, CLI_VERBOSE, CMD, "rep %u: copying on %d guests", rep, r->n - 1);
-	req = json_pack("{ss ss si sI sI sI sI}", "op", "load", "addr", saddr, "port", (int)sport,
-			"bytes", (json_int_t)r->o.bytes, "io_size", (json_int_t)r->o.io_size,
-			"depth", (json_int_t)r->o.depth, "timeout_ns", (json_int_t)r->o.timeout_ns);
+	req = load_req(r, saddr, sport, r->o.bytes);
 	call(r, guests, req, (int)(r->o.timeout_ns / 1000000ULL) + r->op_ms, "the copy");
 	json_decref(req);
 	gl = json_array();
@@ -638,12 +784,18 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 		}
 		json_object_set(g, "requested_bytes", json_object_get(res, "requested_bytes"));
 		json_object_set(g, "bytes", json_object_get(res, "bytes"));
+		json_object_set(g, "read_bytes", json_object_get(res, "read_bytes"));
+		json_object_set(g, "write_bytes", json_object_get(res, "write_bytes"));
+		if (r->o.verify)
+			json_object_set_new(g, "verified", json_boolean(!strcmp(st, "ok")));
 		json_object_set(g, "wire_bytes", json_object_get(res, "wire_bytes"));
 		json_object_set(g, "ios", json_object_get(res, "ios"));
 		json_object_set(g, "seconds", json_object_get(res, "seconds"));
 		json_object_set(g, "throughput_bps", json_object_get(res, "throughput_bps"));
 		json_object_set(g, "latency", json_object_get(res, "latency"));
 		bytes += (uint64_t)json_integer_value(json_object_get(res, "bytes"));
+		rd += (uint64_t)json_integer_value(json_object_get(res, "read_bytes"));
+		wr += (uint64_t)json_integer_value(json_object_get(res, "write_bytes"));
 		wire += (uint64_t)json_integer_value(json_object_get(res, "wire_bytes"));
 		ios += (uint64_t)json_integer_value(json_object_get(res, "ios"));
 		if (num(res, "seconds") > secs)
@@ -712,20 +864,34 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 			  "answer; each machine's own window is machines.<name>.window_ns",
 			  "start_skew_ns", (json_int_t)start_skew, "stop_skew_ns",
 			  (json_int_t)stop_skew));
-	if (ng)
+	if (ng) {
+		char src[320];
+
+		snprintf(src, sizeof(src),
+			 "engine (client side on each guest's agent, %s): bytes summed over the "
+			 "guests, seconds the longest guest's copy (the machines' clocks are not "
+			 "compared)",
+			 r->o.wl.workload == ENGINE_WRITE ? "SMB2 WRITEs the server acknowledged" :
+			 r->o.wl.workload == ENGINE_MIXED ? "SMB2 READ responses and WRITEs the "
+							    "server acknowledged" :
+							    "SMB2 READ responses");
 		json_object_set_new(
 			run, "engine",
-			json_pack(
-				"{ss sI sI sI so so si}", "source",
-				"engine (client side on each guest's agent, SMB2 READ responses): "
-				"bytes summed over the guests, seconds the longest guest's copy "
-				"(the machines' clocks are not compared)",
-				"bytes", (json_int_t)bytes, "wire_bytes", (json_int_t)wire, "ios",
-				(json_int_t)ios, "seconds", record__real(secs), "throughput_bps",
-				record__real(secs > 0 ? (double)bytes * 8.0 / secs : NAN), "guests",
-				ng));
+			json_pack("{ss sI sI sI sI sI so so si}", "source", src, "bytes",
+				  (json_int_t)bytes, "read_bytes", (json_int_t)rd, "write_bytes",
+				  (json_int_t)wr, "wire_bytes", (json_int_t)wire, "ios",
+				  (json_int_t)ios, "seconds", record__real(secs), "throughput_bps",
+				  record__real(secs > 0 ? (double)bytes * 8.0 / secs : NAN),
+				  "guests", ng));
+	}
 	json_object_set_new(run, "guests", gl);
 	json_object_set_new(run, "machines", machines);
+	if (r->o.series_ns) {
+		json_t *se = series_merge(r, up);
+
+		if (se)
+			json_object_set_new(run, "series", se);
+	}
 	json_object_set_new(run, "threads",
 			    json_pack("{ss ss so}", "source",
 				      "schedstat on each machine (/proc/PID/task/TID/schedstat "
@@ -838,7 +1004,8 @@ int run__agents(int argc, char **argv)
 		r->a[i].meta = json_incref(json_object_get(r->a[i].reply, "meta"));
 	}
 
-	req = json_pack("{ss si}", "op", "serve", "port", (int)r->o.serve_port);
+	req = json_pack("{ss si sb}", "op", "serve", "port", (int)r->o.serve_port, "verify",
+			r->o.verify);
 	/* the file server listens where the guests reach it: its agent's address by default */
 	if (r->o.server_addr)
 		json_object_set_new(req, "addr", json_string(r->o.server_addr));
@@ -880,6 +1047,30 @@ int run__agents(int argc, char **argv)
 		r->a[i].coll = json_incref(json_object_get(r->a[i].reply, "collectors"));
 	}
 
+	if (r->o.warmup) {
+		/* Untimed, no window open: caches, TCP windows and the agents' pages warm up. */
+		cli__say(r->o.verbose, CLI_NORMAL, CMD, "warm-up: %" PRIu64 " bytes per guest",
+			 r->o.warmup);
+		sel_all(r, sel, false, true);
+		req = load_req(r, saddr, sport, r->o.warmup);
+		call(r, sel, req, (int)(r->o.timeout_ns / 1000000ULL) + r->op_ms, "the warm-up");
+		json_decref(req);
+		if (r->lost || remote_signal)
+			goto cleanup;
+		for (int i = 1; i < r->n; i++) {
+			const json_t *res = json_object_get(r->a[i].reply, "result");
+			const char *st = json_string_value(json_object_get(res, "status"));
+
+			if (!res || !st || strcmp(st, "ok")) {
+				fprintf(stderr, CMD ": agent '%s' (%s): warm-up: %s\n", r->a[i].name,
+					r->a[i].where,
+					res ? json_string_value(json_object_get(res, "error")) ?: "failed"
+					    : reply_error(&r->a[i]) ?: "no result");
+				ret = IOVB_EXIT_FINDING;
+				goto cleanup;
+			}
+		}
+	}
 	runs = json_array();
 	for (unsigned rep = 1; rep <= r->o.reps && !r->lost && !remote_signal; rep++) {
 		cli__say(r->o.verbose, CLI_NORMAL, CMD, "repetition %u of %u", rep,
@@ -919,11 +1110,19 @@ int run__agents(int argc, char **argv)
 	/* iovbench shapes no real link: null, as an unshaped emulated one */
 	json_object_set_new(json_object_get(rec, "topology"), "link_rate_bps", json_null());
 	json_object_set_new(rec, "workload",
-			    json_pack("{ss sI ss sI sI sI s{si} ss}", "kind", "read", "bytes",
+			    json_pack("{ss sI ss sI sI sI s{si} ss sI sb so}", "kind",
+				      engine__workload_name(r->o.wl.workload), "bytes",
 				      (json_int_t)r->o.bytes, "bytes_per", "guest", "io_size",
 				      (json_int_t)r->o.io_size, "depth", (json_int_t)r->o.depth,
 				      "reps", (json_int_t)r->o.reps, "guests", "agents", r->n - 1,
-				      "windows", "concurrent"));
+				      "windows", "concurrent", "warmup_bytes",
+				      (json_int_t)r->o.warmup, "verify", r->o.verify,
+				      "series_interval_s",
+				      r->o.series_ns ? json_real((double)r->o.series_ns / 1e9) :
+						       json_null()));
+	if (r->o.wl.workload == ENGINE_MIXED)
+		json_object_set_new(json_object_get(rec, "workload"), "read_pct",
+				    json_integer(r->o.wl.read_pct));
 	json_object_set_new(rec, "repetitions",
 			    json_pack("{sI ss}", "done", (json_int_t)done, "stopped",
 				      remote_signal ? "interrupted"

@@ -53,6 +53,7 @@
 #define MAX_OVERHEAD_PAIRS 20
 #define RUN_MAX_OFFLOADS 16
 #define SERIES_INTERVAL_NS 1000000000ULL
+#define FAILOVER_SERIES_NS 100000000ULL /* --failover-at's default --series-interval */
 #define DEFAULT_FAILBACK_NS 2000000000ULL
 
 /* Set from the signal handler; the only mutable static, as a handler can reach nothing else. */
@@ -70,6 +71,8 @@ struct run_opts {
 	uint64_t max_reps;
 	uint64_t io_size;
 	uint64_t depth;
+	enum engine_workload workload; /* --workload */
+	uint32_t read_pct;	       /* mixed: percent of I/Os that are READs */
 	uint64_t link_rate;
 	uint64_t timeout_ns;
 	bool use_procfs;
@@ -82,6 +85,7 @@ struct run_opts {
 	bool report;
 	bool json; /* --json: one document on stdout at the end: record path, status, summary */
 	bool series;
+	uint64_t series_ns; /* --series-interval */
 	int verbose; /* -1 quiet, 0 normal, 1 verbose */
 	const char *label;
 	const char *output;
@@ -112,13 +116,16 @@ struct run_ctx {
 	char out_path[PATH_MAX];
 };
 
-/* Messages from a client child to the run, over a pipe. */
+/*
+ * Messages from a client child to the run, over a pipe: progress is this header alone (a few
+ * bytes, ten times a second), a result is the header followed by a struct engine_result. One
+ * writer per pipe, so a message is never interleaved with another.
+ */
 struct client_msg {
-	char type; /* 'P' progress, 'R' result */
+	char type; /* 'P' progress, 'R' result (an engine_result follows) */
 	uint64_t done;
 	uint64_t total;
 	uint64_t t_ns; /* CLOCK_MONOTONIC (system-wide) when the client reported */
-	struct engine_result res;
 };
 
 struct client_arg {
@@ -131,6 +138,7 @@ struct client_arg {
 struct server_arg {
 	pid_t parent;
 	const char *addr;
+	bool verify; /* check every WRITE byte */
 	int ready_fd;
 };
 
@@ -156,8 +164,10 @@ static const char *const run_usage =
 	"  --max-stddev PCT    repeat until the relative standard deviation of throughput is below\n"
 	"                      PCT percent on every path (at least 2 repetitions)\n"
 	"  --max-reps N        upper bound for --max-stddev (default 10)\n"
-	"  --io-size SIZE      bytes per SMB2 READ (default 1M)\n"
-	"  --depth N           READs in flight (credits), 1-256 (default 8)\n"
+	"  --workload KIND     read (guests copy from the server, default), write (to it), or\n"
+	"                      mixed[:READPCT]: READPCT%% of I/Os are READs (default 70)\n"
+	"  --io-size SIZE      bytes per SMB2 READ or WRITE (default 1M)\n"
+	"  --depth N           I/Os in flight (credits), 1-256 (default 8)\n"
 	"  --warmup SIZE       untimed copy per guest before the first repetition (default 256M,\n"
 	"                      0 = none)\n"
 	"  --collectors LIST   procfs,bpf,perf,wire (default procfs,bpf; procfs always runs).\n"
@@ -170,6 +180,8 @@ static const char *const run_usage =
 	"                      with every collector closed and one with them open, interleaved:\n"
 	"                      the report gives throughput and CPU per byte with / without\n"
 	"                      (paired medians, spread, 95% CI)\n"
+	"  --series-interval D the series' interval, 10ms to 10s (default 1s; 100ms with\n"
+	"                      --failover-at)\n"
 	"  --no-series         no per-second time series in the runs\n"
 	"  --link-rate RATE    shape the physical link with tbf both ways, e.g. 10gbit\n"
 	"                      (default unshaped)\n"
@@ -188,8 +200,9 @@ static const char *const run_usage =
 	"                      address), then the VF comes back; runs[].failover gives the\n"
 	"                      switch, the dip and the recovery time. Implies --verify\n"
 	"  --failback-after D  how long the VF stays away (default 2s)\n"
-	"  --verify            the clients check every byte they read against the file's pattern\n"
-	"                      (a wrong byte aborts the copy: exit 1)\n"
+	"  --verify            every byte is checked against the file's pattern: READ data by the\n"
+	"                      clients, WRITE data by the server (a wrong byte aborts the copy:\n"
+	"                      exit 1)\n"
 	"  --timeout T         give up a copy after T (default 300s)\n"
 	"  --run-id ID         name the topology iovb-ID-* (default: random; [A-Za-z0-9_], 1-32)\n"
 	"  --label NAME        name part of the record file (default \"run\")\n"
@@ -303,7 +316,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	enum { O_PATHS = 256, O_BYTES, O_REPS, O_IOSIZE, O_DEPTH, O_WARMUP, O_COLL, O_RATE,
 	       O_TIMEOUT, O_LABEL, O_REPORT, O_GUESTS, O_CONC, O_MAXSD, O_MAXREPS, O_OFFLOAD,
 	       O_RUNID, O_NOSERIES, O_VF, O_SYSFS, O_OVERHEAD, O_FAILOVER, O_FAILBACK,
-	       O_VERIFY, O_JSON, O_PERFHZ };
+	       O_VERIFY, O_JSON, O_PERFHZ, O_WORKLOAD, O_SERIES_IV };
 	static const struct option opts[] = {
 		{ "paths", required_argument, NULL, O_PATHS },
 		{ "guests", required_argument, NULL, O_GUESTS },
@@ -314,9 +327,11 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		{ "max-reps", required_argument, NULL, O_MAXREPS },
 		{ "io-size", required_argument, NULL, O_IOSIZE },
 		{ "depth", required_argument, NULL, O_DEPTH },
+		{ "workload", required_argument, NULL, O_WORKLOAD },
 		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "collectors", required_argument, NULL, O_COLL },
 		{ "no-series", no_argument, NULL, O_NOSERIES },
+		{ "series-interval", required_argument, NULL, O_SERIES_IV },
 		{ "link-rate", required_argument, NULL, O_RATE },
 		{ "offload", required_argument, NULL, O_OFFLOAD },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -398,6 +413,16 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			if (iovb_parse_u64(optarg, 1, 256, &o->depth))
 				return cli__usage_error("iovbench run", "bad --depth '%s': 1 to 256", optarg);
 			break;
+		case O_WORKLOAD: {
+			struct engine_client_conf wc = { 0 };
+
+			if (engine__parse_workload(optarg, &wc))
+				return cli__usage_error("iovbench run", "bad --workload '%s': read, write or mixed[:0..100]",
+						   optarg);
+			o->workload = wc.workload;
+			o->read_pct = wc.read_pct;
+			break;
+		}
 		case O_WARMUP:
 			if (iovb_parse_size(optarg, &o->warmup))
 				return cli__usage_error("iovbench run", "bad --warmup '%s': a size like 256M, or 0", optarg);
@@ -409,6 +434,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case O_NOSERIES:
 			o->series = false;
+			break;
+		case O_SERIES_IV:
+			if (iovb_parse_duration_ns(optarg, &o->series_ns) || o->series_ns < 10000000ULL ||
+			    o->series_ns > 10000000000ULL)
+				return cli__usage_error("iovbench run", "bad --series-interval '%s': 10ms to 10s",
+						   optarg);
 			break;
 		case O_RATE:
 			if (iovb_parse_rate_bps(optarg, &o->link_rate) || !o->link_rate)
@@ -517,6 +548,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	/* Failover must not cost a byte: every one is checked. */
 	if (o->failover_ns)
 		o->verify = true;
+	/* A switch takes tens of ms: a finer series shows it (and the failover bins use it). */
+	if (!o->series_ns)
+		o->series_ns = o->failover_ns ? FAILOVER_SERIES_NS : SERIES_INTERVAL_NS;
 	u = o->reps;
 	(void)u;
 	return 0;
@@ -525,7 +559,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 static int server_main(void *p)
 {
 	struct server_arg *a = p;
-	struct engine_server_conf conf = { .max_io_size = 8 << 20 };
+	struct engine_server_conf conf = { .max_io_size = 8 << 20, .verify = a->verify };
 	struct sigaction sa = { .sa_handler = on_server_signal };
 	char ok = 1;
 	int err;
@@ -572,7 +606,8 @@ static void close_others(int a, int b)
 static int client_main(void *p)
 {
 	struct client_arg *a = p;
-	struct client_msg *m = calloc(1, sizeof(*m));
+	struct engine_result *res = calloc(1, sizeof(*res));
+	struct client_msg m = { .type = 'R' };
 	char c;
 
 	die_with_parent(a->parent);
@@ -581,18 +616,20 @@ static int client_main(void *p)
 	 * another client waits for never comes), relay control sockets, collector fds.
 	 */
 	close_others(a->msg_fd, a->hold_fd);
-	if (!m)
+	if (!res)
 		return 1;
 	a->conf.progress = client_progress;
 	a->conf.progress_arg = a;
-	engine__client(&a->conf, &m->res);
-	m->type = 'R';
-	if (write(a->msg_fd, m, sizeof(*m)) != (ssize_t)sizeof(*m))
+	engine__client(&a->conf, res);
+	m.t_ns = now_ns();
+	m.done = res->bytes;
+	if (write(a->msg_fd, &m, sizeof(m)) != (ssize_t)sizeof(m) ||
+	    write(a->msg_fd, res, sizeof(*res)) != (ssize_t)sizeof(*res))
 		return 1;
 	/* Stay alive until the run has read our threads' CPU time. */
 	while (read(a->hold_fd, &c, 1) > 0)
 		;
-	free(m);
+	free(res);
 	return 0;
 }
 
@@ -779,11 +816,11 @@ static void series_add(struct series *s, uint64_t w0, uint64_t now, uint64_t byt
 	s->n++;
 }
 
-static json_t *series_json(struct series *s)
+static json_t *series_json(struct series *s, uint64_t interval_ns)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "interval_s", json_real((double)SERIES_INTERVAL_NS / 1e9));
+	json_object_set_new(o, "interval_s", json_real((double)interval_ns / 1e9));
 	json_object_set(o, "t_s", s->t_s);
 	json_object_set(o, "bytes", s->bytes);
 	json_object_set(o, "throughput_bps", s->tp);
@@ -847,12 +884,28 @@ static const char *window_label(const bool sel[TOPO_NPATH])
 	return sel[TOPO_PV] && sel[TOPO_VF] ? "pv+vf" : sel[TOPO_PV] ? "pv" : "vf";
 }
 
+/* What the engine's bytes count, for its figures' source. */
+static const char *engine_source(enum engine_workload w)
+{
+	switch (w) {
+	case ENGINE_WRITE:
+		return "payload of the SMB2 WRITEs the server acknowledged";
+	case ENGINE_MIXED:
+		return "payload of the SMB2 READ responses and of the WRITEs the server acknowledged";
+	default:
+		return "SMB2 READ responses";
+	}
+}
+
 static json_t *engine_json(const struct engine_result *e, const char *source)
 {
 	double secs = (double)(e->end_ns - e->start_ns) / 1e9;
 
-	return json_pack("{ss sI sI sI so so so}", "source", source, "bytes", (json_int_t)e->bytes,
-			 "wire_bytes", (json_int_t)e->wire_bytes, "ios", (json_int_t)e->ios,
+	return json_pack("{ss sI sI sI sI sI sI so so so}", "source", source,
+			 "bytes", (json_int_t)e->bytes, "read_bytes", (json_int_t)e->read_bytes,
+			 "write_bytes", (json_int_t)e->write_bytes,
+			 "wire_bytes", (json_int_t)e->wire_bytes,
+			 "wire_tx_bytes", (json_int_t)e->wire_tx_bytes, "ios", (json_int_t)e->ios,
 			 "seconds", record__real(e->end_ns > e->start_ns ? secs : NAN),
 			 "throughput_bps",
 			 record__real(secs > 0 && e->end_ns > e->start_ns ?
@@ -883,12 +936,19 @@ static int guest_start(struct run_ctx *c, struct guest_copy *g, uint64_t bytes, 
 	g->ca.msg_fd = msg[1];
 	g->ca.hold_fd = hold[0];
 	g->ca.parent = getpid();
-	g->ca.conf.workload = ENGINE_READ;
+	g->ca.conf.workload = c->o.workload;
+	g->ca.conf.read_pct = c->o.read_pct;
 	g->ca.conf.io_size = (uint32_t)c->o.io_size;
 	g->ca.conf.depth = (uint32_t)c->o.depth;
 	g->ca.conf.bytes = bytes;
 	g->ca.conf.timeout_ns = c->o.timeout_ns;
 	g->ca.conf.verify = c->o.verify;
+	/* Ten reports per series interval (100 ms at most, 5 ms at least): its bytes are exact. */
+	g->ca.conf.progress_ns = c->o.series_ns / 10;
+	if (g->ca.conf.progress_ns > 100000000ULL)
+		g->ca.conf.progress_ns = 100000000ULL;
+	if (g->ca.conf.progress_ns < 5000000ULL)
+		g->ca.conf.progress_ns = 5000000ULL;
 	err = engine__addr(topo__server_addr(c->topo), RUN_PORT, &g->ca.conf.server,
 			   &g->ca.conf.server_len);
 	if (err) {
@@ -1003,7 +1063,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 	pcpu0 = process_cpu_ns();
 	fo.w0 = w0;
 	series_init(&se, w0);
-	next_tick = w0 + SERIES_INTERVAL_NS;
+	next_tick = w0 + c->o.series_ns;
 	for (size_t i = 0; i < ng; i++) {
 		err = guest_start(c, &gc[i], measure ? c->o.bytes : c->o.warmup, errbuf,
 				  sizeof(errbuf));
@@ -1059,7 +1119,19 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 					failover__progress(&fo, m->t_ns, m->done);
 				continue;
 			}
-			gc[i].res = m->res;
+			got = read_full(gc[i].msg, &gc[i].res, sizeof(gc[i].res));
+			if (got != (ssize_t)sizeof(gc[i].res)) {
+				err = got == -EINTR ? -EINTR : -EPIPE;
+				if (err == -EINTR)
+					snprintf(errbuf, sizeof(errbuf), "interrupted");
+				else
+					snprintf(errbuf, sizeof(errbuf),
+						 "the client in %s died in the middle of its result",
+						 gc[i].g->ns);
+				gc[i].finished = true;
+				left--;
+				break;
+			}
 			gc[i].have_res = true;
 			gc[i].finished = true;
 			left--;
@@ -1075,7 +1147,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			series_tick(c, &se, gc, ng, &t0, w0, softirq0);
 			/* A late sample (busy machine) shortens the next interval, no drift. */
 			while (next_tick <= now_ns())
-				next_tick += SERIES_INTERVAL_NS;
+				next_tick += c->o.series_ns;
 		}
 		/* After the sample: a switch due at a tick lands in the interval that follows. */
 		if (fo_on && left && failover__step(&fo, c->topo)) {
@@ -1158,7 +1230,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			json_object_set_new(gj, "verified", json_boolean(gc[i].have_res &&
 									 !e->status));
 		if (gc[i].have_res) {
-			json_t *ej = engine_json(e, "engine (client side, SMB2 READ responses)");
+			json_t *ej = engine_json(e, "");
 
 			json_object_update(gj, ej);
 			json_decref(ej);
@@ -1169,18 +1241,23 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 				agg.end_ns = e->end_ns;
 			any_res = true;
 			agg.bytes += e->bytes;
+			agg.read_bytes += e->read_bytes;
+			agg.write_bytes += e->write_bytes;
 			agg.wire_bytes += e->wire_bytes;
+			agg.wire_tx_bytes += e->wire_tx_bytes;
 			agg.ios += e->ios;
 			iovb_hist__merge(&agg.latency_ns, &e->latency_ns);
 		}
 		json_array_append_new(guests, gj);
 	}
 	if (any_res) {
-		json_t *ej = engine_json(&agg, ng > 1 ?
-			"engine (client side, SMB2 READ responses), all guests of the window: "
-			"bytes summed, seconds from the first READ sent to the last response" :
-			"engine (client side, SMB2 READ responses)");
+		char src[256];
+		json_t *ej;
 
+		snprintf(src, sizeof(src), "engine (client side, %s)%s", engine_source(c->o.workload),
+			 ng > 1 ? ", all guests of the window: bytes summed, seconds from the "
+				  "first request sent to the last response" : "");
+		ej = engine_json(&agg, src);
 		json_object_set_new(ej, "guests", json_integer((json_int_t)ng));
 		json_object_set_new(r, "engine", ej);
 	}
@@ -1237,9 +1314,9 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 		json_object_set_new(r, "collectors", coll);
 	}
 	if (series)
-		json_object_set_new(r, "series", series_json(&se));
+		json_object_set_new(r, "series", series_json(&se, c->o.series_ns));
 	if (fo_on)
-		json_object_set_new(r, "failover", failover__json(&fo, se.t_s, se.tp));
+		json_object_set_new(r, "failover", failover__json(&fo, c->o.series_ns));
 	json_array_append_new(c->runs, r);
 cleanup:
 	if (err && errbuf[0] && err != -EINTR) /* an error: said even with -q */
@@ -1479,7 +1556,8 @@ static json_t *topo_json(const struct run_ctx *c)
 
 static int start_server(struct run_ctx *c, char *err, size_t errlen)
 {
-	struct server_arg a = { .parent = getpid(), .addr = topo__server_addr(c->topo) };
+	struct server_arg a = { .parent = getpid(), .addr = topo__server_addr(c->topo),
+				.verify = c->o.verify };
 	int fds[2];
 	char ok = 0;
 	ssize_t n;
@@ -1729,7 +1807,8 @@ int cmd_run(int argc, char **argv)
 	json_object_set_new(c.rec, "meta", record__meta(c.o.label, argc, argv, started));
 	json_object_set_new(c.rec, "topology", topo_json(&c));
 	json_object_set_new(c.rec, "workload",
-			    json_pack("{ss sI sI sI sI sI ss ss s{sI sI} ss}", "kind", "read",
+			    json_pack("{ss sI sI sI sI sI ss ss s{sI sI} ss}", "kind",
+				      engine__workload_name(c.o.workload),
 				      "bytes", (json_int_t)c.o.bytes, "io_size",
 				      (json_int_t)c.o.io_size, "depth", (json_int_t)c.o.depth,
 				      "reps", (json_int_t)c.o.reps, "warmup_bytes",
@@ -1742,6 +1821,11 @@ int cmd_run(int argc, char **argv)
 				      "repetitions interleaved across paths; the guests of a path "
 				      "copy at once in one window"));
 	json_object_set_new(json_object_get(c.rec, "workload"), "verify", json_boolean(c.o.verify));
+	json_object_set_new(json_object_get(c.rec, "workload"), "series_interval_s",
+			    c.o.series ? json_real((double)c.o.series_ns / 1e9) : json_null());
+	if (c.o.workload == ENGINE_MIXED)
+		json_object_set_new(json_object_get(c.rec, "workload"), "read_pct",
+				    json_integer(c.o.read_pct));
 	if (c.o.failover_ns)
 		json_object_set_new(json_object_get(c.rec, "workload"), "failover",
 				    json_pack("{sf sf}", "at_s", (double)c.o.failover_ns / 1e9,

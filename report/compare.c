@@ -247,7 +247,7 @@ cleanup:
 /* Say what differs between the runs' conditions: a comparison across them may be unfair. */
 static void note_conditions(json_t *notes, const json_t *base, const json_t *new)
 {
-	static const char *const wl_keys[] = { "kind", "bytes", "io_size", "depth" };
+	static const char *const wl_keys[] = { "kind", "read_pct", "bytes", "io_size", "depth" };
 	const json_t *bw = json_object_get(base, "workload"),
 		     *nw = json_object_get(new, "workload");
 	const json_t *bl = json_object_get(json_object_get(base, "topology"), "link_rate_bps");

@@ -28,7 +28,7 @@ static const char *str(const json_t *o, const char *key)
 json_t *page__merge(json_t *const *recs, const char *const *files, size_t n, char *err,
 		    size_t errlen)
 {
-	static const char *const same[] = { "kind", "bytes", "io_size", "depth" };
+	static const char *const same[] = { "kind", "read_pct", "bytes", "io_size", "depth" };
 	json_t *out = NULL, *runs, *sources, *run;
 	size_t i, j;
 
@@ -40,15 +40,19 @@ json_t *page__merge(json_t *const *recs, const char *const *files, size_t n, cha
 		const json_t *w0 = json_object_get(recs[0], "workload");
 		const json_t *wi = json_object_get(recs[i], "workload");
 
-		for (j = 0; j < sizeof(same) / sizeof(same[0]); j++)
-			if (!json_equal(json_object_get(w0, same[j]),
-					json_object_get(wi, same[j]))) {
+		for (j = 0; j < sizeof(same) / sizeof(same[0]); j++) {
+			const json_t *a = json_object_get(w0, same[j]);
+			const json_t *b = json_object_get(wi, same[j]);
+
+			/* absent in both (read_pct of a read) is the same too */
+			if ((a || b) && !json_equal((json_t *)a, (json_t *)b)) {
 				snprintf(err, errlen,
 					 "%s: workload %s differs from %s's; only "
 					 "records of one workload pool",
 					 files[i], same[j], files[0]);
 				return NULL;
 			}
+		}
 		if (strcmp(str(json_object_get(recs[0], "topology"), "kind"),
 			   str(json_object_get(recs[i], "topology"), "kind"))) {
 			snprintf(err, errlen, "%s: topology kind differs from %s's", files[i],

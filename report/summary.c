@@ -769,7 +769,7 @@ static json_t *failover_summary(const json_t *rec)
 
 	json_array_foreach(json_object_get(rec, "runs"), i, run) {
 		const json_t *se = json_object_get(run, "series");
-		double sw, rs;
+		double sw, rs, half;
 
 		fo = json_object_get(run, "failover");
 		if (!fo)
@@ -783,11 +783,14 @@ static json_t *failover_summary(const json_t *rec)
 		json_object_set_new(fo, "path", json_deep_copy(json_object_get(run, "path")));
 		json_object_set_new(fo, "rep", json_deep_copy(json_object_get(run, "rep")));
 		/* Intervals that end by the switch; those ending at least half an interval after it
-		 * and by the restore (plus half an interval) are the fallback's. */
+		 * and by the restore (plus half an interval) are the fallback's: at least half of
+		 * each is. */
+		half = json_is_number(json_object_get(se, "interval_s")) ?
+			       num(se, "interval_s") / 2 : 0.5;
 		json_object_set_new(fo, "host_cpu_ms_per_s_before",
 				    record__real(isfinite(sw) ? host_ms_per_s(se, -1, sw) : NAN));
 		json_object_set_new(fo, "host_cpu_ms_per_s_standby",
-				    record__real(isfinite(sw) ? host_ms_per_s(se, sw + 0.5, rs + 0.5) :
+				    record__real(isfinite(sw) ? host_ms_per_s(se, sw + half, rs + half) :
 								NAN));
 		json_array_append_new(out, fo);
 	}
@@ -1021,8 +1024,13 @@ void summary__print(FILE *f, const json_t *sum)
 			fprintf(f, ", back at %.3f s", num(c, "restored_at_s"));
 		else
 			fprintf(f, ", back after the copy ended");
-		fprintf(f, "; throughput %.3f Gbit/s before, lowest %.3f after the switch, ",
-			num(c, "pre_switch_median_bps") / 1e9, num(c, "dip_min_bps") / 1e9);
+		fprintf(f, "; %s at %.3f Gbit/s before, ",
+			json_string_value(json_object_get(c, "guest")) ?: "?",
+			num(c, "pre_switch_median_bps") / 1e9);
+		if (json_is_number(json_object_get(c, "dip_min_bps")))
+			fprintf(f, "lowest %.3f after the switch, ", num(c, "dip_min_bps") / 1e9);
+		else if (json_is_number(json_object_get(c, "recovery_s")))
+			fprintf(f, "no dip below %.0f%%, ", num(c, "recovery_frac") * 100);
 		if (json_is_number(json_object_get(c, "recovery_s")))
 			fprintf(f, "%.0f%% again %.2f s after it", num(c, "recovery_frac") * 100,
 				num(c, "recovery_s"));
@@ -1030,9 +1038,9 @@ void summary__print(FILE *f, const json_t *sum)
 			fprintf(f, "not back to %.0f%% before the copy ended",
 				num(c, "recovery_frac") * 100);
 		if (json_is_number(json_object_get(c, "guest_lost_s")))
-			fprintf(f, "; %s lost %.2f s at its %.3f Gbit/s before",
-				json_string_value(json_object_get(c, "guest")) ?: "?",
-				num(c, "guest_lost_s"), num(c, "guest_before_bps") / 1e9);
+			fprintf(f, "; lost %.2f s of that rate (moved %.0f%% of it) until 1 s after "
+				   "the VF was back",
+				num(c, "guest_lost_s"), num(c, "guest_moved_ratio") * 100);
 		if (json_is_number(json_object_get(c, "longest_gap_ms")))
 			fprintf(f, "; longest gap in its progress %.0f ms",
 				num(c, "longest_gap_ms"));

@@ -90,10 +90,13 @@ cases=(
 	"2 | empty | load --json --bytes 1M"
 	"2 | empty | run --json --bogus"
 	"2 | empty | run --json --guests 1+x"
+	"2 | empty | run --json --workload sideways"
+	"2 | empty | run --json --series-interval 1ms"
 )
 # A real (short) run needs root: namespaces and BPF.
 if [ "$(id -u)" -eq 0 ]; then
 	cases+=("0 | json  | run --json --guests 1+0 --paths vf --bytes 16M --reps 1 --warmup 0 -o @TMP/r.json.gz"
+		"0 | json  | run --json --guests 1+0 --paths vf --workload write --bytes 16M --reps 1 --warmup 0 -o @TMP/w.json.gz"
 		"3 | json  | run --json --guests 1+0 --paths vf --bytes 16M --reps 1 --warmup 0 -o @TMP/nodir/r.json.gz")
 fi
 

@@ -98,6 +98,40 @@ jq -e '[.runs[] | [.threads.list[] | .role] | unique == ["guest-1", "guest-2", "
 "$bin" report "$tmp/r.json.gz" >"$tmp/report.txt" || fail "report exited $?"
 grep -q '^  g2 .*guest-2' "$tmp/report.txt" || { cat "$tmp/report.txt"; fail "report has no machine rows"; }
 grep -q "controller 10.99.0.1:[0-9]* connected" "$tmp/srv.err" || fail "server agent did not log the controller"
+# the default warm-up (256M, no window) and a per-second series per role in every run, its
+# bytes the engine's
+jq -e '.workload.kind == "read" and .workload.warmup_bytes == 268435456 and
+	.workload.series_interval_s == 1' <<<"$gz" >/dev/null || fail "workload: warm-up or series not recorded"
+jq -e '[.runs[] | .series as $s | ($s.t_s | length) >= 1 and
+	($s.cpu_ns | keys) == ["guest-1", "guest-2", "server"] and
+	([$s.cpu_ns[] | length] | unique) == [$s.t_s | length] and
+	($s.bytes | add) == .engine.bytes and ($s.cpu_ns["guest-1"] | add) > 0] | all' <<<"$gz" \
+	>/dev/null || fail "runs lack a series per role: $(jq -c '.runs[0].series' <<<"$gz")"
+[ "$(grep -c ': load$' "$tmp/g1.err")" = 3 ] || fail "g1 did not copy 3 times (warm-up + 2 reps)"
+
+# 1b. a write copy, checked by the server, with a 100 ms series: the bytes asked for are the
+# bytes written, every guest verified, and the series shows them per interval and role
+rc=0
+ctl --token-file "$tmp/token" --workload write --verify --bytes 256M --reps 1 --warmup 16M \
+	--series-interval 100ms -o "$tmp/w.json.gz" 2>"$tmp/ctl1b.err" || rc=$?
+[ "$rc" = 0 ] || { cat "$tmp/ctl1b.err"; fail "write controller exited $rc"; }
+gz=$(zcat "$tmp/w.json.gz")
+jq -e '.status == "ok" and .workload.kind == "write" and .workload.verify == true and
+	.workload.warmup_bytes == 16777216 and .workload.series_interval_s == 0.1' <<<"$gz" \
+	>/dev/null || fail "write record: workload not recorded"
+jq -e '.runs[0] | .engine.bytes == 536870912 and .engine.write_bytes == 536870912 and
+	.engine.read_bytes == 0 and
+	[.guests[] | .status == "ok" and .verified == true and .write_bytes == 268435456] ==
+	[true, true]' <<<"$gz" >/dev/null ||
+	fail "write: not 2 x 256 MiB written and verified: $(jq -c '.runs[0].engine | del(.latency)' <<<"$gz")"
+jq -e '.runs[0] | .series as $s | ($s.t_s | length) >= 2 and ($s.bytes | add) == 536870912 and
+	($s.t_s == ($s.t_s | sort)) and ([$s.cpu_ns[] | length] | unique) == [$s.t_s | length] and
+	($s.cpu_ns.server | add) > 0 and ([$s.throughput_bps[] | select(. != null)] | max) > 0' \
+	<<<"$gz" >/dev/null || fail "write: no usable 100 ms series: $(jq -c '.runs[0].series' <<<"$gz")"
+"$bin" report "$tmp/w.json.gz" >/dev/null || fail "report of the write record exited $?"
+rc=0
+ctl --token-file "$tmp/token" --workload sideways --bytes 1M -o "$tmp/x.json.gz" 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "--workload sideways exited $rc, not 2"
 
 # 2. a wrong token: refused and logged by the agent; the controller fails saying so, no record
 rc=0
@@ -113,7 +147,7 @@ grep -q "refused controller 10.99.0.1:[0-9]*: bad token" "$tmp/srv.err" ||
 rc=0
 loads=$(grep -c ': load$' "$tmp/g2.err")
 ip netns exec "$ns-ctl" "$bin" run --server 10.99.0.2:7420 --guest g1=10.99.0.3:7420 \
-	--guest g2=10.99.0.4:7420 --token-file "$tmp/token" --bytes 3G --reps 2 \
+	--guest g2=10.99.0.4:7420 --token-file "$tmp/token" --bytes 3G --reps 2 --warmup 0 \
 	-o "$tmp/lost.json.gz" 2>"$tmp/ctl3.err" &
 ctlpid=$!
 pids+=("$ctlpid")

@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 for bad in "--guests 2" "--guests 5+4" "--guests 0+0" "--max-stddev 0" "--max-reps 5" \
 	"--offload eth0" "--offload host/br0:gro=maybe" "--offload x:bogus=on" "--run-id a-b" \
-	"--paths pv --guests 1+0"; do
+	"--paths pv --guests 1+0" "--workload copy" "--workload mixed:101"; do
 	rc=0
 	# shellcheck disable=SC2086
 	"$bin" run $bad -q -o "$tmp/bad.json.gz" 2>/dev/null || rc=$?
@@ -65,5 +65,34 @@ jq -e '(.runs | length) == 1 and .runs[0].path == "pv+vf" and .runs[0].status ==
 	.runs[0].engine.bytes == 134217728 and .workload.windows == "concurrent"' <<<"$gz" \
 	>/dev/null || fail "--concurrent: not one window with both guests"
 "$bin" report "$tmp/cc.json.gz" >/dev/null || fail "report of a --concurrent record exited $?"
+
+# A write copy (guests to the server), every byte checked by the server, and a mixed one:
+# the bytes moved are the bytes asked for, split as asked, and report/compare read them.
+"$bin" run --paths pv --guests 0+1 --workload write --verify --bytes 48M --warmup 8M --reps 1 -q \
+	--run-id "${id}d" -o "$tmp/wr.json.gz" || fail "--workload write run exited $?"
+clean "${id}d" "$tmp/wr.json.gz"
+gz=$(zcat "$tmp/wr.json.gz")
+jq -e '.workload.kind == "write" and .workload.verify == true and (.workload | has("read_pct") | not) and
+	.runs[0].status == "ok" and .runs[0].engine.bytes == 50331648 and
+	.runs[0].engine.write_bytes == 50331648 and .runs[0].engine.read_bytes == 0 and
+	.runs[0].engine.wire_tx_bytes > 50331648 and (.runs[0].engine.source | test("WRITE")) and
+	[.runs[0].guests[] | .verified == true and .write_bytes == 50331648] == [true]' \
+	<<<"$gz" >/dev/null || fail "--workload write: not 48 MiB written and verified: $(jq -c \
+		'.runs[0].engine | del(.latency)' <<<"$gz")"
+"$bin" report "$tmp/wr.json.gz" >/dev/null || fail "report of a write record exited $?"
+"$bin" run --paths vf --guests 1+0 --workload mixed:25 --verify --bytes 64M --warmup 0 --reps 1 \
+	--io-size 256K -q --run-id "${id}e" -o "$tmp/mx.json.gz" || fail "--workload mixed run exited $?"
+clean "${id}e" "$tmp/mx.json.gz"
+gz=$(zcat "$tmp/mx.json.gz")
+# 256 I/Os of 256 KiB, exactly 25 in every 100 are READs: 64 READs, 192 WRITEs.
+jq -e '.workload.kind == "mixed" and .workload.read_pct == 25 and .runs[0].status == "ok" and
+	.runs[0].engine.bytes == 67108864 and .runs[0].engine.read_bytes == 64 * 262144 and
+	.runs[0].engine.write_bytes == 192 * 262144 and .runs[0].engine.ios == 256' \
+	<<<"$gz" >/dev/null || fail "--workload mixed:25: not the asked split: $(jq -c \
+		'.runs[0].engine | del(.latency)' <<<"$gz")"
+"$bin" compare "$tmp/lr.json.gz" "$tmp/wr.json.gz" >"$tmp/cmp.txt" 2>&1 ||
+	fail "compare read vs write exited $?"
+grep -q 'workload kind differs: "read" vs "write"' "$tmp/cmp.txt" ||
+	fail "compare did not say the workloads differ: $(cat "$tmp/cmp.txt")"
 
 echo "run_options: ok"
