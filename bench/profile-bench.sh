@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # How fast is `iovbench profile` next to tshark on the same capture? Makes a capture of a few
 # hundred MB with the engine (a READ and a WRITE copy on a private loopback, full snaplen), then
-# times `iovbench profile CAP --json` against `tshark -r CAP -Y smb2` (rows counted) in one run
-# and prints the ratio. Target: >= 20x. Needs root (a network namespace), dumpcap and tshark.
+# times `iovbench profile CAP --json` against `tshark -r CAP -Y smb2` (rows counted) in one run,
+# several times interleaved, and prints the medians' ratio, wall and CPU. Target: >= 20x. Needs
+# root (a network namespace), dumpcap and tshark.
 #
 # usage: bench/profile-bench.sh [BIN] [--bytes SIZE] [--io-size SIZE] [--capture FILE (reuse or
-#        keep it)]
+#        keep it)] [--runs N (5)]
 set -euo pipefail
 bin=build/iovbench
+runs=5
 bytes=160M # per copy: READ + WRITE make ~320 MB of capture
 io=1M
 cap=
@@ -17,6 +19,7 @@ while [ $# -gt 0 ]; do
 	--bytes) bytes=$2; shift 2 ;;
 	--io-size) io=$2; shift 2 ;;
 	--capture) cap=$2; shift 2 ;;
+	--runs) runs=$2; shift 2 ;;
 	-h | --help) sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) bin=$1; shift ;;
 	esac
@@ -64,19 +67,36 @@ echo "capture: $cap, $(du -m "$cap" | cut -f1) MB"
 # Warm the page cache once so neither side pays for the disk.
 cat "$cap" >/dev/null
 
-# Wall and CPU (user + system) seconds of each; the machine may be busy, so both are shown.
-/usr/bin/time -f '%e %U %S' -o "$tmp/ours.t" "$bin" profile --json "$cap" >"$tmp/profile.json"
-/usr/bin/time -f '%e %U %S' -o "$tmp/theirs.t" sh -c "tshark -r '$cap' -Y smb2 2>/dev/null |
-	wc -l >'$tmp/rows'"
-read -r ow ou os <"$tmp/ours.t"
-read -r tw tu ts <"$tmp/theirs.t"
-awk -v ow="$ow" -v oc="$(awk -v u="$ou" -v s="$os" 'BEGIN { print u + s }')" \
-	-v tw="$tw" -v tc="$(awk -v u="$tu" -v s="$ts" 'BEGIN { print u + s }')" \
+# Interleaved runs (ours, theirs, ours, theirs ...) so a busy machine slows both alike; the
+# median of each, wall and CPU (user + system) seconds, and the ratio of the medians.
+for i in $(seq "$runs"); do
+	/usr/bin/time -f '%e %U %S' -a -o "$tmp/ours.t" "$bin" profile --json "$cap" \
+		>"$tmp/profile.json"
+	/usr/bin/time -f '%e %U %S' -a -o "$tmp/theirs.t" sh -c "tshark -r '$cap' -Y smb2 \
+		2>/dev/null | wc -l >'$tmp/rows'"
+done
+median() { # FILE: median wall, median CPU, then the ranges
+	local w c
+	w=$(awk '{ print $1 }' "$1" | sort -g | awk '{ v[NR] = $1 } END {
+		m = int((NR + 1) / 2); printf "%.3f %.3f %.3f", NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2,
+		v[1], v[NR] }')
+	c=$(awk '{ print $2 + $3 }' "$1" | sort -g | awk '{ v[NR] = $1 } END {
+		m = int((NR + 1) / 2); printf "%.3f %.3f %.3f", NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2,
+		v[1], v[NR] }')
+	set -- $w $c
+	echo "$1 $4 $2 $3 $5 $6"
+}
+read -r ow oc owl owh ocl och < <(median "$tmp/ours.t")
+read -r tw tc twl twh tcl tch < <(median "$tmp/theirs.t")
+awk -v ow="$ow" -v oc="$oc" -v tw="$tw" -v tc="$tc" -v runs="$runs" \
+	-v orng="$owl-$owh s wall, $ocl-$och s cpu" -v trng="$twl-$twh s wall, $tcl-$tch s cpu" \
 	-v conv="$(jq -c '[.conversations[] | {read: .read.count, write: .write.count}]' \
 		"$tmp/profile.json")" -v rows="$(cat "$tmp/rows")" 'BEGIN {
-	printf "iovbench profile  %8.3f s wall %8.3f s cpu  (%s)\n", ow, oc, conv
-	printf "tshark -Y smb2    %8.3f s wall %8.3f s cpu  (%s rows)\n", tw, tc, rows
+	printf "medians of %d interleaved runs\n", runs
+	printf "iovbench profile  %8.3f s wall %8.3f s cpu  (range %s; %s)\n", ow, oc, orng, conv
+	printf "tshark -Y smb2    %8.3f s wall %8.3f s cpu  (range %s; %s rows)\n", tw, tc, trng,
+		rows
 	# CPU times are in 10 ms ticks: never divide by a zero.
-	printf "ratio             %8.1fx wall %7.1fx cpu  (target >= 20x)\n", tw / ow,
+	printf "ratio             %8.1fx wall %7.1fx cpu  (target >= 20x)\n", tw / (ow > 0 ? ow : 0.01),
 		tc / (oc > 0 ? oc : 0.01)
 }'
