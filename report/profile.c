@@ -865,10 +865,18 @@ static bool solve__fits(struct smstream *sm, uint64_t q, uint32_t L, const struc
 	return true;
 }
 
+struct solve_opt {
+	uint32_t len; /* whole PDU, Direct TCP header included */
+	uint16_t cmd;
+	uint16_t charge; /* of a request: MessageIds it takes */
+};
+
 struct solve_frame {
 	uint64_t q;
-	uint32_t next; /* the option to try next */
-	uint32_t took; /* the length of the option taken last */
+	uint64_t msgid; /* of a request starting at q, by the MessageIds taken before */
+	uint32_t next;	/* the option to try next */
+	uint32_t took;	/* the length of the option taken last */
+	uint16_t charge;
 };
 
 static bool bulk_class(const struct pclass *k)
@@ -881,16 +889,31 @@ static bool bulk_class(const struct pclass *k)
 	return (cmd == P_READ || cmd == P_WRITE) && !status;
 }
 
-/* The PDU lengths worth trying at q, most likely first; 0 ends the list. */
-static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t b_end, bool allow_free,
-			       uint32_t *opt)
+static uint16_t class_charge(const struct pclass *k, uint32_t L)
 {
-	int nb[8];
-	uint32_t n = 0, L;
+	if (hdr_is(k->hdr, P_WRITE, false) && L > 4 + 112)
+		return (uint16_t)((L - 4 - 112 - 1) / 65536 + 1);
+	return le16(k->hdr + 6) ? le16(k->hdr + 6) : 1;
+}
 
-	for (int i = 0; i < 8; i++) {
+/*
+ * The PDU lengths worth trying at q, most likely first. In the client's direction, a response
+ * already seen for the MessageId a request at q would take says which command it is: that one
+ * first (a mixed copy's READ and WRITE requests would fit in either order).
+ */
+static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, uint64_t b_end,
+			       bool allow_free, struct solve_opt *opt)
+{
+	struct conv *c = sm->conv;
+	struct solve_opt tmp[P_CLASSES + 2];
+	bool used[P_CLASSES] = { false };
+	uint32_t n = 0, L, m = 0;
+	const struct pio *io;
+	uint16_t want = 0;
+	int nb[8];
+
+	for (int i = 0; i < 8; i++)
 		nb[i] = rec__byte(sm, q + i);
-	}
 	if (nb[1] >= 0 && nb[2] >= 0 && nb[3] >= 0) {
 		/* The length was captured: nothing to choose. */
 		uint8_t pid[4];
@@ -906,7 +929,13 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t b_end, 
 		}
 		if (!smb_protocol_id(pid))
 			return 0;
-		opt[n++] = L;
+		opt[n++] = (struct solve_opt){ L, 0, 1 };
+		for (uint32_t i = 0; i < sm->ncls; i++) {
+			if (sm->cls[i].len + 4 == L) {
+				opt[0].cmd = le16(sm->cls[i].hdr + 12);
+				opt[0].charge = class_charge(&sm->cls[i], L);
+			}
+		}
 		return n;
 	}
 	/*
@@ -915,8 +944,6 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t b_end, 
 	 * shows them or the lengths need them. Among framings that fit, the one with the fewest
 	 * PDUs comes out first.
 	 */
-	bool used[P_CLASSES] = { false };
-
 	for (uint32_t r = 0; r < sm->ncls; r++) {
 		int best = -1;
 
@@ -933,7 +960,8 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t b_end, 
 			continue;
 		L = sm->cls[best].len + 4;
 		if (solve__fits(sm, q, L, &sm->cls[best]))
-			opt[n++] = L;
+			tmp[n++] = (struct solve_opt){ L, le16(sm->cls[best].hdr + 12),
+						       class_charge(&sm->cls[best], L) };
 	}
 	/*
 	 * A data PDU sized by what is left: a copy's short last READ or WRITE, no longer than the
@@ -944,18 +972,20 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t b_end, 
 
 		L = (uint32_t)(b_end - q);
 		if (k && L <= k->len + 4 && solve__fits(sm, q, L, k)) {
-			uint32_t i, j;
-
-			for (i = 0; i < n && opt[i] != L; i++)
-				;
-			for (j = i < n ? i : n; j > 0; j--)
-				opt[j] = opt[j - 1];
-			opt[0] = L;
-			if (i == n)
-				n++;
+			opt[m++] = (struct solve_opt){ L, le16(k->hdr + 12), class_charge(k, L) };
+			for (uint32_t i = 0; i < n; i++)
+				if (tmp[i].len == L)
+					tmp[i].len = 0;
 		}
 	}
-	return n;
+	if (sm->dir == c->client && (io = ios__find(c, msgid)) && (io->have & HAVE_RSP) &&
+	    !(io->have & HAVE_REQ))
+		want = io->cmd;
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t i = 0; i < n; i++)
+			if (tmp[i].len && (want && tmp[i].cmd == want) == !pass)
+				opt[m++] = tmp[i];
+	return m;
 }
 
 /* A set of positions from which no framing reaches the end (open addressing). */
@@ -1012,7 +1042,7 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 {
 	struct solve_frame *st = NULL;
 	struct posset dead = { 0 };
-	uint32_t opt[P_CLASSES + 2];
+	struct solve_opt opt[P_CLASSES + 2];
 	size_t depth, cap = 0;
 	uint64_t steps = 0;
 	int err = -ENOENT;
@@ -1029,11 +1059,11 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 				break;
 			}
 		}
-		st[depth++] = (struct solve_frame){ sm->rec_a, 0 };
+		st[depth++] = (struct solve_frame){ .q = sm->rec_a, .msgid = sm->next_msgid };
 		while (depth) {
 			struct solve_frame *f = &st[depth - 1];
 			uint32_t n;
-			uint64_t nq;
+			uint64_t nq, nm;
 
 			if (f->q == b_end) {
 				err = 0;
@@ -1041,7 +1071,7 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 			}
 			if (++steps > SOLVE_MAX_STEPS)
 				break;
-			n = solve__options(sm, f->q, b_end, pass == 1, opt);
+			n = solve__options(sm, f->q, f->msgid, b_end, pass == 1, opt);
 			if (f->next >= n) {
 				if (posset__add(&dead, f->q)) {
 					err = -ENOMEM;
@@ -1050,8 +1080,9 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 				depth--;
 				continue;
 			}
-			f->took = opt[f->next];
-			nq = f->q + opt[f->next++];
+			f->took = opt[f->next].len;
+			f->charge = opt[f->next].charge;
+			nq = f->q + opt[f->next++].len;
 			if (nq > b_end) {
 				if (!at_end)
 					continue;
@@ -1060,6 +1091,7 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 			}
 			if (posset__has(&dead, nq))
 				continue;
+			nm = f->msgid + f->charge;
 			if (depth == cap) {
 				struct solve_frame *v = realloc(st, cap * 2 * sizeof(*v));
 
@@ -1070,7 +1102,7 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 				st = v;
 				cap *= 2;
 			}
-			st[depth++] = (struct solve_frame){ nq, 0 };
+			st[depth++] = (struct solve_frame){ .q = nq, .msgid = nm };
 		}
 		if (err)
 			continue;
@@ -1837,7 +1869,7 @@ static int cmp_io_msgid(const void *a, const void *b, void *arg)
  */
 static int areq__assign(struct iovb_profile *p, struct conv *c)
 {
-	size_t *cand = NULL, ncand = 0, r0, r1, ci, i;
+	size_t *cand = NULL, ncand = 0, r0, r1, i;
 	uint64_t fake = 1ull << 62;
 	int err = 0;
 
@@ -1867,16 +1899,19 @@ static int areq__assign(struct iovb_profile *p, struct conv *c)
 			else
 				b = mid;
 		}
-		ci = a;
+		/* Command by command: the k-th READ of the run is the k-th READ response. */
+		size_t cur[2] = { a, a };
+
 		for (i = r0; i < r1; i++) {
 			const struct anon_req *q = &c->areq[i];
 			struct pio *io = NULL;
+			size_t *pc = &cur[q->cmd == P_WRITE];
 
-			while (ci < ncand && c->ios[cand[ci]].msgid < hi &&
-			       c->ios[cand[ci]].cmd != q->cmd)
-				ci++;
-			if (ci < ncand && c->ios[cand[ci]].msgid < hi) {
-				io = &c->ios[cand[ci++]];
+			while (*pc < ncand && c->ios[cand[*pc]].msgid < hi &&
+			       c->ios[cand[*pc]].cmd != q->cmd)
+				(*pc)++;
+			if (*pc < ncand && c->ios[cand[*pc]].msgid < hi) {
+				io = &c->ios[cand[(*pc)++]];
 				c->inf_msgid_rsp++;
 			} else {
 				io = ios__find(c, m);
