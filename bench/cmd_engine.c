@@ -672,10 +672,16 @@ static void load__print_text(const struct load_opts *lo, const struct engine_res
 static int load__apply_profile(const char *path, unsigned int given,
 			       struct engine_client_conf *conf)
 {
+	unsigned int cmds = IOVB_WL_CMD_READ | IOVB_WL_CMD_WRITE;
 	struct iovb_workload wl;
 	char err[320];
 
-	if (profile__workload_file(path, &wl, err, sizeof(err))) {
+	/* -w read or -w write given: replay that command's part of the profile only. */
+	if ((given & LOAD_GIVEN_WORKLOAD) && conf->workload == ENGINE_READ)
+		cmds = IOVB_WL_CMD_READ;
+	else if ((given & LOAD_GIVEN_WORKLOAD) && conf->workload == ENGINE_WRITE)
+		cmds = IOVB_WL_CMD_WRITE;
+	if (profile__workload_file_cmds(path, cmds, &wl, err, sizeof(err))) {
 		fprintf(stderr, "iovbench load: --profile %s\n", err);
 		return IOVB_EXIT_USAGE;
 	}

@@ -23,7 +23,9 @@
 /* ---- SMB2 constants (MS-SMB2 2.2.1.2), as the profiler needs them ---------------------- */
 
 #define P_SMB2_HDR 64
-#define P_KEEP 96 /* header + READ/WRITE body through FileId */
+#define P_RW_KEEP 96 /* header + READ/WRITE request body through FileId */
+#define P_KEEP 144    /* and a CREATE response through FileId (EndofFile at 112) */
+#define P_CREATE 0x0005
 #define P_READ 0x0008
 #define P_WRITE 0x0009
 #define P_NCMDS 0x13 /* NEGOTIATE .. OPLOCK_BREAK */
@@ -202,7 +204,11 @@ struct conv {
 	struct anon_rsp *anon;
 	size_t nanon, capanon;
 	struct anon_req *areq;
-	size_t nareq, capareq, areq_open; /* areq_open: the first without its hi yet */
+	size_t nareq, capareq, areq_open;
+	struct {
+		uint64_t file, eof;
+	} files[16]; /* CREATE responses: FileId (folded) and EndofFile */
+	uint32_t nfiles; /* areq_open: the first without its hi yet */
 	/* How each lost header was made up for: see conv__json's "inference". */
 	uint64_t inf_searched;	   /* PDUs framed by the search (sm__solve) */
 	uint64_t inf_free;	   /* of those, a last PDU sized by what was left */
@@ -369,6 +375,30 @@ static struct pio *ios__get(struct conv *c, uint64_t msgid)
 
 static void sm__expect(struct smstream *sm, uint16_t cmd, bool rsp, uint32_t pdu_len);
 
+/*
+ * A copy reads up to the end of the file: the READ that reaches EndofFile (from the CREATE
+ * response) gets a short response, and reads of this one's size from its offset on would end
+ * with a short one. Expected as response lengths (only candidates: the framing search checks
+ * them), so the search can size a short last READ whose request and response were both cut.
+ */
+static void read__expect_eof(struct conv *c, int dir, const struct pio *io)
+{
+	uint64_t eof, end = io->offset + io->len;
+	uint32_t i;
+
+	for (i = 0; i < c->nfiles && c->files[i].file != io->file; i++)
+		;
+	if (i == c->nfiles || !io->len)
+		return;
+	eof = c->files[i].eof;
+	if (io->offset < eof && end > eof) {
+		sm__expect(&c->sm[!dir], P_READ, true, 80 + (uint32_t)(eof - io->offset));
+	} else if (end < eof && (eof - io->offset) % io->len) {
+		/* Reads of this size on to the end: the last one has what is left. */
+		sm__expect(&c->sm[!dir], P_READ, true, 80 + (uint32_t)((eof - io->offset) % io->len));
+	}
+}
+
 /* A message's kept head: `valid` leading bytes of hdr were captured (at least the header). */
 static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const uint8_t *h,
 			  uint32_t valid, bool inferred, uint64_t ts)
@@ -395,6 +425,13 @@ static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const
 		}
 	} else {
 		c->cred[ci].granted += credits;
+		/* MS-SMB2 2.2.14: EndofFile at body offset 48, FileId at 64. */
+		if (cmd == P_CREATE && !status && valid >= P_KEEP) {
+			uint32_t i = c->nfiles < 16 ? c->nfiles++ : (uint32_t)(le64(h + 24) % 16);
+
+			c->files[i].file = le64(h + 128) * 31 + le64(h + 136);
+			c->files[i].eof = le64(h + 112);
+		}
 		/* An interim response: the final one follows, with the same MessageId. */
 		if (status == P_STATUS_PENDING && (flags & P_FLAG_ASYNC))
 			return;
@@ -425,10 +462,12 @@ static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const
 			if (cmd == P_READ && !inferred && io->len < (1u << 24) - 80)
 				sm__expect(&c->sm[!dir], P_READ, true, 80 + io->len);
 		}
-		if (valid >= P_KEEP) {
+		if (valid >= P_RW_KEEP) {
 			io->offset = le64(h + 72);
 			io->file = le64(h + 80) * 31 + le64(h + 88);
 			io->have |= HAVE_OFF;
+			if (cmd == P_READ && !inferred)
+				read__expect_eof(c, dir, io);
 		}
 	} else {
 		if (io->have & HAVE_RSP)
@@ -2296,6 +2335,12 @@ static uint64_t jint(const json_t *o, const char *path1, const char *path2)
 
 int profile__workload(const json_t *doc, struct iovb_workload *wl, char *err, size_t errlen)
 {
+	return profile__workload_cmds(doc, IOVB_WL_CMD_READ | IOVB_WL_CMD_WRITE, wl, err, errlen);
+}
+
+int profile__workload_cmds(const json_t *doc, unsigned int cmds, struct iovb_workload *wl,
+			   char *err, size_t errlen)
+{
 	static const char *const kinds[] = { "read", "write" };
 	struct size_count *sizes = NULL;
 	size_t nsizes = 0, cap = 0, i, ci;
@@ -2312,16 +2357,24 @@ int profile__workload(const json_t *doc, struct iovb_workload *wl, char *err, si
 		goto cleanup;
 	}
 	json_array_foreach(convs, ci, c) {
-		nread += jint(c, "read", "count");
-		nwrite += jint(c, "write", "count");
-		wl->bytes += jint(c, "read", "bytes") + jint(c, "write", "bytes");
-		depth = json_is_integer(json_object_get(c, "io_max_in_flight"))
-				? (uint64_t)json_integer_value(
-					  json_object_get(c, "io_max_in_flight"))
-				: 0;
+		bool rd = cmds & IOVB_WL_CMD_READ, wr = cmds & IOVB_WL_CMD_WRITE;
+
+		nread += rd ? jint(c, "read", "count") : 0;
+		nwrite += wr ? jint(c, "write", "count") : 0;
+		wl->bytes += (rd ? jint(c, "read", "bytes") : 0) + (wr ? jint(c, "write", "bytes") : 0);
+		/* Both commands: the depth of READs and WRITEs together; one: its own. */
+		if (rd && wr) {
+			const json_t *d = json_object_get(c, "io_max_in_flight");
+
+			depth = json_is_integer(d) ? (uint64_t)json_integer_value(d) : 0;
+		} else {
+			depth = jint(c, rd ? "read" : "write", "max_in_flight");
+		}
 		if (depth > wl->depth)
 			wl->depth = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
 		for (int k = 0; k < 2; k++) {
+			if (!(cmds & (k ? IOVB_WL_CMD_WRITE : IOVB_WL_CMD_READ)))
+				continue;
 			arr = json_object_get(json_object_get(c, kinds[k]), "io_sizes");
 			json_array_foreach(arr, i, e) {
 				uint64_t sz, n;
@@ -2384,6 +2437,13 @@ cleanup:
 
 int profile__workload_file(const char *path, struct iovb_workload *wl, char *err, size_t errlen)
 {
+	return profile__workload_file_cmds(path, IOVB_WL_CMD_READ | IOVB_WL_CMD_WRITE, wl, err,
+					   errlen);
+}
+
+int profile__workload_file_cmds(const char *path, unsigned int cmds, struct iovb_workload *wl,
+				char *err, size_t errlen)
+{
 	json_error_t je;
 	json_t *doc = NULL;
 	gzFile gz;
@@ -2425,7 +2485,7 @@ int profile__workload_file(const char *path, struct iovb_workload *wl, char *err
 		iovb_errf(err, errlen, "%s: not JSON: line %d: %s", path, je.line, je.text);
 		goto cleanup;
 	}
-	ret = profile__workload(doc, wl, err, errlen);
+	ret = profile__workload_cmds(doc, cmds, wl, err, errlen);
 	if (ret) {
 		char why[160];
 
