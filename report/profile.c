@@ -102,7 +102,8 @@ enum sm_state { SM_HUNT, SM_NB, SM_PDU, SM_REC };
 struct pclass {
 	uint32_t len; /* PDU length, Direct TCP header excluded */
 	uint32_t valid;
-	uint64_t count;
+	uint64_t count; /* seen, or (not seen) how many the other direction announced */
+	bool seen;	/* else only expected: the search uses it at most count times */
 	uint8_t hdr[P_KEEP];
 };
 
@@ -373,7 +374,7 @@ static struct pio *ios__get(struct conv *c, uint64_t msgid)
 
 /* ---- SMB2 messages ------------------------------------------------------------------------- */
 
-static void sm__expect(struct smstream *sm, uint16_t cmd, bool rsp, uint32_t pdu_len);
+static void sm__expect(struct smstream *sm, uint16_t cmd, bool rsp, uint32_t pdu_len, bool once);
 
 /*
  * A copy reads up to the end of the file: the READ that reaches EndofFile (from the CREATE
@@ -392,10 +393,11 @@ static void read__expect_eof(struct conv *c, int dir, const struct pio *io)
 		return;
 	eof = c->files[i].eof;
 	if (io->offset < eof && end > eof) {
-		sm__expect(&c->sm[!dir], P_READ, true, 80 + (uint32_t)(eof - io->offset));
+		sm__expect(&c->sm[!dir], P_READ, true, 80 + (uint32_t)(eof - io->offset), true);
 	} else if (end < eof && (eof - io->offset) % io->len) {
 		/* Reads of this size on to the end: the last one has what is left. */
-		sm__expect(&c->sm[!dir], P_READ, true, 80 + (uint32_t)((eof - io->offset) % io->len));
+		sm__expect(&c->sm[!dir], P_READ, true, 80 + (uint32_t)((eof - io->offset) % io->len),
+			   true);
 	}
 }
 
@@ -460,7 +462,7 @@ static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const
 			io->have |= inferred && cmd == P_READ ? LEN_GUESS : HAVE_LEN;
 			/* Its response: header, 16 bytes of body, the data (MS-SMB2 2.2.20). */
 			if (cmd == P_READ && !inferred && io->len < (1u << 24) - 80)
-				sm__expect(&c->sm[!dir], P_READ, true, 80 + io->len);
+				sm__expect(&c->sm[!dir], P_READ, true, 80 + io->len, false);
 		}
 		if (valid >= P_RW_KEEP) {
 			io->offset = le64(h + 72);
@@ -481,7 +483,7 @@ static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const
 			io->have |= HAVE_DONE;
 			/* Its request: header, 48 bytes of body, the data (MS-SMB2 2.2.21). */
 			if (cmd == P_WRITE && !inferred && io->done < (1u << 24) - 112)
-				sm__expect(&c->sm[!dir], P_WRITE, false, 112 + io->done);
+				sm__expect(&c->sm[!dir], P_WRITE, false, 112 + io->done, false);
 		}
 	}
 }
@@ -520,7 +522,8 @@ static void sm__next_msg(struct smstream *sm, uint32_t off)
 }
 
 /* A lone message with its header captured: remember its PDU length's class (struct pclass). */
-static void sm__learn(struct smstream *sm, uint32_t pdu_len, const uint8_t *h, uint32_t valid)
+static void sm__learn(struct smstream *sm, uint32_t pdu_len, const uint8_t *h, uint32_t valid,
+		      bool seen)
 {
 	struct pclass *k = NULL;
 	uint32_t i;
@@ -544,6 +547,12 @@ static void sm__learn(struct smstream *sm, uint32_t pdu_len, const uint8_t *h, u
 		k->len = pdu_len;
 		k->count = 0;
 		k->valid = 0;
+		k->seen = false;
+	}
+	if (seen && !k->seen) {
+		k->seen = true;
+		k->count = 0;
+		k->valid = 0;
 	}
 	k->count++;
 	if (valid >= k->valid) {
@@ -556,22 +565,22 @@ static void sm__learn(struct smstream *sm, uint32_t pdu_len, const uint8_t *h, u
  * The other direction said a PDU of this length will come (a READ request's Length, a WRITE
  * response's Count): a class of its own until one is seen, with the usual DataOffset.
  */
-static void sm__expect(struct smstream *sm, uint16_t cmd, bool rsp, uint32_t pdu_len)
+static void sm__expect(struct smstream *sm, uint16_t cmd, bool rsp, uint32_t pdu_len, bool once)
 {
 	uint8_t h[P_KEEP] = { 0xfe, 'S', 'M', 'B', P_SMB2_HDR };
 	uint32_t i;
 
 	for (i = 0; i < sm->ncls; i++) {
 		if (sm->cls[i].len == pdu_len) {
-			if (sm->cls[i].valid <= P_SMB2_HDR + 8)
-				sm->cls[i].count++; /* still only expected */
+			if (!sm->cls[i].seen && !once)
+				sm->cls[i].count++; /* one more announced */
 			return;
 		}
 	}
 	h[12] = (uint8_t)cmd;
 	h[16] = rsp ? P_FLAG_RESPONSE : 0;
 	h[66] = rsp ? 80 : 112; /* READ response DataOffset, WRITE request DataOffset */
-	sm__learn(sm, pdu_len, h, P_SMB2_HDR + 8);
+	sm__learn(sm, pdu_len, h, P_SMB2_HDR + 8, false);
 }
 
 static bool hdr_is(const uint8_t *h, uint16_t cmd, bool rsp)
@@ -770,7 +779,7 @@ static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t t
 		if (!(le32(h + 16) & P_FLAG_RESPONSE))
 			sm->next_msgid = le64(h + 24) + (le16(h + 6) ? le16(h + 6) : 1);
 		if (!sm->msg_off && !next)
-			sm__learn(sm, sm->pdu_len, h, sm->hdr_valid);
+			sm__learn(sm, sm->pdu_len, h, sm->hdr_valid, true);
 	}
 	/* NextCommand: 8-aligned, past this header, room for the next header in the PDU. */
 	if (next && next >= P_SMB2_HDR && !(next & 7) &&
@@ -908,10 +917,12 @@ struct solve_opt {
 	uint32_t len; /* whole PDU, Direct TCP header included */
 	uint16_t cmd;
 	uint16_t charge; /* of a request: MessageIds it takes */
+	uint64_t use;	 /* added to the path's uses of classes only expected */
 };
 
 struct solve_frame {
 	uint64_t q;
+	uint64_t uses; /* 4 bits per class only expected: how often the path took it */
 	uint64_t msgid; /* of a request starting at q, by the MessageIds taken before */
 	uint32_t next;	/* the option to try next */
 	uint32_t took;	/* the length of the option taken last */
@@ -940,8 +951,8 @@ static uint16_t class_charge(const struct pclass *k, uint32_t L)
  * already seen for the MessageId a request at q would take says which command it is: that one
  * first (a mixed copy's READ and WRITE requests would fit in either order).
  */
-static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, uint64_t b_end,
-			       bool allow_free, struct solve_opt *opt)
+static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, uint64_t uses,
+			       uint64_t b_end, bool allow_free, struct solve_opt *opt)
 {
 	struct conv *c = sm->conv;
 	struct solve_opt tmp[P_CLASSES + 2];
@@ -968,7 +979,7 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, 
 		}
 		if (!smb_protocol_id(pid))
 			return 0;
-		opt[n++] = (struct solve_opt){ L, 0, 1 };
+		opt[n++] = (struct solve_opt){ L, 0, 1, 0 };
 		for (uint32_t i = 0; i < sm->ncls; i++) {
 			if (sm->cls[i].len + 4 == L) {
 				opt[0].cmd = le16(sm->cls[i].hdr + 12);
@@ -997,10 +1008,15 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, 
 		 */
 		if (!bulk_class(&sm->cls[best]))
 			continue;
+		/* Announced, not seen: no more of them than were announced. */
+		if (!sm->cls[best].seen &&
+		    ((uses >> (4 * best)) & 15) >= (sm->cls[best].count < 15 ? sm->cls[best].count : 15))
+			continue;
 		L = sm->cls[best].len + 4;
 		if (solve__fits(sm, q, L, &sm->cls[best]))
 			tmp[n++] = (struct solve_opt){ L, le16(sm->cls[best].hdr + 12),
-						       class_charge(&sm->cls[best], L) };
+						       class_charge(&sm->cls[best], L),
+						       sm->cls[best].seen ? 0 : 1ull << (4 * best) };
 	}
 	/*
 	 * A data PDU sized by what is left: a copy's short last READ or WRITE, no longer than the
@@ -1011,7 +1027,7 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, 
 
 		L = (uint32_t)(b_end - q);
 		if (k && L <= k->len + 4 && solve__fits(sm, q, L, k)) {
-			opt[m++] = (struct solve_opt){ L, le16(k->hdr + 12), class_charge(k, L) };
+			opt[m++] = (struct solve_opt){ L, le16(k->hdr + 12), class_charge(k, L), 0 };
 			for (uint32_t i = 0; i < n; i++)
 				if (tmp[i].len == L)
 					tmp[i].len = 0;
@@ -1027,36 +1043,44 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, 
 	return m;
 }
 
-/* A set of positions from which no framing reaches the end (open addressing). */
+/* The states (position, uses) from which no framing reaches the end (open addressing). */
 struct posset {
-	uint64_t *v;
+	struct {
+		uint64_t q1, uses; /* q1: position + 1, 0 for an empty slot */
+	} *v;
 	size_t n, cap;
 };
 
-static bool posset__has(const struct posset *s, uint64_t q)
+static size_t posset__slot(uint64_t q, uint64_t uses, size_t cap)
+{
+	return slot_of(q ^ (uses * 0xff51afd7ed558ccdull), cap);
+}
+
+static bool posset__has(const struct posset *s, uint64_t q, uint64_t uses)
 {
 	if (!s->cap)
 		return false;
-	for (size_t i = slot_of(q, s->cap); s->v[i]; i = (i + 1) & (s->cap - 1))
-		if (s->v[i] == q + 1)
+	for (size_t i = posset__slot(q, uses, s->cap); s->v[i].q1; i = (i + 1) & (s->cap - 1))
+		if (s->v[i].q1 == q + 1 && s->v[i].uses == uses)
 			return true;
 	return false;
 }
 
-static int posset__add(struct posset *s, uint64_t q)
+static int posset__add(struct posset *s, uint64_t q, uint64_t uses)
 {
 	size_t i;
 
 	if ((s->n + 1) * 2 > s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024;
-		uint64_t *v = calloc(cap, sizeof(*v));
+		__typeof__(s->v) v = calloc(cap, sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		for (size_t j = 0; j < s->cap; j++) {
-			if (!s->v[j])
+			if (!s->v[j].q1)
 				continue;
-			for (i = slot_of(s->v[j] - 1, cap); v[i]; i = (i + 1) & (cap - 1))
+			for (i = posset__slot(s->v[j].q1 - 1, s->v[j].uses, cap); v[i].q1;
+			     i = (i + 1) & (cap - 1))
 				;
 			v[i] = s->v[j];
 		}
@@ -1064,9 +1088,10 @@ static int posset__add(struct posset *s, uint64_t q)
 		s->v = v;
 		s->cap = cap;
 	}
-	for (i = slot_of(q, s->cap); s->v[i]; i = (i + 1) & (s->cap - 1))
+	for (i = posset__slot(q, uses, s->cap); s->v[i].q1; i = (i + 1) & (s->cap - 1))
 		;
-	s->v[i] = q + 1;
+	s->v[i].q1 = q + 1;
+	s->v[i].uses = uses;
 	s->n++;
 	return 0;
 }
@@ -1102,7 +1127,7 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 		while (depth) {
 			struct solve_frame *f = &st[depth - 1];
 			uint32_t n;
-			uint64_t nq, nm;
+			uint64_t nq, nm, nu;
 
 			if (f->q == b_end) {
 				err = 0;
@@ -1110,9 +1135,9 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 			}
 			if (++steps > SOLVE_MAX_STEPS)
 				break;
-			n = solve__options(sm, f->q, f->msgid, b_end, pass == 1, opt);
+			n = solve__options(sm, f->q, f->msgid, f->uses, b_end, pass == 1, opt);
 			if (f->next >= n) {
-				if (posset__add(&dead, f->q)) {
+				if (posset__add(&dead, f->q, f->uses)) {
 					err = -ENOMEM;
 					break;
 				}
@@ -1121,6 +1146,7 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 			}
 			f->took = opt[f->next].len;
 			f->charge = opt[f->next].charge;
+			nu = f->uses + opt[f->next].use;
 			nq = f->q + opt[f->next++].len;
 			if (nq > b_end) {
 				if (!at_end)
@@ -1128,7 +1154,7 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 				/* The capture ended inside this PDU. */
 				nq = b_end;
 			}
-			if (posset__has(&dead, nq))
+			if (posset__has(&dead, nq, nu))
 				continue;
 			nm = f->msgid + f->charge;
 			if (depth == cap) {
@@ -1141,7 +1167,7 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 				st = v;
 				cap *= 2;
 			}
-			st[depth++] = (struct solve_frame){ .q = nq, .msgid = nm };
+			st[depth++] = (struct solve_frame){ .q = nq, .uses = nu, .msgid = nm };
 		}
 		if (err)
 			continue;
