@@ -82,7 +82,7 @@ static const char load_usage[] =
 	"                           robin\n"
 	"  -p, --profile FILE       replay a capture's profile (iovbench profile -o FILE): its\n"
 	"                           workload, dominant I/O size, depth and bytes; the options\n"
-	"                           above override it\n"
+	"                           above override it (-w read/write: that command's part)\n"
 	"  -V, --verify             check every byte read against the file's pattern (the server\n"
 	"                           checks WRITEs when it runs with --verify); exit 1 on the\n"
 	"                           first wrong byte, saying its offset\n"

@@ -138,6 +138,7 @@ struct smstream {
 	uint64_t next_msgid;	/* after the last request: MessageId + CreditCharge */
 	struct pclass cls[P_CLASSES];
 	uint32_t ncls;
+	bool interim; /* the interim response's class is in cls */
 	/*
 	 * When a Direct TCP header lies in bytes the capture lost (snaplen, a hole), the stream
 	 * from that boundary (rec_a) is kept until a segment starts with a header again (or the
@@ -375,6 +376,7 @@ static struct pio *ios__get(struct conv *c, uint64_t msgid)
 /* ---- SMB2 messages ------------------------------------------------------------------------- */
 
 static void sm__expect(struct smstream *sm, uint16_t cmd, bool rsp, uint32_t pdu_len, bool once);
+static void sm__expect_interim(struct smstream *sm, uint16_t cmd);
 
 /*
  * A copy reads up to the end of the file: the READ that reaches EndofFile (from the CREATE
@@ -460,6 +462,8 @@ static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const
 		if (valid >= P_SMB2_HDR + 8) {
 			io->len = le32(h + 68);
 			io->have |= inferred && cmd == P_READ ? LEN_GUESS : HAVE_LEN;
+			if (!inferred)
+				sm__expect_interim(&c->sm[!dir], cmd);
 			/* Its response: header, 16 bytes of body, the data (MS-SMB2 2.2.20). */
 			if (cmd == P_READ && !inferred && io->len < (1u << 24) - 80)
 				sm__expect(&c->sm[!dir], P_READ, true, 80 + io->len, false);
@@ -521,7 +525,27 @@ static void sm__next_msg(struct smstream *sm, uint32_t off)
 	sm->hdr_valid = 0;
 }
 
-/* A lone message with its header captured: remember its PDU length's class (struct pclass). */
+/* A copy's message: READ/WRITE request or successful response, or an interim response. */
+static bool bulk_hdr(const uint8_t *h)
+{
+	uint16_t cmd = le16(h + 12);
+	uint32_t flags = le32(h + 16), status = le32(h + 8);
+
+	if (status == P_STATUS_PENDING && (flags & P_FLAG_ASYNC))
+		return true;
+	return (cmd == P_READ || cmd == P_WRITE) && !status;
+}
+
+static bool bulk_class(const struct pclass *k)
+{
+	return bulk_hdr(k->hdr);
+}
+
+/*
+ * A lone message with its header captured: remember its PDU length's class (struct pclass).
+ * A copy's messages win a length over others (an error response is as long as an interim one,
+ * a TREE_CONNECT response as a WRITE response).
+ */
 static void sm__learn(struct smstream *sm, uint32_t pdu_len, const uint8_t *h, uint32_t valid,
 		      bool seen)
 {
@@ -555,6 +579,11 @@ static void sm__learn(struct smstream *sm, uint32_t pdu_len, const uint8_t *h, u
 		k->valid = 0;
 	}
 	k->count++;
+	if (k->valid && bulk_class(k) != bulk_hdr(h)) {
+		if (bulk_class(k))
+			return;
+		k->valid = 0;
+	}
 	if (valid >= k->valid) {
 		k->valid = valid;
 		memcpy(k->hdr, h, P_KEEP);
@@ -581,6 +610,26 @@ static void sm__expect(struct smstream *sm, uint16_t cmd, bool rsp, uint32_t pdu
 	h[16] = rsp ? P_FLAG_RESPONSE : 0;
 	h[66] = rsp ? 80 : 112; /* READ response DataOffset, WRITE request DataOffset */
 	sm__learn(sm, pdu_len, h, P_SMB2_HDR + 8, false);
+}
+
+/*
+ * A server may answer any READ or WRITE first with an interim STATUS_PENDING response: an ERROR
+ * response of 73 bytes (MS-SMB2 2.2.2: 64 + 8 + 1). A class of its own once the client sends
+ * READs or WRITEs, seen or not (its command does not matter to the search).
+ */
+static void sm__expect_interim(struct smstream *sm, uint16_t cmd)
+{
+	uint8_t h[P_KEEP] = { 0xfe, 'S', 'M', 'B', P_SMB2_HDR };
+
+	if (sm->interim)
+		return;
+	sm->interim = true;
+	h[8] = (uint8_t)P_STATUS_PENDING;
+	h[9] = (uint8_t)(P_STATUS_PENDING >> 8);
+	h[12] = (uint8_t)cmd;
+	h[16] = P_FLAG_RESPONSE | P_FLAG_ASYNC;
+	h[64] = 9; /* StructureSize */
+	sm__learn(sm, P_SMB2_HDR + 9, h, P_SMB2_HDR + 9, true);
 }
 
 static bool hdr_is(const uint8_t *h, uint16_t cmd, bool rsp)
@@ -898,6 +947,9 @@ static bool solve__fits(struct smstream *sm, uint64_t q, uint32_t L, const struc
 		b = rec__byte(sm, q + fixed_at[i]);
 		if (b < 0)
 			continue;
+		/* An interim response: for a READ or a WRITE, whichever. */
+		if ((fixed_at[i] == 16 || fixed_at[i] == 17) && le32(k->hdr + 8) == P_STATUS_PENDING)
+			continue;
 		if (fixed_at[i] == 20 ? (b & 3) != want[20] : b != want[fixed_at[i]])
 			return false;
 	}
@@ -929,15 +981,6 @@ struct solve_frame {
 	uint16_t charge;
 };
 
-static bool bulk_class(const struct pclass *k)
-{
-	uint16_t cmd = le16(k->hdr + 12);
-	uint32_t flags = le32(k->hdr + 16), status = le32(k->hdr + 8);
-
-	if (status == P_STATUS_PENDING && (flags & P_FLAG_ASYNC))
-		return true;
-	return (cmd == P_READ || cmd == P_WRITE) && !status;
-}
 
 static uint16_t class_charge(const struct pclass *k, uint32_t L)
 {
@@ -1915,7 +1958,7 @@ static void ios__times(struct conv *c, struct pio **v, size_t n)
 	((c) == P_READ_WRITE ? (io)->cmd == P_READ || (io)->cmd == P_WRITE : (io)->cmd == (c))
 
 /*
- * Responses known only by speculation go to the oldest unanswered request of their command sent
+ * Responses whose MessageId was cut go to the oldest unanswered request of their command sent
  * before them: servers answer a copy's READs and WRITEs about in order.
  */
 static int cmp_io_msgid(const void *a, const void *b, void *arg)
@@ -1926,11 +1969,23 @@ static int cmp_io_msgid(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
+static void areq__take(struct pio *io, const struct anon_req *q)
+{
+	io->have |= HAVE_REQ | INFERRED;
+	io->t_req = q->ts;
+	io->charge = q->charge;
+	if (q->len_exact || (q->len && !(io->have & HAVE_LEN))) {
+		io->len = q->len;
+		io->have |= q->len_exact ? HAVE_LEN : LEN_GUESS;
+	}
+}
+
 /*
  * Requests whose MessageId the capture lost (struct anon_req) get one. A client sends MessageIds
- * in increasing order, so those between two requests seen (lo, hi) are the MessageIds in
- * [lo, hi) of the responses whose request was not seen, in order, command by command. Those left
- * take the MessageId the sequence predicts (last seen + CreditCharges), when free.
+ * in increasing order: when the sequence (last seen + CreditCharges) closes on the next request
+ * seen, it is right; else the MessageIds in [lo, hi) between two requests seen of the responses
+ * whose request was not seen, in order, command by command. Those left take the MessageId the
+ * sequence predicts, when free.
  */
 static int areq__assign(struct iovb_profile *p, struct conv *c)
 {
@@ -1953,6 +2008,34 @@ static int areq__assign(struct iovb_profile *p, struct conv *c)
 
 		for (r1 = r0 + 1; r1 < c->nareq && c->areq[r1].hi == hi; r1++)
 			;
+		/*
+		 * The sequence closes on the next request seen (the last one's MessageId plus its
+		 * CreditCharge is hi): each takes the MessageId the sequence gives it.
+		 */
+		if (hi != UINT64_MAX && c->areq[r1 - 1].lo + c->areq[r1 - 1].charge == hi) {
+			bool fits = true;
+
+			for (i = r0; i < r1 && fits; i++) {
+				const struct pio *io = ios__find(c, c->areq[i].lo);
+
+				fits = !io || (!(io->have & HAVE_REQ) && io->cmd == c->areq[i].cmd);
+			}
+			for (i = r0; i < r1 && fits; i++) {
+				const struct anon_req *q = &c->areq[i];
+				struct pio *io = ios__get(c, q->lo);
+
+				if (!io) {
+					err = -ENOMEM;
+					p->oom = true;
+					goto cleanup;
+				}
+				io->cmd = q->cmd;
+				areq__take(io, q);
+				c->inf_msgid_seq++;
+			}
+			if (fits)
+				continue;
+		}
 		/* The first response in range: a binary search. */
 		a = 0;
 		b = ncand;
@@ -1993,13 +2076,7 @@ static int areq__assign(struct iovb_profile *p, struct conv *c)
 				c->inf_msgid_seq++;
 			}
 			m = io->msgid < fake ? io->msgid + q->charge : m + q->charge;
-			io->have |= HAVE_REQ | INFERRED;
-			io->t_req = q->ts;
-			io->charge = q->charge;
-			if (q->len_exact || (q->len && !(io->have & HAVE_LEN))) {
-				io->len = q->len;
-				io->have |= q->len_exact ? HAVE_LEN : LEN_GUESS;
-			}
+			areq__take(io, q);
 		}
 	}
 cleanup:
