@@ -821,9 +821,28 @@ static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t t
 		c->other_pdus++;
 		next = le32(h + 20);
 	} else {
+		uint32_t valid = sm->hdr_valid;
+
 		if (sm->msg_off)
 			c->compounded++;
-		smb2__message(p, c, sm->dir, h, sm->hdr_valid, false, ts);
+		/*
+		 * A lone READ response or WRITE request cut before its data length: the PDU's
+		 * length says it (the data runs from DataOffset to the end).
+		 */
+		if (!sm->msg_off && !le32(h + 20) && valid < P_SMB2_HDR + 8 &&
+		    ((le16(h + 12) == P_READ && (le32(h + 16) & P_FLAG_RESPONSE) && !le32(h + 8)) ||
+		     (le16(h + 12) == P_WRITE && !(le32(h + 16) & P_FLAG_RESPONSE)))) {
+			bool rsp = le32(h + 16) & P_FLAG_RESPONSE;
+			uint32_t doff = valid >= P_SMB2_HDR + 4 ? (rsp ? h[66] : le16(h + 66))
+							      : (rsp ? 80 : 112);
+
+			if (doff >= P_SMB2_HDR && doff <= sm->pdu_len) {
+				for (int b = 0; b < 4; b++)
+					sm->hdr[68 + b] = (uint8_t)((sm->pdu_len - doff) >> (8 * b));
+				valid = P_SMB2_HDR + 8;
+			}
+		}
+		smb2__message(p, c, sm->dir, h, valid, false, ts);
 		next = le32(h + 20);
 		if (!(le32(h + 16) & P_FLAG_RESPONSE))
 			sm->next_msgid = le64(h + 24) + (le16(h + 6) ? le16(h + 6) : 1);
@@ -2084,16 +2103,62 @@ cleanup:
 	return err;
 }
 
+static void anon__answer(struct conv *c, struct pio *io, const struct anon_rsp *r)
+{
+	io->have |= HAVE_RSP;
+	io->t_rsp = r->ts;
+	c->inf_rsp_order++;
+	if (r->has_done) {
+		io->done = r->done;
+		io->have |= HAVE_DONE;
+	} else if (io->have & HAVE_LEN) {
+		io->done = io->len; /* a WRITE's Count: what it asked to write */
+		io->have |= HAVE_DONE;
+	}
+}
+
+#define ANON_SCAN 4096 /* requests looked at past the oldest unanswered one */
+
+/*
+ * First, a response whose DataLength is known goes to the oldest unanswered request of its
+ * command sent before it that asked for exactly that Length (a server may answer out of order:
+ * a copy's short last READ must not take a full one's place); then the others go to the oldest
+ * unanswered request of their command sent before them.
+ */
 static void anon__assign(struct conv *c, struct pio **v, size_t n)
 {
+	bool *used = c->nanon ? calloc(c->nanon, sizeof(*used)) : NULL;
+
 	for (int k = 0; k < 2; k++) {
 		uint16_t cmd = k ? P_WRITE : P_READ;
 		size_t i = 0;
 
+		for (size_t a = 0; used && a < c->nanon; a++) {
+			const struct anon_rsp *r = &c->anon[a];
+
+			if (r->cmd != cmd || !r->has_done)
+				continue;
+			while (i < n && (v[i]->cmd != cmd || (v[i]->have & HAVE_RSP)))
+				i++;
+			for (size_t j = i; j < n && j < i + ANON_SCAN; j++) {
+				struct pio *io = v[j];
+
+				if (io->cmd != cmd || (io->have & HAVE_RSP) || !(io->have & HAVE_REQ))
+					continue;
+				if (io->t_req > r->ts)
+					break;
+				if ((io->have & HAVE_LEN) && io->len == r->done) {
+					anon__answer(c, io, r);
+					used[a] = true;
+					break;
+				}
+			}
+		}
+		i = 0;
 		for (size_t a = 0; a < c->nanon; a++) {
 			const struct anon_rsp *r = &c->anon[a];
 
-			if (r->cmd != cmd)
+			if (r->cmd != cmd || (used && used[a]))
 				continue;
 			while (i < n && (v[i]->cmd != cmd || (v[i]->have & HAVE_RSP)))
 				i++;
@@ -2101,19 +2166,10 @@ static void anon__assign(struct conv *c, struct pio **v, size_t n)
 				break;
 			if (!(v[i]->have & HAVE_REQ) || v[i]->t_req > r->ts)
 				continue; /* answers nothing we know of */
-			v[i]->have |= HAVE_RSP;
-			v[i]->t_rsp = r->ts;
-			c->inf_rsp_order++;
-			if (r->has_done) {
-				v[i]->done = r->done;
-				v[i]->have |= HAVE_DONE;
-			} else if (v[i]->have & HAVE_LEN) {
-				v[i]->done =
-					v[i]->len; /* a WRITE's Count: what it asked to write */
-				v[i]->have |= HAVE_DONE;
-			}
+			anon__answer(c, v[i], r);
 		}
 	}
+	free(used);
 }
 
 static int cmd__stats(const struct iovb_profile *p, struct pio **v, size_t n, uint16_t cmd,
