@@ -24,7 +24,7 @@
 
 #define P_SMB2_HDR 64
 #define P_RW_KEEP 96 /* header + READ/WRITE request body through FileId */
-#define P_KEEP 144    /* and a CREATE response through FileId (EndofFile at 112) */
+#define P_KEEP 144   /* and a CREATE response through FileId (EndofFile at 112) */
 #define P_CREATE 0x0005
 #define P_READ 0x0008
 #define P_WRITE 0x0009
@@ -169,8 +169,8 @@ struct anon_rsp {
 /* A READ/WRITE request whose MessageId was not captured, in the order the client sent it. */
 struct anon_req {
 	uint64_t ts;
-	uint64_t lo;	 /* MessageId the sequence predicts (last request seen + charges) */
-	uint64_t hi;	 /* MessageId of the next request captured after it, or UINT64_MAX */
+	uint64_t lo; /* MessageId the sequence predicts (last request seen + charges) */
+	uint64_t hi; /* MessageId of the next request captured after it, or UINT64_MAX */
 	uint32_t len;
 	uint16_t cmd;
 	uint16_t charge;
@@ -209,15 +209,15 @@ struct conv {
 	size_t nareq, capareq, areq_open;
 	struct {
 		uint64_t file, eof;
-	} files[16]; /* CREATE responses: FileId (folded) and EndofFile */
+	} files[16];	 /* CREATE responses: FileId (folded) and EndofFile */
 	uint32_t nfiles; /* areq_open: the first without its hi yet */
 	/* How each lost header was made up for: see conv__json's "inference". */
-	uint64_t inf_searched;	   /* PDUs framed by the search (sm__solve) */
-	uint64_t inf_free;	   /* of those, a last PDU sized by what was left */
-	uint64_t inf_msgid_rsp;	   /* requests given the MessageId of a response without request */
-	uint64_t inf_msgid_seq;	   /* requests given the MessageId the sequence predicts */
-	uint64_t inf_rsp_order;	   /* responses matched to requests by order */
-	uint64_t inf_unsolved;	   /* gaps the search could not frame */
+	uint64_t inf_searched;	/* PDUs framed by the search (sm__solve) */
+	uint64_t inf_free;	/* of those, a last PDU sized by what was left */
+	uint64_t inf_msgid_rsp; /* requests given the MessageId of a response without request */
+	uint64_t inf_msgid_seq; /* requests given the MessageId the sequence predicts */
+	uint64_t inf_rsp_order; /* responses matched to requests by order */
+	uint64_t inf_unsolved;	/* gaps the search could not frame */
 	uint64_t cmd_req[P_NCMDS + 1]; /* last: undefined command codes */
 	uint64_t cmd_err[P_NCMDS + 1]; /* final responses with a non-success status */
 	struct cmd_credits cred[P_NCMDS + 1];
@@ -398,8 +398,8 @@ static void read__expect_eof(struct conv *c, int dir, const struct pio *io)
 		sm__expect(&c->sm[!dir], P_READ, true, 80 + (uint32_t)(eof - io->offset), true);
 	} else if (end < eof && (eof - io->offset) % io->len) {
 		/* Reads of this size on to the end: the last one has what is left. */
-		sm__expect(&c->sm[!dir], P_READ, true, 80 + (uint32_t)((eof - io->offset) % io->len),
-			   true);
+		sm__expect(&c->sm[!dir], P_READ, true,
+			   80 + (uint32_t)((eof - io->offset) % io->len), true);
 	}
 }
 
@@ -795,7 +795,8 @@ static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t t
 	const uint8_t *h = sm->hdr;
 	uint32_t next;
 
-	if (sm->hdr_valid < 4 || (sm->hdr_valid < P_SMB2_HDR && smb_protocol_id(h) && h[0] == 0xfe)) {
+	if (sm->hdr_valid < 4 ||
+	    (sm->hdr_valid < P_SMB2_HDR && smb_protocol_id(h) && h[0] == 0xfe)) {
 		/* The PDU's length is known: a lone message of its class. */
 		if (!sm->msg_off && (sm->hdr_valid < 24 || !le32(h + 20)))
 			sm__synth(sm, h, sm->hdr_valid, ts);
@@ -834,11 +835,12 @@ static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t t
 		     (le16(h + 12) == P_WRITE && !(le32(h + 16) & P_FLAG_RESPONSE)))) {
 			bool rsp = le32(h + 16) & P_FLAG_RESPONSE;
 			uint32_t doff = valid >= P_SMB2_HDR + 4 ? (rsp ? h[66] : le16(h + 66))
-							      : (rsp ? 80 : 112);
+								: (rsp ? 80 : 112);
 
 			if (doff >= P_SMB2_HDR && doff <= sm->pdu_len) {
 				for (int b = 0; b < 4; b++)
-					sm->hdr[68 + b] = (uint8_t)((sm->pdu_len - doff) >> (8 * b));
+					sm->hdr[68 + b] =
+						(uint8_t)((sm->pdu_len - doff) >> (8 * b));
 				valid = P_SMB2_HDR + 8;
 			}
 		}
@@ -857,7 +859,8 @@ static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t t
 		sm->msg_off = MSG_NONE;
 }
 
-/* ---- the framing search ----------------------------------------------------------------------- */
+/* ---- the framing search -----------------------------------------------------------------------
+ */
 
 #define REC_MAX_BYTES (64u << 20) /* captured bytes kept while searching */
 #define REC_MAX_CHUNKS (4u << 20)
@@ -899,7 +902,10 @@ static bool rec__push(struct smstream *sm, const uint8_t *data, uint32_t len, bo
 		sm->caprbuf = cap;
 	}
 	r = &sm->rc[sm->nrc++];
-	*r = (struct rchunk){ .off = sm->off, .ts = ts, .len = len, .seg_start = seg_start,
+	*r = (struct rchunk){ .off = sm->off,
+			      .ts = ts,
+			      .len = len,
+			      .seg_start = seg_start,
 			      .data = data ? (uint32_t)sm->nrbuf : UINT32_MAX };
 	if (data) {
 		memcpy(sm->rbuf + sm->nrbuf, data, len);
@@ -967,7 +973,8 @@ static bool solve__fits(struct smstream *sm, uint64_t q, uint32_t L, const struc
 		if (b < 0)
 			continue;
 		/* An interim response: for a READ or a WRITE, whichever. */
-		if ((fixed_at[i] == 16 || fixed_at[i] == 17) && le32(k->hdr + 8) == P_STATUS_PENDING)
+		if ((fixed_at[i] == 16 || fixed_at[i] == 17) &&
+		    le32(k->hdr + 8) == P_STATUS_PENDING)
 			continue;
 		if (fixed_at[i] == 20 ? (b & 3) != want[20] : b != want[fixed_at[i]])
 			return false;
@@ -993,13 +1000,12 @@ struct solve_opt {
 
 struct solve_frame {
 	uint64_t q;
-	uint64_t uses; /* 4 bits per class only expected: how often the path took it */
+	uint64_t uses;	/* 4 bits per class only expected: how often the path took it */
 	uint64_t msgid; /* of a request starting at q, by the MessageIds taken before */
 	uint32_t next;	/* the option to try next */
 	uint32_t took;	/* the length of the option taken last */
 	uint16_t charge;
 };
-
 
 static uint16_t class_charge(const struct pclass *k, uint32_t L)
 {
@@ -1064,21 +1070,23 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, 
 				best = (int)i;
 		used[best] = true;
 		/*
-		 * Only a bulk copy's messages: READ/WRITE requests and responses, interim responses.
-		 * Others (setup, CREATE, CLOSE ...) are few and small, so their segments were kept;
-		 * as options they would tile any stretch the capture lost.
+		 * Only a bulk copy's messages: READ/WRITE requests and responses, interim
+		 * responses. Others (setup, CREATE, CLOSE ...) are few and small, so their segments
+		 * were kept; as options they would tile any stretch the capture lost.
 		 */
 		if (!bulk_class(&sm->cls[best]))
 			continue;
 		/* Announced, not seen: no more of them than were announced. */
 		if (!sm->cls[best].seen &&
-		    ((uses >> (4 * best)) & 15) >= (sm->cls[best].count < 15 ? sm->cls[best].count : 15))
+		    ((uses >> (4 * best)) & 15) >=
+			    (sm->cls[best].count < 15 ? sm->cls[best].count : 15))
 			continue;
 		L = sm->cls[best].len + 4;
 		if (solve__fits(sm, q, L, &sm->cls[best]))
-			tmp[n++] = (struct solve_opt){ L, le16(sm->cls[best].hdr + 12),
-						       class_charge(&sm->cls[best], L),
-						       sm->cls[best].seen ? 0 : 1ull << (4 * best) };
+			tmp[n++] =
+				(struct solve_opt){ L, le16(sm->cls[best].hdr + 12),
+						    class_charge(&sm->cls[best], L),
+						    sm->cls[best].seen ? 0 : 1ull << (4 * best) };
 	}
 	/*
 	 * A data PDU sized by what is left: a copy's short last READ or WRITE, no longer than the
@@ -1089,7 +1097,8 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, 
 
 		L = (uint32_t)(b_end - q);
 		if (k && L <= k->len + 4 && solve__fits(sm, q, L, k)) {
-			opt[m++] = (struct solve_opt){ L, le16(k->hdr + 12), class_charge(k, L), 0 };
+			opt[m++] =
+				(struct solve_opt){ L, le16(k->hdr + 12), class_charge(k, L), 0 };
 			for (uint32_t i = 0; i < n; i++)
 				if (tmp[i].len == L)
 					tmp[i].len = 0;
@@ -1109,7 +1118,7 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, 
 struct posset {
 	struct {
 		uint64_t q1, uses; /* q1: position + 1, 0 for an empty slot */
-	} *v;
+	} * v;
 	size_t n, cap;
 };
 
@@ -1253,15 +1262,14 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 			sm->flen[sm->nf++] = st[i].took;
 		}
 		sm->conv->inf_searched += sm->nf;
-
 	}
 	free(dead.v);
 	free(st);
 	return err;
 }
 
-static void sm__feed_framed(struct smstream *sm, const uint8_t *data, uint32_t len,
-			    bool seg_start, uint64_t ts);
+static void sm__feed_framed(struct smstream *sm, const uint8_t *data, uint32_t len, bool seg_start,
+			    uint64_t ts);
 
 /* Frame the kept stream up to b_end with the search's lengths, or give it up as lost. */
 static void sm__resolve(struct smstream *sm, uint64_t b_end, bool at_end)
@@ -1330,8 +1338,8 @@ static void sm__record(struct smstream *sm, const uint8_t *data, uint32_t len, b
 	sm->st = SM_REC;
 }
 
-static void sm__feed_framed(struct smstream *sm, const uint8_t *data, uint32_t len,
-			    bool seg_start, uint64_t ts)
+static void sm__feed_framed(struct smstream *sm, const uint8_t *data, uint32_t len, bool seg_start,
+			    uint64_t ts)
 {
 	uint32_t k;
 
@@ -2143,7 +2151,8 @@ static void anon__assign(struct conv *c, struct pio **v, size_t n)
 			for (size_t j = i; j < n && j < i + ANON_SCAN; j++) {
 				struct pio *io = v[j];
 
-				if (io->cmd != cmd || (io->have & HAVE_RSP) || !(io->have & HAVE_REQ))
+				if (io->cmd != cmd || (io->have & HAVE_RSP) ||
+				    !(io->have & HAVE_REQ))
 					continue;
 				if (io->t_req > r->ts)
 					break;
@@ -2407,18 +2416,18 @@ static json_t *conv__json(const struct iovb_profile *p, struct conv *c, uint64_t
 				      (json_int_t)(c->inferred[0] + c->inferred[1]), "encrypted",
 				      (json_int_t)c->encrypted, "smb1", (json_int_t)c->smb1));
 	lost = c->lost_msgs[0] + c->lost_msgs[1];
-	json_object_set_new(
-		o, "inference",
-		json_pack("{s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I}", "exact",
-			  !lost && !c->inferred[0] && !c->inferred[1], "recovered",
-			  !lost && !c->inf_unsolved && !rd.guessed_size && !rd.unknown_size &&
-				  !wr.guessed_size && !wr.unknown_size,
-			  "framed_by_search", (json_int_t)c->inf_searched, "sized_by_remainder",
-			  (json_int_t)c->inf_free, "msgid_from_response",
-			  (json_int_t)c->inf_msgid_rsp, "msgid_from_sequence",
-			  (json_int_t)c->inf_msgid_seq, "responses_by_order",
-			  (json_int_t)c->inf_rsp_order, "unframed_gaps",
-			  (json_int_t)c->inf_unsolved));
+	json_object_set_new(o, "inference",
+			    json_pack("{s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I}", "exact",
+				      !lost && !c->inferred[0] && !c->inferred[1], "recovered",
+				      !lost && !c->inf_unsolved && !rd.guessed_size &&
+					      !rd.unknown_size && !wr.guessed_size &&
+					      !wr.unknown_size,
+				      "framed_by_search", (json_int_t)c->inf_searched,
+				      "sized_by_remainder", (json_int_t)c->inf_free,
+				      "msgid_from_response", (json_int_t)c->inf_msgid_rsp,
+				      "msgid_from_sequence", (json_int_t)c->inf_msgid_seq,
+				      "responses_by_order", (json_int_t)c->inf_rsp_order,
+				      "unframed_gaps", (json_int_t)c->inf_unsolved));
 	tcp = json_pack("{s:I,s:I}", "to_server", (json_int_t)c->tcp[cl].bytes, "to_client",
 			(json_int_t)c->tcp[sv].bytes);
 	json_object_set_new(o, "tcp_payload_bytes", tcp);
@@ -2520,7 +2529,8 @@ int profile__workload_cmds(const json_t *doc, unsigned int cmds, struct iovb_wor
 
 		nread += rd ? jint(c, "read", "count") : 0;
 		nwrite += wr ? jint(c, "write", "count") : 0;
-		wl->bytes += (rd ? jint(c, "read", "bytes") : 0) + (wr ? jint(c, "write", "bytes") : 0);
+		wl->bytes +=
+			(rd ? jint(c, "read", "bytes") : 0) + (wr ? jint(c, "write", "bytes") : 0);
 		/* Both commands: the depth of READs and WRITEs together; one: its own. */
 		if (rd && wr) {
 			const json_t *d = json_object_get(c, "io_max_in_flight");
