@@ -138,6 +138,8 @@ struct smstream {
 	uint64_t next_msgid;	/* after the last request: MessageId + CreditCharge */
 	struct pclass cls[P_CLASSES];
 	uint32_t ncls;
+	uint8_t order[P_CLASSES]; /* during a search: the bulk classes, longest first */
+	uint32_t norder;
 	bool interim; /* the interim response's class is in cls */
 	/*
 	 * When a Direct TCP header lies in bytes the capture lost (snaplen, a hole), the stream
@@ -218,6 +220,7 @@ struct conv {
 	uint64_t inf_msgid_seq; /* requests given the MessageId the sequence predicts */
 	uint64_t inf_rsp_order; /* responses matched to requests by order */
 	uint64_t inf_unsolved;	/* gaps the search could not frame */
+	uint64_t solve_steps;
 	uint64_t cmd_req[P_NCMDS + 1]; /* last: undefined command codes */
 	uint64_t cmd_err[P_NCMDS + 1]; /* final responses with a non-success status */
 	struct cmd_credits cred[P_NCMDS + 1];
@@ -237,6 +240,7 @@ struct iovb_profile {
 	size_t nbuckets, nconvs;
 	struct conv *list, **tail;
 	bool oom;
+	uint64_t solve_steps;
 	/*
 	 * Capture time of each packet, by packet number. Messages and I/Os are stamped with the
 	 * packet number that carried them, so requests in flight are counted in capture order (as
@@ -864,7 +868,10 @@ static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t t
 
 #define REC_MAX_BYTES (64u << 20) /* captured bytes kept while searching */
 #define REC_MAX_CHUNKS (4u << 20)
-#define SOLVE_MAX_STEPS (4u << 20)
+/* Steps of one search, of a conversation's, of a capture's: bounds on hostile input. */
+#define SOLVE_MAX_STEPS (256u << 10)
+#define SOLVE_CONV_STEPS (4u << 20)
+#define SOLVE_ALL_STEPS (16u << 20)
 
 static void rec__clear(struct smstream *sm)
 {
@@ -1024,7 +1031,6 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, 
 {
 	struct conv *c = sm->conv;
 	struct solve_opt tmp[P_CLASSES + 2];
-	bool used[P_CLASSES] = { false };
 	uint32_t n = 0, L, m = 0;
 	const struct pio *io;
 	uint16_t want = 0;
@@ -1062,20 +1068,9 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, 
 	 * shows them or the lengths need them. Among framings that fit, the one with the fewest
 	 * PDUs comes out first.
 	 */
-	for (uint32_t r = 0; r < sm->ncls; r++) {
-		int best = -1;
+	for (uint32_t r = 0; r < sm->norder; r++) {
+		int best = sm->order[r];
 
-		for (uint32_t i = 0; i < sm->ncls; i++)
-			if (!used[i] && (best < 0 || sm->cls[i].len > sm->cls[best].len))
-				best = (int)i;
-		used[best] = true;
-		/*
-		 * Only a bulk copy's messages: READ/WRITE requests and responses, interim
-		 * responses. Others (setup, CREATE, CLOSE ...) are few and small, so their segments
-		 * were kept; as options they would tile any stretch the capture lost.
-		 */
-		if (!bulk_class(&sm->cls[best]))
-			continue;
 		/* Announced, not seen: no more of them than were announced. */
 		if (!sm->cls[best].seen &&
 		    ((uses >> (4 * best)) & 15) >=
@@ -1181,6 +1176,25 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 	size_t depth, cap = 0;
 	uint64_t steps = 0;
 	int err = -ENOENT;
+	bool used[P_CLASSES] = { false };
+
+	/*
+	 * The options at each boundary: only a copy's messages (READ/WRITE requests and
+	 * responses, interim responses). Others (setup, CREATE, CLOSE ...) are few and small, so
+	 * their segments were kept; as options they would tile any stretch the capture lost.
+	 * Longest first (a selection sort: P_CLASSES is small).
+	 */
+	sm->norder = 0;
+	for (uint32_t r = 0; r < sm->ncls; r++) {
+		int best = -1;
+
+		for (uint32_t i = 0; i < sm->ncls; i++)
+			if (!used[i] && (best < 0 || sm->cls[i].len > sm->cls[best].len))
+				best = (int)i;
+		used[best] = true;
+		if (bulk_class(&sm->cls[best]))
+			sm->order[sm->norder++] = (uint8_t)best;
+	}
 
 	for (int pass = 0; pass < 2 && err == -ENOENT; pass++) {
 		free(dead.v);
@@ -1204,7 +1218,9 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 				err = 0;
 				break;
 			}
-			if (++steps > SOLVE_MAX_STEPS)
+			if (++steps > SOLVE_MAX_STEPS ||
+			    ++sm->conv->solve_steps > SOLVE_CONV_STEPS ||
+			    ++sm->prof->solve_steps > SOLVE_ALL_STEPS)
 				break;
 			n = solve__options(sm, f->q, f->msgid, f->uses, b_end, pass == 1, opt);
 			if (f->next >= n) {
