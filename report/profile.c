@@ -869,9 +869,9 @@ static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t t
 #define REC_MAX_BYTES (64u << 20) /* captured bytes kept while searching */
 #define REC_MAX_CHUNKS (4u << 20)
 /* Steps of one search, of a conversation's, of a capture's: bounds on hostile input. */
-#define SOLVE_MAX_STEPS (256u << 10)
-#define SOLVE_CONV_STEPS (4u << 20)
-#define SOLVE_ALL_STEPS (16u << 20)
+#define SOLVE_MAX_STEPS (256u << 10) /* per pass */
+#define SOLVE_CONV_STEPS(c) ((1u << 20) + 256 * (c)->packets)
+#define SOLVE_ALL_STEPS(p) ((4u << 20) + 256 * (p)->packets)
 
 static void rec__clear(struct smstream *sm)
 {
@@ -1005,13 +1005,13 @@ struct solve_opt {
 	uint64_t use;	 /* added to the path's uses of classes only expected */
 };
 
+/* A state of the search: a boundary reached by a framing from rec_a. */
 struct solve_frame {
 	uint64_t q;
 	uint64_t uses;	/* 4 bits per class only expected: how often the path took it */
 	uint64_t msgid; /* of a request starting at q, by the MessageIds taken before */
-	uint32_t next;	/* the option to try next */
-	uint32_t took;	/* the length of the option taken last */
-	uint16_t charge;
+	size_t parent;	/* the state before, SIZE_MAX at rec_a */
+	uint32_t took;	/* the length of the PDU from the parent to q */
 };
 
 static uint16_t class_charge(const struct pclass *k, uint32_t L)
@@ -1109,7 +1109,7 @@ static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, 
 	return m;
 }
 
-/* The states (position, uses) from which no framing reaches the end (open addressing). */
+/* The states (position, uses) the search reached (open addressing). */
 struct posset {
 	struct {
 		uint64_t q1, uses; /* q1: position + 1, 0 for an empty slot */
@@ -1164,17 +1164,19 @@ static int posset__add(struct posset *s, uint64_t q, uint64_t uses)
 
 /*
  * Frame the kept stream from rec_a to b_end (a captured header, or the stream's end when at_end:
- * then the last PDU may run past it). Depth-first over the options at each boundary, positions
- * already known to lead nowhere skipped; first without, then with a last PDU sized by what is
- * left. On success, fpos/flen hold the boundaries. Returns 0, -ENOENT or -ENOMEM.
+ * then the last PDU may run past it): breadth-first over the options at each boundary, so the
+ * framing with the fewest PDUs is found (a copy is runs of its largest PDUs) without walking
+ * every way small ones (interim responses) could tile a segment's cut part; each state
+ * (position, uses of announced classes) once. First without, then with a last PDU sized by
+ * what is left. On success, fpos/flen hold the boundaries. Returns 0, -ENOENT or -ENOMEM.
  */
 static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 {
 	struct solve_frame *st = NULL;
-	struct posset dead = { 0 };
+	struct posset seen = { 0 };
 	struct solve_opt opt[P_CLASSES + 2];
-	size_t depth, cap = 0;
-	uint64_t steps = 0;
+	size_t nst, cap = 0, found = SIZE_MAX;
+	uint64_t steps;
 	int err = -ENOENT;
 	bool used[P_CLASSES] = { false };
 
@@ -1195,70 +1197,80 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 		if (bulk_class(&sm->cls[best]))
 			sm->order[sm->norder++] = (uint8_t)best;
 	}
-
 	for (int pass = 0; pass < 2 && err == -ENOENT; pass++) {
-		free(dead.v);
-		dead = (struct posset){ 0 };
-		depth = 0;
-		if (cap < 1) {
-			cap = 256;
+		free(seen.v);
+		seen = (struct posset){ 0 };
+		nst = 0;
+		steps = 0; /* a first pass that found nothing leaves the second its own budget */
+		if (!cap) {
+			cap = 1024;
 			st = malloc(cap * sizeof(*st));
 			if (!st) {
 				err = -ENOMEM;
 				break;
 			}
 		}
-		st[depth++] = (struct solve_frame){ .q = sm->rec_a, .msgid = sm->next_msgid };
-		while (depth) {
-			struct solve_frame *f = &st[depth - 1];
+		st[nst++] = (struct solve_frame){ .q = sm->rec_a,
+						  .msgid = sm->next_msgid,
+						  .parent = SIZE_MAX };
+		if (posset__add(&seen, sm->rec_a, 0)) {
+			err = -ENOMEM;
+			break;
+		}
+		/* The states array is the queue: states are added layer after layer. */
+		for (size_t i = 0; i < nst && found == SIZE_MAX && err == -ENOENT; i++) {
 			uint32_t n;
-			uint64_t nq, nm, nu;
 
-			if (f->q == b_end) {
-				err = 0;
-				break;
-			}
 			if (++steps > SOLVE_MAX_STEPS ||
-			    ++sm->conv->solve_steps > SOLVE_CONV_STEPS ||
-			    ++sm->prof->solve_steps > SOLVE_ALL_STEPS)
+			    ++sm->conv->solve_steps > SOLVE_CONV_STEPS(sm->conv) ||
+			    ++sm->prof->solve_steps > SOLVE_ALL_STEPS(sm->prof))
 				break;
-			n = solve__options(sm, f->q, f->msgid, f->uses, b_end, pass == 1, opt);
-			if (f->next >= n) {
-				if (posset__add(&dead, f->q, f->uses)) {
-					err = -ENOMEM;
-					break;
-				}
-				depth--;
-				continue;
-			}
-			f->took = opt[f->next].len;
-			f->charge = opt[f->next].charge;
-			nu = f->uses + opt[f->next].use;
-			nq = f->q + opt[f->next++].len;
-			if (nq > b_end) {
-				if (!at_end)
-					continue;
-				/* The capture ended inside this PDU. */
-				nq = b_end;
-			}
-			if (posset__has(&dead, nq, nu))
-				continue;
-			nm = f->msgid + f->charge;
-			if (depth == cap) {
-				struct solve_frame *v = realloc(st, cap * 2 * sizeof(*v));
+			n = solve__options(sm, st[i].q, st[i].msgid, st[i].uses, b_end, pass == 1,
+					   opt);
+			for (uint32_t o = 0; o < n; o++) {
+				uint64_t nq = st[i].q + opt[o].len, nu = st[i].uses + opt[o].use;
 
-				if (!v) {
+				if (nq > b_end) {
+					if (!at_end)
+						continue;
+					nq = b_end; /* the capture ended inside this PDU */
+				}
+				if (posset__has(&seen, nq, nu))
+					continue;
+				if (nst == cap) {
+					struct solve_frame *v = realloc(st, cap * 2 * sizeof(*v));
+
+					if (!v) {
+						err = -ENOMEM;
+						break;
+					}
+					st = v;
+					cap *= 2;
+				}
+				if (posset__add(&seen, nq, nu)) {
 					err = -ENOMEM;
 					break;
 				}
-				st = v;
-				cap *= 2;
+				st[nst++] =
+					(struct solve_frame){ .q = nq,
+							      .uses = nu,
+							      .msgid = st[i].msgid + opt[o].charge,
+							      .parent = i,
+							      .took = opt[o].len };
+				if (nq == b_end) {
+					found = nst - 1;
+					err = 0;
+					break;
+				}
 			}
-			st[depth++] = (struct solve_frame){ .q = nq, .uses = nu, .msgid = nm };
 		}
 		if (err)
 			continue;
-		/* The path is the stack: each frame's q and the option taken from it. */
+		/* The path: parents back from the end. */
+		size_t depth = 0;
+
+		for (size_t j = found; st[j].parent != SIZE_MAX; j = st[j].parent)
+			depth++;
 		if (depth > sm->capf) {
 			uint64_t *fp = realloc(sm->fpos, depth * sizeof(*fp));
 			uint32_t *fl = fp ? realloc(sm->flen, depth * sizeof(*fl)) : NULL;
@@ -1272,14 +1284,15 @@ static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
 			sm->flen = fl;
 			sm->capf = depth;
 		}
-		sm->nf = 0;
-		for (size_t i = 0; i + 1 < depth; i++) {
-			sm->fpos[sm->nf] = st[i].q;
-			sm->flen[sm->nf++] = st[i].took;
+		sm->nf = depth;
+		for (size_t j = found; st[j].parent != SIZE_MAX; j = st[j].parent) {
+			depth--;
+			sm->fpos[depth] = st[st[j].parent].q;
+			sm->flen[depth] = st[j].took;
 		}
 		sm->conv->inf_searched += sm->nf;
 	}
-	free(dead.v);
+	free(seen.v);
 	free(st);
 	return err;
 }
