@@ -86,7 +86,7 @@ struct pio {
 #define HAVE_LEN 0x04 /* len known */
 #define HAVE_DONE 0x08
 #define HAVE_OFF 0x10  /* offset and file known (the request body was captured) */
-#define INFERRED 0x20  /* the request's header was not captured; see smstream.spec */
+#define INFERRED 0x20  /* the request's header was not captured; see sm__synth */
 #define LEN_GUESS 0x40 /* len is a neighbour's: used only when no response says */
 
 enum sm_state { SM_HUNT, SM_NB, SM_PDU, SM_REC };
