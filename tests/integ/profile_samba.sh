@@ -135,6 +135,17 @@ tshark_inflight() { # CAPTURE CMD
 			END { print max + 0 }'
 }
 
+# Did tshark decode every PDU? Its Direct TCP lengths must add up to each direction's stream
+# (tshark_inflight lays them end to end); "TO_SERVER TO_CLIENT" missing bytes.
+tshark_missing() { # CAPTURE
+	tshark -r "$1" -Y 'tcp.len > 0' -T fields -E occurrence=a -E aggregator=' ' \
+		-e tcp.srcport -e tcp.seq -e tcp.len -e nbss.length 2>/dev/null |
+		awk -F'\t' '{ d = $1 == 445; n = split($4, nb, " ")
+			for (i = 1; i <= n; i++) tot[d] += 4 + nb[i]
+			if ($2 - 1 + $3 > end[d]) end[d] = $2 - 1 + $3 }
+			END { printf "%d %d\n", end[0] - tot[0], end[1] - tot[1] }'
+}
+
 # tshark's count and sum of a length field over requests: "COUNT SUM".
 tshark_sum() { # CAPTURE FIELD
 	tshark -r "$1" -Y "$2" -T fields -E occurrence=a -E aggregator=' ' -e "$2" 2>/dev/null |
@@ -166,12 +177,14 @@ for io in 65536 1048576 4194304; do
 			continue
 		fi
 		# tshark is the reference only when it decoded the whole copy: its reassembly of
-		# MiB-sized PDUs over loopback segments has been seen to lose some (9 of 12 WRITEs).
+		# MiB-sized PDUs over loopback segments has been seen to lose some (9 of 12 WRITEs,
+		# a 64K READ response): every PDU, or its depth sweep is off.
 		read -r rn rsum < <(tshark_sum "$cap" smb2.read_length)
 		read -r wn wsum < <(tshark_sum "$cap" smb2.write_length)
-		[ "$rsum" = "$size" ] && [ "$wsum" = "$size" ] && break
+		miss=$(tshark_missing "$cap")
+		[ "$rsum" = "$size" ] && [ "$wsum" = "$size" ] && [ "$miss" = "0 0" ] && break
 		echo "io $io: attempt $attempt: tshark decoded $rsum read and $wsum written bytes" \
-			"of $size; capturing again"
+			"of $size, missed $miss stream bytes (to server, to client); capturing again"
 		dropped=tshark
 	done
 	[ "${dropped:-0}" = 0 ] || fail "io $io: no usable capture after 3 attempts ($dropped)"
