@@ -155,7 +155,7 @@ tshark_sum() { # CAPTURE FIELD
 for io in 65536 1048576 4194304; do
 	start_smbd "$io"
 	cap=$tmp/smb-$io.pcapng
-	for attempt in 1 2 3; do
+	for attempt in 1 2 3 4 5; do
 		ip netns exec "$ns" dumpcap -i lo -s 262144 -B 64 -f 'tcp port 445' -w "$cap" \
 			2>"$tmp/dumpcap.err" &
 		dpid=$!
@@ -187,7 +187,7 @@ for io in 65536 1048576 4194304; do
 			"of $size, missed $miss stream bytes (to server, to client); capturing again"
 		dropped=tshark
 	done
-	[ "${dropped:-0}" = 0 ] || fail "io $io: no usable capture after 3 attempts ($dropped)"
+	[ "${dropped:-0}" = 0 ] || fail "io $io: no usable capture after 5 attempts ($dropped)"
 	stop_smbd
 	grep -q "of size $size as" "$tmp/smbclient.out" ||
 		fail "smbclient did not get $size bytes: $(cat "$tmp/smbclient.out")"
