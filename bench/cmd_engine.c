@@ -82,7 +82,7 @@ static const char load_usage[] =
 	"                           robin\n"
 	"  -p, --profile FILE       replay a capture's profile (iovbench profile -o FILE): its\n"
 	"                           workload, dominant I/O size, depth and bytes; the options\n"
-	"                           above override it\n"
+	"                           above override it (-w read/write: that command's part)\n"
 	"  -V, --verify             check every byte read against the file's pattern (the server\n"
 	"                           checks WRITEs when it runs with --verify); exit 1 on the\n"
 	"                           first wrong byte, saying its offset\n"
@@ -671,10 +671,16 @@ static void load__print_text(const struct load_opts *lo, const struct engine_res
 static int load__apply_profile(const char *path, unsigned int given,
 			       struct engine_client_conf *conf)
 {
+	unsigned int cmds = IOVB_WL_CMD_READ | IOVB_WL_CMD_WRITE;
 	struct iovb_workload wl;
 	char err[320];
 
-	if (profile__workload_file(path, &wl, err, sizeof(err))) {
+	/* -w read or -w write given: replay that command's part of the profile only. */
+	if ((given & LOAD_GIVEN_WORKLOAD) && conf->workload == ENGINE_READ)
+		cmds = IOVB_WL_CMD_READ;
+	else if ((given & LOAD_GIVEN_WORKLOAD) && conf->workload == ENGINE_WRITE)
+		cmds = IOVB_WL_CMD_WRITE;
+	if (profile__workload_file_cmds(path, cmds, &wl, err, sizeof(err))) {
 		fprintf(stderr, "iovbench load: --profile %s\n", err);
 		return IOVB_EXIT_USAGE;
 	}

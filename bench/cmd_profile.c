@@ -94,6 +94,7 @@ static void print_text(const json_t *doc)
 	json_array_foreach(convs, i, c) {
 		const json_t *tcp = json_object_get(c, "tcp_payload_bytes");
 		const json_t *msgs = json_object_get(c, "smb2_messages");
+		const json_t *inf = json_object_get(c, "inference");
 
 		printf("\n%s -> %s  %.3f s\n", json_string_value(json_object_get(c, "client")),
 		       json_string_value(json_object_get(c, "server")), getr(c, "duration_s"));
@@ -108,6 +109,19 @@ static void print_text(const json_t *doc)
 			printf("  note   %" PRId64 " SMB2 messages not captured, %" PRId64
 			       " encrypted\n",
 			       geti(msgs, "lost"), geti(msgs, "encrypted"));
+		/* Never silently: whether headers were lost, and how they were made up for. */
+		if (!json_is_true(json_object_get(inf, "exact")))
+			printf("  note   headers cut: %" PRId64 " PDUs framed by search (%" PRId64
+			       " sized by what was left), MessageIds %" PRId64
+			       " from responses, %" PRId64 " by sequence, %" PRId64
+			       " responses matched by order, %" PRId64
+			       " stretches not framed: %s\n",
+			       geti(inf, "framed_by_search"), geti(inf, "sized_by_remainder"),
+			       geti(inf, "msgid_from_response"), geti(inf, "msgid_from_sequence"),
+			       geti(inf, "responses_by_order"), geti(inf, "unframed_gaps"),
+			       json_is_true(json_object_get(inf, "recovered"))
+				       ? "recovered"
+				       : "NOT all recovered (see docs/profile.md)");
 	}
 }
 

@@ -23,7 +23,9 @@
 /* ---- SMB2 constants (MS-SMB2 2.2.1.2), as the profiler needs them ---------------------- */
 
 #define P_SMB2_HDR 64
-#define P_KEEP 96 /* header + READ/WRITE body through FileId */
+#define P_RW_KEEP 96 /* header + READ/WRITE request body through FileId */
+#define P_KEEP 144   /* and a CREATE response through FileId (EndofFile at 112) */
+#define P_CREATE 0x0005
 #define P_READ 0x0008
 #define P_WRITE 0x0009
 #define P_NCMDS 0x13 /* NEGOTIATE .. OPLOCK_BREAK */
@@ -84,12 +86,35 @@ struct pio {
 #define HAVE_LEN 0x04 /* len known */
 #define HAVE_DONE 0x08
 #define HAVE_OFF 0x10  /* offset and file known (the request body was captured) */
-#define INFERRED 0x20  /* the request's header was not captured; see smstream.spec */
+#define INFERRED 0x20  /* the request's header was not captured; see sm__synth */
 #define LEN_GUESS 0x40 /* len is a neighbour's: used only when no response says */
 
-enum sm_state { SM_HUNT, SM_NB, SM_PDU };
+enum sm_state { SM_HUNT, SM_NB, SM_PDU, SM_REC };
 
 #define MSG_NONE UINT32_MAX
+#define P_CLASSES 16
+
+/*
+ * A PDU length seen in one direction, with the head of the last lone message that had it (its
+ * class: READ response, STATUS_PENDING interim, WRITE request...). A PDU whose header the capture
+ * lost is taken to be of the class of its length.
+ */
+struct pclass {
+	uint32_t len; /* PDU length, Direct TCP header excluded */
+	uint32_t valid;
+	uint64_t count; /* seen, or (not seen) how many the other direction announced */
+	bool seen;	/* else only expected: the search uses it at most count times */
+	uint8_t hdr[P_KEEP];
+};
+
+/* Stream bytes kept while the framing is searched for: captured (data) or not. */
+struct rchunk {
+	uint64_t off;
+	uint64_t ts;
+	uint32_t len;
+	uint32_t data; /* index into rbuf, or UINT32_MAX: not captured */
+	bool seg_start;
+};
 
 /* The Direct TCP / SMB2 framing state of one direction. */
 struct smstream {
@@ -97,8 +122,10 @@ struct smstream {
 	struct conv *conv;
 	int dir;
 	enum sm_state st;
+	uint64_t off; /* stream offset of the next byte */
 	uint8_t nb[4];
-	uint32_t nb_have;
+	uint32_t nb_have, nb_valid;
+	uint64_t nb_pos;
 	bool skip_pdu; /* a PDU that is not SMB2 (NetBIOS session service, SMB1) */
 	uint32_t pdu_len;
 	uint32_t pos;	    /* within the PDU */
@@ -108,35 +135,48 @@ struct smstream {
 	uint32_t hdr_valid; /* of those, captured (leading run) */
 	uint8_t hdr[P_KEEP];
 	uint64_t nb_ts, msg_ts; /* packets that held a PDU's and a message's first byte */
+	uint64_t next_msgid;	/* after the last request: MessageId + CreditCharge */
+	struct pclass cls[P_CLASSES];
+	uint32_t ncls;
+	uint8_t order[P_CLASSES]; /* during a search: the bulk classes, longest first */
+	uint32_t norder;
+	bool interim; /* the interim response's class is in cls */
 	/*
-	 * Bulk copies send runs of PDUs of one length. When a Direct TCP header falls in bytes
-	 * the capture lost, the framing is carried on speculatively with the last READ/WRITE PDU's
-	 * length (the template), and confirmed when a predicted header lands on captured bytes
-	 * that look like one (or the stream ends on a predicted boundary); then each skipped PDU
-	 * counts as a message like the template. Otherwise the guesses are dropped.
+	 * When a Direct TCP header lies in bytes the capture lost (snaplen, a hole), the stream
+	 * from that boundary (rec_a) is kept until a segment starts with a header again (or the
+	 * stream ends); then a search finds the PDU lengths that lead from one to the other with
+	 * every boundary that falls on captured bytes a header there (sm__solve), and the kept
+	 * bytes are framed again with those lengths (forced).
 	 */
-	bool tmpl;
-	uint32_t tmpl_pdu_len;
-	uint32_t tmpl_valid;
-	uint8_t tmpl_hdr[P_KEEP];
-	uint64_t next_msgid; /* after the last request: MessageId + CreditCharge */
-	/*
-	 * Requests committed by speculation took MessageIds [spec_lo, spec_hi); the next request
-	 * seen must carry spec_hi, else those guesses were wrong and are withdrawn.
-	 */
-	bool spec_check;
-	uint64_t spec_lo, spec_hi;
-	uint16_t spec_charge;
-	uint64_t *spec_ts; /* capture times of the speculated PDUs' first bytes */
-	uint32_t spec_n, spec_cap;
+	uint64_t rec_a;
+	struct rchunk *rc;
+	size_t nrc, caprc;
+	uint8_t *rbuf;
+	size_t nrbuf, caprbuf;
+	size_t rc_hint;
+	bool replaying;
+	uint64_t *fpos; /* forced boundaries: position, whole PDU length */
+	uint32_t *flen;
+	size_t nf, capf, fi;
 };
 
-/* A response known only by speculation: no MessageId, matched to a request at the end. */
+/* A response whose MessageId was not captured: matched to a request at the end. */
 struct anon_rsp {
 	uint64_t ts;
 	uint32_t done;
 	uint16_t cmd;
 	bool has_done;
+};
+
+/* A READ/WRITE request whose MessageId was not captured, in the order the client sent it. */
+struct anon_req {
+	uint64_t ts;
+	uint64_t lo; /* MessageId the sequence predicts (last request seen + charges) */
+	uint64_t hi; /* MessageId of the next request captured after it, or UINT64_MAX */
+	uint32_t len;
+	uint16_t cmd;
+	uint16_t charge;
+	bool len_exact; /* a WRITE's Length, from its PDU's length */
 };
 
 struct conv_key {
@@ -164,9 +204,23 @@ struct conv {
 	uint64_t resyncs[2];		     /* times framing was lost, then found again */
 	uint64_t compounded;		     /* messages after the first in a PDU */
 	uint64_t encrypted, smb1, other_pdus;
-	uint64_t inferred[2]; /* messages known by speculation */
+	uint64_t inferred[2]; /* messages whose header was lost, known by their PDU's length */
 	struct anon_rsp *anon;
 	size_t nanon, capanon;
+	struct anon_req *areq;
+	size_t nareq, capareq, areq_open;
+	struct {
+		uint64_t file, eof;
+	} files[16];	 /* CREATE responses: FileId (folded) and EndofFile */
+	uint32_t nfiles; /* areq_open: the first without its hi yet */
+	/* How each lost header was made up for: see conv__json's "inference". */
+	uint64_t inf_searched;	/* PDUs framed by the search (sm__solve) */
+	uint64_t inf_free;	/* of those, a last PDU sized by what was left */
+	uint64_t inf_msgid_rsp; /* requests given the MessageId of a response without request */
+	uint64_t inf_msgid_seq; /* requests given the MessageId the sequence predicts */
+	uint64_t inf_rsp_order; /* responses matched to requests by order */
+	uint64_t inf_unsolved;	/* gaps the search could not frame */
+	uint64_t solve_steps;
 	uint64_t cmd_req[P_NCMDS + 1]; /* last: undefined command codes */
 	uint64_t cmd_err[P_NCMDS + 1]; /* final responses with a non-success status */
 	struct cmd_credits cred[P_NCMDS + 1];
@@ -186,6 +240,7 @@ struct iovb_profile {
 	size_t nbuckets, nconvs;
 	struct conv *list, **tail;
 	bool oom;
+	uint64_t solve_steps;
 	/*
 	 * Capture time of each packet, by packet number. Messages and I/Os are stamped with the
 	 * packet number that carried them, so requests in flight are counted in capture order (as
@@ -220,9 +275,14 @@ static void conv__free(struct conv *c)
 {
 	tcp_dir__clear(&c->tcp[0]);
 	tcp_dir__clear(&c->tcp[1]);
-	free(c->sm[0].spec_ts);
-	free(c->sm[1].spec_ts);
+	for (int i = 0; i < 2; i++) {
+		free(c->sm[i].rc);
+		free(c->sm[i].rbuf);
+		free(c->sm[i].fpos);
+		free(c->sm[i].flen);
+	}
 	free(c->anon);
+	free(c->areq);
 	free(c->ios);
 	free(c->slots);
 	free(c);
@@ -319,6 +379,34 @@ static struct pio *ios__get(struct conv *c, uint64_t msgid)
 
 /* ---- SMB2 messages ------------------------------------------------------------------------- */
 
+static void sm__expect(struct smstream *sm, uint16_t cmd, bool rsp, uint32_t pdu_len, bool once);
+static void sm__expect_interim(struct smstream *sm, uint16_t cmd);
+
+/*
+ * A copy reads up to the end of the file: the READ that reaches EndofFile (from the CREATE
+ * response) gets a short response, and reads of this one's size from its offset on would end
+ * with a short one. Expected as response lengths (only candidates: the framing search checks
+ * them), so the search can size a short last READ whose request and response were both cut.
+ */
+static void read__expect_eof(struct conv *c, int dir, const struct pio *io)
+{
+	uint64_t eof, end = io->offset + io->len;
+	uint32_t i;
+
+	for (i = 0; i < c->nfiles && c->files[i].file != io->file; i++)
+		;
+	if (i == c->nfiles || !io->len)
+		return;
+	eof = c->files[i].eof;
+	if (io->offset < eof && end > eof) {
+		sm__expect(&c->sm[!dir], P_READ, true, 80 + (uint32_t)(eof - io->offset), true);
+	} else if (end < eof && (eof - io->offset) % io->len) {
+		/* Reads of this size on to the end: the last one has what is left. */
+		sm__expect(&c->sm[!dir], P_READ, true,
+			   80 + (uint32_t)((eof - io->offset) % io->len), true);
+	}
+}
+
 /* A message's kept head: `valid` leading bytes of hdr were captured (at least the header). */
 static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const uint8_t *h,
 			  uint32_t valid, bool inferred, uint64_t ts)
@@ -334,6 +422,9 @@ static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const
 	if (c->client < 0)
 		c->client = rsp ? !dir : dir;
 	if (!rsp) {
+		/* Requests whose MessageId was lost came before this one: it bounds theirs. */
+		for (; c->areq_open < c->nareq; c->areq_open++)
+			c->areq[c->areq_open].hi = le64(h + 24);
 		c->cmd_req[ci]++;
 		/* Credits only as captured: an inferred message's would be a guess. */
 		if (!inferred) {
@@ -342,6 +433,13 @@ static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const
 		}
 	} else {
 		c->cred[ci].granted += credits;
+		/* MS-SMB2 2.2.14: EndofFile at body offset 48, FileId at 64. */
+		if (cmd == P_CREATE && !status && valid >= P_KEEP) {
+			uint32_t i = c->nfiles < 16 ? c->nfiles++ : (uint32_t)(le64(h + 24) % 16);
+
+			c->files[i].file = le64(h + 128) * 31 + le64(h + 136);
+			c->files[i].eof = le64(h + 112);
+		}
 		/* An interim response: the final one follows, with the same MessageId. */
 		if (status == P_STATUS_PENDING && (flags & P_FLAG_ASYNC))
 			return;
@@ -368,11 +466,18 @@ static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const
 		if (valid >= P_SMB2_HDR + 8) {
 			io->len = le32(h + 68);
 			io->have |= inferred && cmd == P_READ ? LEN_GUESS : HAVE_LEN;
+			if (!inferred)
+				sm__expect_interim(&c->sm[!dir], cmd);
+			/* Its response: header, 16 bytes of body, the data (MS-SMB2 2.2.20). */
+			if (cmd == P_READ && !inferred && io->len < (1u << 24) - 80)
+				sm__expect(&c->sm[!dir], P_READ, true, 80 + io->len, false);
 		}
-		if (valid >= P_KEEP) {
+		if (valid >= P_RW_KEEP) {
 			io->offset = le64(h + 72);
 			io->file = le64(h + 80) * 31 + le64(h + 88);
 			io->have |= HAVE_OFF;
+			if (cmd == P_READ && !inferred)
+				read__expect_eof(c, dir, io);
 		}
 	} else {
 		if (io->have & HAVE_RSP)
@@ -384,6 +489,9 @@ static void smb2__message(struct iovb_profile *p, struct conv *c, int dir, const
 		if (!status && valid >= P_SMB2_HDR + 8) {
 			io->done = le32(h + 68);
 			io->have |= HAVE_DONE;
+			/* Its request: header, 48 bytes of body, the data (MS-SMB2 2.2.21). */
+			if (cmd == P_WRITE && !inferred && io->done < (1u << 24) - 112)
+				sm__expect(&c->sm[!dir], P_WRITE, false, 112 + io->done, false);
 		}
 	}
 }
@@ -397,13 +505,18 @@ static void sm__lost(struct smstream *sm)
 	sm->st = SM_HUNT;
 }
 
+static bool smb_protocol_id(const uint8_t *d)
+{
+	return (d[0] == 0xfe || d[0] == 0xfd || d[0] == 0xfc || d[0] == 0xff) && d[1] == 'S' &&
+	       d[2] == 'M' && d[3] == 'B';
+}
+
 /* Does a segment start with a Direct TCP header and an SMB2 (or SMB1/transform) ProtocolId? */
 static bool sm__looks_framed(const uint8_t *d, uint32_t len)
 {
 	if (len < 8 || d[0] != 0 || (d[1] == 0 && d[2] == 0 && d[3] < 4))
 		return false;
-	return (d[4] == 0xfe || d[4] == 0xfd || d[4] == 0xfc || d[4] == 0xff) && d[5] == 'S' &&
-	       d[6] == 'M' && d[7] == 'B';
+	return smb_protocol_id(d + 4);
 }
 
 static void sm__next_msg(struct smstream *sm, uint32_t off)
@@ -416,7 +529,268 @@ static void sm__next_msg(struct smstream *sm, uint32_t off)
 	sm->hdr_valid = 0;
 }
 
-static void sm__template(struct smstream *sm, const uint8_t *h, uint32_t next);
+/* A copy's message: READ/WRITE request or successful response, or an interim response. */
+static bool bulk_hdr(const uint8_t *h)
+{
+	uint16_t cmd = le16(h + 12);
+	uint32_t flags = le32(h + 16), status = le32(h + 8);
+
+	if (status == P_STATUS_PENDING && (flags & P_FLAG_ASYNC))
+		return true;
+	return (cmd == P_READ || cmd == P_WRITE) && !status;
+}
+
+static bool bulk_class(const struct pclass *k)
+{
+	return bulk_hdr(k->hdr);
+}
+
+/*
+ * A lone message with its header captured: remember its PDU length's class (struct pclass).
+ * A copy's messages win a length over others (an error response is as long as an interim one,
+ * a TREE_CONNECT response as a WRITE response).
+ */
+static void sm__learn(struct smstream *sm, uint32_t pdu_len, const uint8_t *h, uint32_t valid,
+		      bool seen)
+{
+	struct pclass *k = NULL;
+	uint32_t i;
+
+	for (i = 0; i < sm->ncls; i++) {
+		if (sm->cls[i].len == pdu_len) {
+			k = &sm->cls[i];
+			break;
+		}
+	}
+	if (!k) {
+		if (sm->ncls < P_CLASSES) {
+			k = &sm->cls[sm->ncls++];
+		} else {
+			/* Full: the rarest goes. */
+			k = &sm->cls[0];
+			for (i = 1; i < sm->ncls; i++)
+				if (sm->cls[i].count < k->count)
+					k = &sm->cls[i];
+		}
+		k->len = pdu_len;
+		k->count = 0;
+		k->valid = 0;
+		k->seen = false;
+	}
+	if (seen && !k->seen) {
+		k->seen = true;
+		k->count = 0;
+		k->valid = 0;
+	}
+	k->count++;
+	if (k->valid && bulk_class(k) != bulk_hdr(h)) {
+		if (bulk_class(k))
+			return;
+		k->valid = 0;
+	}
+	if (valid >= k->valid) {
+		k->valid = valid;
+		memcpy(k->hdr, h, P_KEEP);
+	}
+}
+
+/*
+ * The other direction said a PDU of this length will come (a READ request's Length, a WRITE
+ * response's Count): a class of its own until one is seen, with the usual DataOffset.
+ */
+static void sm__expect(struct smstream *sm, uint16_t cmd, bool rsp, uint32_t pdu_len, bool once)
+{
+	uint8_t h[P_KEEP] = { 0xfe, 'S', 'M', 'B', P_SMB2_HDR };
+	uint32_t i;
+
+	for (i = 0; i < sm->ncls; i++) {
+		if (sm->cls[i].len == pdu_len) {
+			if (!sm->cls[i].seen && !once)
+				sm->cls[i].count++; /* one more announced */
+			return;
+		}
+	}
+	h[12] = (uint8_t)cmd;
+	h[16] = rsp ? P_FLAG_RESPONSE : 0;
+	h[66] = rsp ? 80 : 112; /* READ response DataOffset, WRITE request DataOffset */
+	sm__learn(sm, pdu_len, h, P_SMB2_HDR + 8, false);
+}
+
+/*
+ * A server may answer any READ or WRITE first with an interim STATUS_PENDING response: an ERROR
+ * response of 73 bytes (MS-SMB2 2.2.2: 64 + 8 + 1). A class of its own once the client sends
+ * READs or WRITEs, seen or not (its command does not matter to the search).
+ */
+static void sm__expect_interim(struct smstream *sm, uint16_t cmd)
+{
+	uint8_t h[P_KEEP] = { 0xfe, 'S', 'M', 'B', P_SMB2_HDR };
+
+	if (sm->interim)
+		return;
+	sm->interim = true;
+	h[8] = (uint8_t)P_STATUS_PENDING;
+	h[9] = (uint8_t)(P_STATUS_PENDING >> 8);
+	h[12] = (uint8_t)cmd;
+	h[16] = P_FLAG_RESPONSE | P_FLAG_ASYNC;
+	h[64] = 9; /* StructureSize */
+	sm__learn(sm, P_SMB2_HDR + 9, h, P_SMB2_HDR + 9, true);
+}
+
+static bool hdr_is(const uint8_t *h, uint16_t cmd, bool rsp)
+{
+	return le16(h + 12) == cmd && !!(le32(h + 16) & P_FLAG_RESPONSE) == rsp && !le32(h + 8);
+}
+
+/* The class that carries data in this direction: READ responses to the client, WRITEs to it. */
+static const struct pclass *sm__data_class(const struct smstream *sm)
+{
+	const struct pclass *best = NULL;
+
+	for (uint32_t i = 0; i < sm->ncls; i++) {
+		const struct pclass *k = &sm->cls[i];
+
+		if ((hdr_is(k->hdr, P_READ, true) || hdr_is(k->hdr, P_WRITE, false)) &&
+		    k->valid >= P_SMB2_HDR + 4 && (!best || k->len > best->len))
+			best = k;
+	}
+	return best;
+}
+
+static const struct pclass *sm__class(const struct smstream *sm, uint32_t pdu_len, bool *free_len)
+{
+	*free_len = false;
+	for (uint32_t i = 0; i < sm->ncls; i++)
+		if (sm->cls[i].len == pdu_len)
+			return &sm->cls[i];
+	*free_len = true;
+	return sm__data_class(sm);
+}
+
+static bool anon__push(struct iovb_profile *p, struct conv *c, const struct anon_rsp *r)
+{
+	if (c->nanon == c->capanon) {
+		size_t cap = c->capanon ? c->capanon * 2 : 64;
+		struct anon_rsp *a = realloc(c->anon, cap * sizeof(*a));
+
+		if (!a) {
+			p->oom = true;
+			return false;
+		}
+		c->anon = a;
+		c->capanon = cap;
+	}
+	c->anon[c->nanon++] = *r;
+	return true;
+}
+
+static bool areq__push(struct iovb_profile *p, struct conv *c, const struct anon_req *r)
+{
+	if (c->nareq == c->capareq) {
+		size_t cap = c->capareq ? c->capareq * 2 : 64;
+		struct anon_req *a = realloc(c->areq, cap * sizeof(*a));
+
+		if (!a) {
+			p->oom = true;
+			return false;
+		}
+		c->areq = a;
+		c->capareq = cap;
+	}
+	c->areq[c->nareq++] = *r;
+	return true;
+}
+
+/*
+ * A PDU of known length whose SMB2 header the capture lost (all of it, or but its first `valid`
+ * bytes): it is a message of its length's class. A READ response's DataLength and a WRITE's
+ * Length follow from the PDU's length; a READ request's Length is its class's (a guess, used only
+ * when no response says). A MessageId not captured is worked out at the end (areq__assign).
+ */
+static void sm__synth(struct smstream *sm, const uint8_t *cap, uint32_t valid, uint64_t ts)
+{
+	struct conv *c = sm->conv;
+	struct iovb_profile *p = sm->prof;
+	const struct pclass *k;
+	uint32_t plen = sm->pdu_len, doff, dlen, flags, status;
+	uint16_t cmd, charge;
+	bool free_len, rsp;
+	uint8_t h[P_KEEP];
+
+	k = sm__class(sm, plen, &free_len);
+	if (!k || (valid >= 20 && (le16(cap + 12) != le16(k->hdr + 12) ||
+				   ((le32(cap + 16) ^ le32(k->hdr + 16)) & P_FLAG_RESPONSE)))) {
+		c->lost_msgs[sm->dir]++;
+		return;
+	}
+	memcpy(h, k->hdr, P_KEEP);
+	if (valid)
+		memcpy(h, cap, valid < P_KEEP ? valid : P_KEEP);
+	if (free_len)
+		c->inf_free++;
+	c->inferred[sm->dir]++;
+	cmd = le16(h + 12);
+	flags = le32(h + 16);
+	status = le32(h + 8);
+	rsp = flags & P_FLAG_RESPONSE;
+	c->smb = true;
+	if (c->client < 0)
+		c->client = rsp ? !sm->dir : sm->dir;
+	doff = le16(h + 66);
+	dlen = doff >= P_SMB2_HDR && doff <= plen ? plen - doff : 0;
+	if (!rsp) {
+		charge = le16(h + 6);
+		if (cmd == P_WRITE) {
+			for (int b = 0; b < 4; b++)
+				h[68 + b] = (uint8_t)(dlen >> (8 * b));
+			charge = dlen ? (uint16_t)((dlen - 1) / 65536 + 1) : 1;
+			h[6] = (uint8_t)charge;
+			h[7] = (uint8_t)(charge >> 8);
+		}
+		if (!charge)
+			charge = 1;
+		if (valid >= 32) {
+			/* The MessageId was captured: a message like any other. */
+			smb2__message(p, c, sm->dir, h, cmd == P_WRITE || valid >= 72 ? 72 : 64,
+				      true, ts);
+			sm->next_msgid = le64(h + 24) + charge;
+			return;
+		}
+		c->smb_msgs[sm->dir]++;
+		c->cmd_req[cmd < P_NCMDS ? cmd : P_NCMDS]++;
+		if (cmd == P_READ || cmd == P_WRITE)
+			areq__push(p, c,
+				   &(struct anon_req){ .ts = ts,
+						       .lo = sm->next_msgid,
+						       .hi = UINT64_MAX,
+						       .len = cmd == P_WRITE ? dlen : le32(h + 68),
+						       .cmd = cmd,
+						       .charge = charge,
+						       .len_exact = cmd == P_WRITE });
+		sm->next_msgid += charge;
+		return;
+	}
+	if (status == P_STATUS_PENDING && (flags & P_FLAG_ASYNC)) {
+		c->smb_msgs[sm->dir]++; /* an interim response: its final one follows */
+		return;
+	}
+	if (cmd == P_READ && !status) {
+		for (int b = 0; b < 4; b++)
+			h[68 + b] = (uint8_t)(dlen >> (8 * b));
+	}
+	if (valid >= 32) {
+		smb2__message(p, c, sm->dir, h, cmd == P_READ && !status ? 72 : 64, true, ts);
+		return;
+	}
+	c->smb_msgs[sm->dir]++;
+	if (status)
+		c->cmd_err[cmd < P_NCMDS ? cmd : P_NCMDS]++;
+	if (cmd == P_READ || cmd == P_WRITE)
+		anon__push(p, c,
+			   &(struct anon_rsp){ .ts = ts,
+					       .cmd = cmd,
+					       .done = cmd == P_READ ? dlen : 0,
+					       .has_done = cmd == P_READ && !status });
+}
 
 /* The kept head of a message is complete (or its capture broke off): decode it, find the next. */
 static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t ts)
@@ -425,8 +799,13 @@ static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t t
 	const uint8_t *h = sm->hdr;
 	uint32_t next;
 
-	if (sm->hdr_valid < 4) {
-		c->lost_msgs[sm->dir]++;
+	if (sm->hdr_valid < 4 ||
+	    (sm->hdr_valid < P_SMB2_HDR && smb_protocol_id(h) && h[0] == 0xfe)) {
+		/* The PDU's length is known: a lone message of its class. */
+		if (!sm->msg_off && (sm->hdr_valid < 24 || !le32(h + 20)))
+			sm__synth(sm, h, sm->hdr_valid, ts);
+		else
+			c->lost_msgs[sm->dir]++;
 		sm->msg_off = MSG_NONE;
 		return;
 	}
@@ -443,18 +822,38 @@ static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t t
 		sm__lost(sm);
 		return;
 	}
-	if (sm->hdr_valid < P_SMB2_HDR || le16(h + 4) != P_SMB2_HDR) {
-		if (sm->hdr_valid < P_SMB2_HDR)
-			c->lost_msgs[sm->dir]++;
-		else
-			c->other_pdus++;
-		next = sm->hdr_valid >= 24 ? le32(h + 20) : 0;
+	if (le16(h + 4) != P_SMB2_HDR) {
+		c->other_pdus++;
+		next = le32(h + 20);
 	} else {
+		uint32_t valid = sm->hdr_valid;
+
 		if (sm->msg_off)
 			c->compounded++;
-		smb2__message(p, c, sm->dir, h, sm->hdr_valid, false, ts);
+		/*
+		 * A lone READ response or WRITE request cut before its data length: the PDU's
+		 * length says it (the data runs from DataOffset to the end).
+		 */
+		if (!sm->msg_off && !le32(h + 20) && valid < P_SMB2_HDR + 8 &&
+		    ((le16(h + 12) == P_READ && (le32(h + 16) & P_FLAG_RESPONSE) && !le32(h + 8)) ||
+		     (le16(h + 12) == P_WRITE && !(le32(h + 16) & P_FLAG_RESPONSE)))) {
+			bool rsp = le32(h + 16) & P_FLAG_RESPONSE;
+			uint32_t doff = valid >= P_SMB2_HDR + 4 ? (rsp ? h[66] : le16(h + 66))
+								: (rsp ? 80 : 112);
+
+			if (doff >= P_SMB2_HDR && doff <= sm->pdu_len) {
+				for (int b = 0; b < 4; b++)
+					sm->hdr[68 + b] =
+						(uint8_t)((sm->pdu_len - doff) >> (8 * b));
+				valid = P_SMB2_HDR + 8;
+			}
+		}
+		smb2__message(p, c, sm->dir, h, valid, false, ts);
 		next = le32(h + 20);
-		sm__template(sm, h, next);
+		if (!(le32(h + 16) & P_FLAG_RESPONSE))
+			sm->next_msgid = le64(h + 24) + (le16(h + 6) ? le16(h + 6) : 1);
+		if (!sm->msg_off && !next)
+			sm__learn(sm, sm->pdu_len, h, sm->hdr_valid, true);
 	}
 	/* NextCommand: 8-aligned, past this header, room for the next header in the PDU. */
 	if (next && next >= P_SMB2_HDR && !(next & 7) &&
@@ -464,222 +863,579 @@ static void sm__msg_done(struct iovb_profile *p, struct smstream *sm, uint64_t t
 		sm->msg_off = MSG_NONE;
 }
 
-/*
- * The MessageIds after speculated requests do not follow on: they were other messages. Withdraw
- * the guessed I/Os not confirmed since (a response seen later still counts its I/O).
+/* ---- the framing search -----------------------------------------------------------------------
  */
-static void sm__spec_withdraw(struct smstream *sm, uint64_t seen)
+
+#define REC_MAX_BYTES (64u << 20) /* captured bytes kept while searching */
+#define REC_MAX_CHUNKS (4u << 20)
+/* Steps of one search, of a conversation's, of a capture's: bounds on hostile input. */
+#define SOLVE_MAX_STEPS (256u << 10) /* per pass */
+#define SOLVE_CONV_STEPS(c) ((1u << 20) + 256 * (c)->packets)
+#define SOLVE_ALL_STEPS(p) ((4u << 20) + 256 * (p)->packets)
+
+static void rec__clear(struct smstream *sm)
 {
-	struct conv *c = sm->conv;
-
-	for (uint64_t m = sm->spec_lo; m < sm->spec_hi; m += sm->spec_charge) {
-		struct pio *io = ios__find(c, m);
-
-		if (m == seen || !io || !(io->have & INFERRED) || (io->have & HAVE_RSP))
-			continue;
-		c->cmd_req[io->cmd < P_NCMDS ? io->cmd : P_NCMDS]--;
-		c->smb_msgs[sm->dir]--;
-		c->inferred[sm->dir]--;
-		c->lost_msgs[sm->dir]++;
-		io->have = 0;
-		io->cmd = 0;
-	}
+	sm->nrc = 0;
+	sm->nrbuf = 0;
+	sm->rc_hint = 0;
 }
 
-/* Remember a lone READ/WRITE PDU as the template for speculation; see struct smstream. */
-static void sm__template(struct smstream *sm, const uint8_t *h, uint32_t next)
+static bool rec__push(struct smstream *sm, const uint8_t *data, uint32_t len, bool seg_start,
+		      uint64_t ts)
 {
-	uint16_t cmd = le16(h + 12), charge = le16(h + 6);
-	bool rsp = le32(h + 16) & P_FLAG_RESPONSE;
+	struct rchunk *r;
 
-	if (!rsp) {
-		if (sm->spec_check && le64(h + 24) != sm->spec_hi)
-			sm__spec_withdraw(sm, le64(h + 24));
-		sm->spec_check = false;
-		sm->next_msgid = le64(h + 24) + (charge ? charge : 1);
-	}
-	/* The fields speculation copies: READ requests need none, others DataOffset (at 66). */
-	/* Other messages leave the template alone: a wrong guess fails confirmation anyway. */
-	if (sm->msg_off || next ||
-	    sm->hdr_valid < (cmd == P_READ && !rsp ? P_SMB2_HDR : P_SMB2_HDR + 4) ||
-	    (cmd != P_READ && cmd != P_WRITE) || (rsp && le32(h + 8)))
-		return;
-	/* A READ request cut before its Length keeps the Length of one like it before. */
-	if (sm->tmpl && cmd == P_READ && !rsp && sm->hdr_valid < P_SMB2_HDR + 8 &&
-	    sm->tmpl_valid >= P_SMB2_HDR + 8 && le16(sm->tmpl_hdr + 12) == P_READ &&
-	    !(le32(sm->tmpl_hdr + 16) & P_FLAG_RESPONSE) && sm->tmpl_pdu_len == sm->pdu_len) {
-		memcpy(sm->tmpl_hdr, h, P_SMB2_HDR);
-		return;
-	}
-	sm->tmpl = true;
-	sm->tmpl_pdu_len = sm->pdu_len;
-	sm->tmpl_valid = sm->hdr_valid;
-	memcpy(sm->tmpl_hdr, h, sizeof(sm->tmpl_hdr));
-}
-
-static void sm__spec_drop(struct smstream *sm)
-{
-	sm->conv->lost_msgs[sm->dir] += sm->spec_n;
-	sm->spec_n = 0;
-}
-
-/*
- * The speculated PDUs were right: count each as a message like the template. last_len, when not
- * 0, is the whole length of the last one (Direct TCP header included): a run of equal PDUs often
- * ends with a shorter one (a copy's last I/O), found where the next header or the stream began.
- */
-static void sm__spec_commit(struct smstream *sm, uint32_t last_len)
-{
-	struct conv *c = sm->conv;
-	const uint8_t *t = sm->tmpl_hdr;
-	uint16_t cmd = le16(t + 12), charge = le16(t + 6);
-	uint32_t off, n = sm->spec_n;
-	uint8_t h[P_KEEP];
-
-	sm->spec_n = 0;
-	/*
-	 * A last PDU too short to carry data is some other message (a READ request or a WRITE
-	 * response amid a mixed copy's data): not one like the template. It stays lost.
-	 */
-	if (!(le32(t + 16) & P_FLAG_RESPONSE)) {
-		sm->spec_check = true;
-		sm->spec_lo = sm->next_msgid;
-		sm->spec_charge = charge ? charge : 1;
-	}
-	if (last_len && last_len < 4 + P_SMB2_HDR + 64) {
-		c->lost_msgs[sm->dir]++;
-		n--;
-		last_len = 0;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t plen = i == n - 1 && last_len ? last_len - 4 : sm->tmpl_pdu_len;
-		uint64_t ts = sm->spec_ts[i];
-
-		c->inferred[sm->dir]++;
-		if (!(le32(t + 16) & P_FLAG_RESPONSE)) {
-			memcpy(h, t, P_SMB2_HDR);
-			for (int b = 0; b < 8; b++)
-				h[24 + b] = (uint8_t)(sm->next_msgid >> (8 * b));
-			sm->next_msgid += charge ? charge : 1;
-			/* A WRITE's data follows at DataOffset: its Length is what the PDU holds.
-			 */
-			off = le16(t + 66);
-			if (cmd == P_WRITE && off >= P_SMB2_HDR && off < plen) {
-				uint32_t wl = plen - off;
-
-				for (int b = 0; b < 4; b++)
-					h[68 + b] = (uint8_t)(wl >> (8 * b));
-				smb2__message(sm->prof, c, sm->dir, h, P_SMB2_HDR + 8, true, ts);
-			} else if (cmd == P_READ && sm->tmpl_valid >= P_SMB2_HDR + 8) {
-				memcpy(h + P_SMB2_HDR, t + P_SMB2_HDR, 8);
-				smb2__message(sm->prof, c, sm->dir, h, P_SMB2_HDR + 8, true, ts);
-			} else {
-				smb2__message(sm->prof, c, sm->dir, h, P_SMB2_HDR, true, ts);
-			}
-			continue;
-		}
-		c->smb_msgs[sm->dir]++;
-		if (c->nanon == c->capanon) {
-			size_t cap = c->capanon ? c->capanon * 2 : 64;
-			struct anon_rsp *a = realloc(c->anon, cap * sizeof(*a));
-
-			if (!a) {
-				sm->prof->oom = true;
-				return;
-			}
-			c->anon = a;
-			c->capanon = cap;
-		}
-		off = t[66]; /* READ DataOffset, from the header's start */
-		c->anon[c->nanon++] = (struct anon_rsp){
-			.ts = ts,
-			.cmd = cmd,
-			.done = cmd == P_READ && off < plen ? plen - off : 0,
-			.has_done = cmd == P_READ && off >= P_SMB2_HDR && off < plen,
-		};
-	}
-	sm->spec_hi = sm->next_msgid;
-}
-
-static bool sm__spec_push(struct smstream *sm, uint64_t ts)
-{
-	if (sm->spec_n == sm->spec_cap) {
-		uint32_t cap = sm->spec_cap ? sm->spec_cap * 2 : 64;
-		uint64_t *v = cap > (1u << 20) ? NULL : realloc(sm->spec_ts, cap * sizeof(*v));
+	if (sm->nrc >= REC_MAX_CHUNKS || (data && sm->nrbuf + len > REC_MAX_BYTES))
+		return false;
+	if (sm->nrc == sm->caprc) {
+		size_t cap = sm->caprc ? sm->caprc * 2 : 256;
+		struct rchunk *v = realloc(sm->rc, cap * sizeof(*v));
 
 		if (!v)
 			return false;
-		sm->spec_ts = v;
-		sm->spec_cap = cap;
+		sm->rc = v;
+		sm->caprc = cap;
 	}
-	sm->spec_ts[sm->spec_n++] = ts;
+	if (data && sm->nrbuf + len > sm->caprbuf) {
+		size_t cap = sm->caprbuf ? sm->caprbuf : 65536;
+		uint8_t *b;
+
+		while (cap < sm->nrbuf + len)
+			cap *= 2;
+		b = realloc(sm->rbuf, cap);
+		if (!b)
+			return false;
+		sm->rbuf = b;
+		sm->caprbuf = cap;
+	}
+	r = &sm->rc[sm->nrc++];
+	*r = (struct rchunk){ .off = sm->off,
+			      .ts = ts,
+			      .len = len,
+			      .seg_start = seg_start,
+			      .data = data ? (uint32_t)sm->nrbuf : UINT32_MAX };
+	if (data) {
+		memcpy(sm->rbuf + sm->nrbuf, data, len);
+		sm->nrbuf += len;
+	}
+	sm->off += len;
 	return true;
 }
 
-/* End of the stream: speculation that ends on a predicted boundary stands. */
-static void sm__finish(struct smstream *sm)
+/* Byte q of the kept stream: -1 when not captured (or not kept). */
+static int rec__byte(struct smstream *sm, uint64_t q)
 {
-	if (!sm->spec_n)
-		return;
-	if (sm->st == SM_NB && !sm->nb_have)
-		sm__spec_commit(sm, 0);
-	else if (sm->st == SM_PDU && sm->pos >= 4 + P_SMB2_HDR && sm->pos < sm->pdu_len)
-		sm__spec_commit(sm, sm->pos); /* a shorter last PDU: a copy's last I/O */
-	else
-		sm__spec_drop(sm);
+	size_t lo = 0, hi = sm->nrc, i = sm->rc_hint;
+	const struct rchunk *r;
+
+	if (i >= sm->nrc || q < sm->rc[i].off || q >= sm->rc[i].off + sm->rc[i].len) {
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (sm->rc[mid].off + sm->rc[mid].len <= q)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo >= sm->nrc || q < sm->rc[lo].off)
+			return -1;
+		i = lo;
+		sm->rc_hint = i;
+	}
+	r = &sm->rc[i];
+	return r->data == UINT32_MAX ? -1 : sm->rbuf[r->data + (q - r->off)];
 }
 
-static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_start, uint64_t ts)
+/*
+ * Could a PDU of class k (whole length L) start at q? Every captured byte of its Direct TCP and
+ * SMB2 headers must agree: the length, the ProtocolId, the command and the response flag, and a
+ * READ response's or WRITE's data length.
+ */
+static bool solve__fits(struct smstream *sm, uint64_t q, uint32_t L, const struct pclass *k)
 {
-	struct smstream *sm = arg;
+	static const uint8_t fixed_at[] = { 4, 5, 6, 7, 8, 9, 16, 17, 20 };
+	uint8_t want[24];
+	int b;
+
+	want[0] = 0;
+	want[1] = (uint8_t)((L - 4) >> 16);
+	want[2] = (uint8_t)((L - 4) >> 8);
+	want[3] = (uint8_t)(L - 4);
+	for (int i = 0; i < 4; i++) {
+		b = rec__byte(sm, q + i);
+		if (b >= 0 && b != want[i])
+			return false;
+	}
+	if (!k)
+		return true;
+	/* ProtocolId, StructureSize (64), Command, and the flags' low byte (response, async). */
+	memcpy(want + 4, k->hdr, 4);
+	want[8] = P_SMB2_HDR;
+	want[9] = 0;
+	want[16] = k->hdr[12];
+	want[17] = k->hdr[13];
+	want[20] = k->hdr[16] & (P_FLAG_RESPONSE | P_FLAG_ASYNC);
+	for (size_t i = 0; i < sizeof(fixed_at); i++) {
+		b = rec__byte(sm, q + fixed_at[i]);
+		if (b < 0)
+			continue;
+		/* An interim response: for a READ or a WRITE, whichever. */
+		if ((fixed_at[i] == 16 || fixed_at[i] == 17) &&
+		    le32(k->hdr + 8) == P_STATUS_PENDING)
+			continue;
+		if (fixed_at[i] == 20 ? (b & 3) != want[20] : b != want[fixed_at[i]])
+			return false;
+	}
+	if (hdr_is(k->hdr, P_READ, true) || hdr_is(k->hdr, P_WRITE, false)) {
+		uint32_t doff = le16(k->hdr + 66), dlen = L - 4 - doff;
+
+		for (int i = 0; i < 4; i++) {
+			b = rec__byte(sm, q + 4 + 68 + i);
+			if (b >= 0 && b != (uint8_t)(dlen >> (8 * i)))
+				return false;
+		}
+	}
+	return true;
+}
+
+struct solve_opt {
+	uint32_t len; /* whole PDU, Direct TCP header included */
+	uint16_t cmd;
+	uint16_t charge; /* of a request: MessageIds it takes */
+	uint64_t use;	 /* added to the path's uses of classes only expected */
+};
+
+/* A state of the search: a boundary reached by a framing from rec_a. */
+struct solve_frame {
+	uint64_t q;
+	uint64_t uses;	/* 4 bits per class only expected: how often the path took it */
+	uint64_t msgid; /* of a request starting at q, by the MessageIds taken before */
+	size_t parent;	/* the state before, SIZE_MAX at rec_a */
+	uint32_t took;	/* the length of the PDU from the parent to q */
+};
+
+static uint16_t class_charge(const struct pclass *k, uint32_t L)
+{
+	if (hdr_is(k->hdr, P_WRITE, false) && L > 4 + 112)
+		return (uint16_t)((L - 4 - 112 - 1) / 65536 + 1);
+	return le16(k->hdr + 6) ? le16(k->hdr + 6) : 1;
+}
+
+/*
+ * The PDU lengths worth trying at q, most likely first. In the client's direction, a response
+ * already seen for the MessageId a request at q would take says which command it is: that one
+ * first (a mixed copy's READ and WRITE requests would fit in either order).
+ */
+static uint32_t solve__options(struct smstream *sm, uint64_t q, uint64_t msgid, uint64_t uses,
+			       uint64_t b_end, bool allow_free, struct solve_opt *opt)
+{
+	struct conv *c = sm->conv;
+	struct solve_opt tmp[P_CLASSES + 2];
+	uint32_t n = 0, L, m = 0;
+	const struct pio *io;
+	uint16_t want = 0;
+	int nb[8];
+
+	for (int i = 0; i < 8; i++)
+		nb[i] = rec__byte(sm, q + i);
+	if (nb[1] >= 0 && nb[2] >= 0 && nb[3] >= 0) {
+		/* The length was captured: nothing to choose. */
+		uint8_t pid[4];
+		int b;
+
+		L = 4 + ((uint32_t)nb[1] << 16 | (uint32_t)nb[2] << 8 | (uint32_t)nb[3]);
+		if (nb[0] != 0 || L < 4 + P_SMB2_HDR)
+			return 0;
+		/* Payload that happens to start 0, LEN: a ProtocolId must follow where captured. */
+		for (int i = 0; i < 4; i++) {
+			b = nb[4 + i];
+			pid[i] = b < 0 ? (i ? "\xfeSMB"[i] : 0xfe) : (uint8_t)b;
+		}
+		if (!smb_protocol_id(pid))
+			return 0;
+		opt[n++] = (struct solve_opt){ L, 0, 1, 0 };
+		for (uint32_t i = 0; i < sm->ncls; i++) {
+			if (sm->cls[i].len + 4 == L) {
+				opt[0].cmd = le16(sm->cls[i].hdr + 12);
+				opt[0].charge = class_charge(&sm->cls[i], L);
+			}
+		}
+		return n;
+	}
+	/*
+	 * Classes, longest first (P_CLASSES is small: a selection sort): a copy is runs of its
+	 * largest PDUs, with small ones (interim responses, READ requests) where the capture
+	 * shows them or the lengths need them. Among framings that fit, the one with the fewest
+	 * PDUs comes out first.
+	 */
+	for (uint32_t r = 0; r < sm->norder; r++) {
+		int best = sm->order[r];
+
+		/* Announced, not seen: no more of them than were announced. */
+		if (!sm->cls[best].seen &&
+		    ((uses >> (4 * best)) & 15) >=
+			    (sm->cls[best].count < 15 ? sm->cls[best].count : 15))
+			continue;
+		L = sm->cls[best].len + 4;
+		if (solve__fits(sm, q, L, &sm->cls[best]))
+			tmp[n++] =
+				(struct solve_opt){ L, le16(sm->cls[best].hdr + 12),
+						    class_charge(&sm->cls[best], L),
+						    sm->cls[best].seen ? 0 : 1ull << (4 * best) };
+	}
+	/*
+	 * A data PDU sized by what is left: a copy's short last READ or WRITE, no longer than the
+	 * usual ones. Tried first: the earliest place it fits is where the full ones stop.
+	 */
+	if (allow_free && b_end - q >= 4 + P_SMB2_HDR && b_end - q < (1u << 24) + 4) {
+		const struct pclass *k = sm__data_class(sm);
+
+		L = (uint32_t)(b_end - q);
+		if (k && L <= k->len + 4 && solve__fits(sm, q, L, k)) {
+			opt[m++] =
+				(struct solve_opt){ L, le16(k->hdr + 12), class_charge(k, L), 0 };
+			for (uint32_t i = 0; i < n; i++)
+				if (tmp[i].len == L)
+					tmp[i].len = 0;
+		}
+	}
+	if (sm->dir == c->client && (io = ios__find(c, msgid)) && (io->have & HAVE_RSP) &&
+	    !(io->have & HAVE_REQ))
+		want = io->cmd;
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t i = 0; i < n; i++)
+			if (tmp[i].len && (want && tmp[i].cmd == want) == !pass)
+				opt[m++] = tmp[i];
+	return m;
+}
+
+/* The states (position, uses) the search reached (open addressing). */
+struct posset {
+	struct {
+		uint64_t q1, uses; /* q1: position + 1, 0 for an empty slot */
+	} * v;
+	size_t n, cap;
+};
+
+static size_t posset__slot(uint64_t q, uint64_t uses, size_t cap)
+{
+	return slot_of(q ^ (uses * 0xff51afd7ed558ccdull), cap);
+}
+
+static bool posset__has(const struct posset *s, uint64_t q, uint64_t uses)
+{
+	if (!s->cap)
+		return false;
+	for (size_t i = posset__slot(q, uses, s->cap); s->v[i].q1; i = (i + 1) & (s->cap - 1))
+		if (s->v[i].q1 == q + 1 && s->v[i].uses == uses)
+			return true;
+	return false;
+}
+
+static int posset__add(struct posset *s, uint64_t q, uint64_t uses)
+{
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		__typeof__(s->v) v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		for (size_t j = 0; j < s->cap; j++) {
+			if (!s->v[j].q1)
+				continue;
+			for (i = posset__slot(s->v[j].q1 - 1, s->v[j].uses, cap); v[i].q1;
+			     i = (i + 1) & (cap - 1))
+				;
+			v[i] = s->v[j];
+		}
+		free(s->v);
+		s->v = v;
+		s->cap = cap;
+	}
+	for (i = posset__slot(q, uses, s->cap); s->v[i].q1; i = (i + 1) & (s->cap - 1))
+		;
+	s->v[i].q1 = q + 1;
+	s->v[i].uses = uses;
+	s->n++;
+	return 0;
+}
+
+/*
+ * Frame the kept stream from rec_a to b_end (a captured header, or the stream's end when at_end:
+ * then the last PDU may run past it): breadth-first over the options at each boundary, so the
+ * framing with the fewest PDUs is found (a copy is runs of its largest PDUs) without walking
+ * every way small ones (interim responses) could tile a segment's cut part; each state
+ * (position, uses of announced classes) once. First without, then with a last PDU sized by
+ * what is left. On success, fpos/flen hold the boundaries. Returns 0, -ENOENT or -ENOMEM.
+ */
+static int sm__solve(struct smstream *sm, uint64_t b_end, bool at_end)
+{
+	struct solve_frame *st = NULL;
+	struct posset seen = { 0 };
+	struct solve_opt opt[P_CLASSES + 2];
+	size_t nst, cap = 0, found = SIZE_MAX;
+	uint64_t steps;
+	int err = -ENOENT;
+	bool used[P_CLASSES] = { false };
+
+	/*
+	 * The options at each boundary: only a copy's messages (READ/WRITE requests and
+	 * responses, interim responses). Others (setup, CREATE, CLOSE ...) are few and small, so
+	 * their segments were kept; as options they would tile any stretch the capture lost.
+	 * Longest first (a selection sort: P_CLASSES is small).
+	 */
+	sm->norder = 0;
+	for (uint32_t r = 0; r < sm->ncls; r++) {
+		int best = -1;
+
+		for (uint32_t i = 0; i < sm->ncls; i++)
+			if (!used[i] && (best < 0 || sm->cls[i].len > sm->cls[best].len))
+				best = (int)i;
+		used[best] = true;
+		if (bulk_class(&sm->cls[best]))
+			sm->order[sm->norder++] = (uint8_t)best;
+	}
+	for (int pass = 0; pass < 2 && err == -ENOENT; pass++) {
+		free(seen.v);
+		seen = (struct posset){ 0 };
+		nst = 0;
+		steps = 0; /* a first pass that found nothing leaves the second its own budget */
+		if (!cap) {
+			cap = 1024;
+			st = malloc(cap * sizeof(*st));
+			if (!st) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		st[nst++] = (struct solve_frame){ .q = sm->rec_a,
+						  .msgid = sm->next_msgid,
+						  .parent = SIZE_MAX };
+		if (posset__add(&seen, sm->rec_a, 0)) {
+			err = -ENOMEM;
+			break;
+		}
+		/* The states array is the queue: states are added layer after layer. */
+		for (size_t i = 0; i < nst && found == SIZE_MAX && err == -ENOENT; i++) {
+			uint32_t n;
+
+			if (++steps > SOLVE_MAX_STEPS ||
+			    ++sm->conv->solve_steps > SOLVE_CONV_STEPS(sm->conv) ||
+			    ++sm->prof->solve_steps > SOLVE_ALL_STEPS(sm->prof))
+				break;
+			n = solve__options(sm, st[i].q, st[i].msgid, st[i].uses, b_end, pass == 1,
+					   opt);
+			for (uint32_t o = 0; o < n; o++) {
+				uint64_t nq = st[i].q + opt[o].len, nu = st[i].uses + opt[o].use;
+
+				if (nq > b_end) {
+					if (!at_end)
+						continue;
+					nq = b_end; /* the capture ended inside this PDU */
+				}
+				if (posset__has(&seen, nq, nu))
+					continue;
+				if (nst == cap) {
+					struct solve_frame *v = realloc(st, cap * 2 * sizeof(*v));
+
+					if (!v) {
+						err = -ENOMEM;
+						break;
+					}
+					st = v;
+					cap *= 2;
+				}
+				if (posset__add(&seen, nq, nu)) {
+					err = -ENOMEM;
+					break;
+				}
+				st[nst++] =
+					(struct solve_frame){ .q = nq,
+							      .uses = nu,
+							      .msgid = st[i].msgid + opt[o].charge,
+							      .parent = i,
+							      .took = opt[o].len };
+				if (nq == b_end) {
+					found = nst - 1;
+					err = 0;
+					break;
+				}
+			}
+		}
+		if (err)
+			continue;
+		/* The path: parents back from the end. */
+		size_t depth = 0;
+
+		for (size_t j = found; st[j].parent != SIZE_MAX; j = st[j].parent)
+			depth++;
+		if (depth > sm->capf) {
+			uint64_t *fp = realloc(sm->fpos, depth * sizeof(*fp));
+			uint32_t *fl = fp ? realloc(sm->flen, depth * sizeof(*fl)) : NULL;
+
+			if (fp)
+				sm->fpos = fp;
+			if (!fl) {
+				err = -ENOMEM;
+				break;
+			}
+			sm->flen = fl;
+			sm->capf = depth;
+		}
+		sm->nf = depth;
+		for (size_t j = found; st[j].parent != SIZE_MAX; j = st[j].parent) {
+			depth--;
+			sm->fpos[depth] = st[st[j].parent].q;
+			sm->flen[depth] = st[j].took;
+		}
+		sm->conv->inf_searched += sm->nf;
+	}
+	free(seen.v);
+	free(st);
+	return err;
+}
+
+static void sm__feed_framed(struct smstream *sm, const uint8_t *data, uint32_t len, bool seg_start,
+			    uint64_t ts);
+
+/* Frame the kept stream up to b_end with the search's lengths, or give it up as lost. */
+static void sm__resolve(struct smstream *sm, uint64_t b_end, bool at_end)
+{
+	size_t n = sm->nrc;
+	int err;
+
+	err = sm__solve(sm, b_end, at_end);
+	if (err == -ENOMEM)
+		sm->prof->oom = true;
+	if (err) {
+		sm->conv->inf_unsolved++;
+		sm->conv->lost_msgs[sm->dir]++;
+		rec__clear(sm);
+		sm->off = b_end;
+		sm->st = SM_HUNT;
+		return;
+	}
+	sm->off = sm->rec_a;
+	sm->st = SM_NB;
+	sm->nb_have = 0;
+	sm->fi = 0;
+	sm->replaying = true;
+	for (size_t i = 0; i < n; i++) {
+		const struct rchunk *r = &sm->rc[i];
+
+		sm__feed_framed(sm, r->data == UINT32_MAX ? NULL : sm->rbuf + r->data, r->len,
+				r->seg_start, r->ts);
+	}
+	sm->replaying = false;
+	sm->nf = 0;
+	rec__clear(sm);
+	sm->off = b_end;
+	if (!at_end) {
+		sm->st = SM_NB;
+		sm->nb_have = 0;
+	}
+}
+
+/* End of the stream: frame what was kept. */
+static void sm__finish(struct smstream *sm)
+{
+	if (sm->st == SM_REC)
+		sm__resolve(sm, sm->off, true);
+}
+
+/* Start keeping the stream at the boundary nb_pos, whose header was not (all) captured. */
+static void sm__record(struct smstream *sm, const uint8_t *data, uint32_t len, bool seg_start,
+		       uint64_t ts)
+{
+	uint64_t at = sm->off;
+
+	sm->rec_a = sm->nb_pos;
+	sm->off = sm->nb_pos;
+	rec__clear(sm);
+	/* The header's first bytes, when they were captured. */
+	if ((sm->nb_valid && !rec__push(sm, sm->nb, sm->nb_valid, false, sm->nb_ts)) ||
+	    (sm->nb_have > sm->nb_valid &&
+	     !rec__push(sm, NULL, sm->nb_have - sm->nb_valid, false, sm->nb_ts)) ||
+	    sm->off != at || !rec__push(sm, data, len, seg_start, ts)) {
+		rec__clear(sm);
+		sm->off = at + len;
+		sm__lost(sm);
+		return;
+	}
+	sm->st = SM_REC;
+}
+
+static void sm__feed_framed(struct smstream *sm, const uint8_t *data, uint32_t len, bool seg_start,
+			    uint64_t ts)
+{
 	uint32_t k;
 
 	while (len) {
 		switch (sm->st) {
+		case SM_REC:
+			/* A segment that starts with a header ends the search's stretch. */
+			if (seg_start && data && sm__looks_framed(data, len)) {
+				sm__resolve(sm, sm->off, false);
+				sm->conv->resyncs[sm->dir]++;
+				break;
+			}
+			if (!rec__push(sm, data, len, seg_start, ts)) {
+				rec__clear(sm);
+				sm->conv->inf_unsolved++;
+				sm->off += len;
+				sm__lost(sm);
+			}
+			return;
 		case SM_HUNT:
-			if (!seg_start || !data || !sm__looks_framed(data, len))
+			if (!seg_start || !data || !sm__looks_framed(data, len)) {
+				sm->off += len;
 				return;
+			}
 			sm->conv->resyncs[sm->dir]++;
 			sm->st = SM_NB;
 			sm->nb_have = 0;
 			break;
 		case SM_NB:
-			if (!data && !sm->nb_have && sm->tmpl && sm__spec_push(sm, ts)) {
-				/* Skip this PDU whole: its 4-byte header and its body. */
-				sm->pdu_len = sm->tmpl_pdu_len + 4;
-				sm->st = SM_PDU;
-				sm->pos = 0;
-				sm->msg_off = MSG_NONE;
-				break;
+			if (!sm->nb_have) {
+				sm->nb_pos = sm->off;
+				sm->nb_ts = ts;
+				sm->nb_valid = 0;
 			}
-			if (!data) {
-				sm__spec_drop(sm);
-				sm__lost(sm);
+			/* The search said where PDUs begin: skip those it passed. */
+			while (sm->replaying && sm->fi < sm->nf && sm->fpos[sm->fi] < sm->nb_pos)
+				sm->fi++;
+			if (!data && !sm->replaying) {
+				sm__record(sm, data, len, seg_start, ts);
 				return;
-			}
-			if (sm->spec_n && !sm->nb_have) {
-				if (sm__looks_framed(data, len)) {
-					sm__spec_commit(sm, 0);
-				} else {
-					sm__spec_drop(sm);
-					sm__lost(sm);
-					break;
-				}
 			}
 			k = 4 - sm->nb_have;
 			k = k < len ? k : len;
-			if (!sm->nb_have)
-				sm->nb_ts = ts;
-			memcpy(sm->nb + sm->nb_have, data, k);
+			if (data) {
+				if (sm->nb_valid == sm->nb_have) {
+					memcpy(sm->nb + sm->nb_have, data, k);
+					sm->nb_valid += k;
+				}
+				data += k;
+			}
 			sm->nb_have += k;
-			data += k;
+			sm->off += k;
 			len -= k;
 			seg_start = false;
 			if (sm->nb_have < 4)
 				break;
 			sm->nb_have = 0;
 			sm->skip_pdu = false;
-			if (sm->nb[0] == 0) {
+			if (sm->nb_valid < 4) {
+				/* Replaying: the search knows this PDU's length. */
+				if (sm->fi < sm->nf && sm->fpos[sm->fi] == sm->nb_pos) {
+					sm->pdu_len = sm->flen[sm->fi++] - 4;
+				} else {
+					sm__lost(sm);
+					break;
+				}
+			} else if (sm->nb[0] == 0) {
 				sm->pdu_len = be32(sm->nb) & 0x00ffffffu;
 			} else if (sm->nb[0] >= 0x81 && sm->nb[0] <= 0x85) {
 				/* NetBIOS session service (RFC 1002): 17-bit length, skipped. */
@@ -700,18 +1456,6 @@ static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_star
 				sm__next_msg(sm, 0);
 			break;
 		case SM_PDU:
-			/* A real header where speculation said payload: believe the capture. */
-			if (sm->spec_n && seg_start && data && sm__looks_framed(data, len)) {
-				/* One PDU between two headers seen: its length is certain. */
-				if (sm->spec_n == 1 && sm->pos >= 4 + P_SMB2_HDR)
-					sm__spec_commit(sm, sm->pos);
-				else
-					sm__spec_drop(sm);
-				sm->conv->resyncs[sm->dir]++;
-				sm->st = SM_NB;
-				sm->nb_have = 0;
-				break;
-			}
 			if (sm->msg_off != MSG_NONE && sm->pos >= sm->msg_off) {
 				k = sm->msg_off + sm->msg_need - sm->pos;
 				/* Stop at NextCommand first: a compounded message may be short. */
@@ -737,20 +1481,28 @@ static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_star
 				k = k < len ? k : len;
 			}
 			sm->pos += k;
+			sm->off += k;
 			if (data)
 				data += k;
 			len -= k;
 			seg_start = false;
 			if (sm->msg_off != MSG_NONE && sm->hdr_have == sm->msg_need) {
 				sm__msg_done(sm->prof, sm, sm->msg_ts);
-				if (sm->st == SM_HUNT)
+				if (sm->st == SM_HUNT) {
+					sm->off += len;
 					return;
+				}
 			}
 			if (sm->pos == sm->pdu_len)
 				sm->st = SM_NB;
 			break;
 		}
 	}
+}
+
+static void sm__feed(void *arg, const uint8_t *data, uint32_t len, bool seg_start, uint64_t ts)
+{
+	sm__feed_framed(arg, data, len, seg_start, ts);
 }
 
 /* ---- packets ------------------------------------------------------------------------------ */
@@ -1262,19 +2014,189 @@ static void ios__times(struct conv *c, struct pio **v, size_t n)
 	((c) == P_READ_WRITE ? (io)->cmd == P_READ || (io)->cmd == P_WRITE : (io)->cmd == (c))
 
 /*
- * Responses known only by speculation go to the oldest unanswered request of their command sent
+ * Responses whose MessageId was cut go to the oldest unanswered request of their command sent
  * before them: servers answer a copy's READs and WRITEs about in order.
+ */
+static int cmp_io_msgid(const void *a, const void *b, void *arg)
+{
+	const struct pio *ios = arg;
+	uint64_t x = ios[*(const size_t *)a].msgid, y = ios[*(const size_t *)b].msgid;
+
+	return x < y ? -1 : x > y;
+}
+
+static void areq__take(struct pio *io, const struct anon_req *q)
+{
+	io->have |= HAVE_REQ | INFERRED;
+	io->t_req = q->ts;
+	io->charge = q->charge;
+	if (q->len_exact || (q->len && !(io->have & HAVE_LEN))) {
+		io->len = q->len;
+		io->have |= q->len_exact ? HAVE_LEN : LEN_GUESS;
+	}
+}
+
+/*
+ * Requests whose MessageId the capture lost (struct anon_req) get one. A client sends MessageIds
+ * in increasing order: when the sequence (last seen + CreditCharges) closes on the next request
+ * seen, it is right; else the MessageIds in [lo, hi) between two requests seen of the responses
+ * whose request was not seen, in order, command by command. Those left take the MessageId the
+ * sequence predicts, when free.
+ */
+static int areq__assign(struct iovb_profile *p, struct conv *c)
+{
+	size_t *cand = NULL, ncand = 0, r0, r1, i;
+	uint64_t fake = 1ull << 62;
+	int err = 0;
+
+	if (!c->nareq)
+		return 0;
+	cand = malloc((c->nios + 1) * sizeof(*cand));
+	if (!cand)
+		return -ENOMEM;
+	for (i = 0; i < c->nios; i++)
+		if ((c->ios[i].have & (HAVE_RSP | HAVE_REQ)) == HAVE_RSP)
+			cand[ncand++] = i;
+	qsort_r(cand, ncand, sizeof(*cand), cmp_io_msgid, c->ios);
+	for (r0 = 0; r0 < c->nareq; r0 = r1) {
+		uint64_t lo = c->areq[r0].lo, hi = c->areq[r0].hi, m = lo;
+		size_t a, b;
+
+		for (r1 = r0 + 1; r1 < c->nareq && c->areq[r1].hi == hi; r1++)
+			;
+		/*
+		 * The sequence closes on the next request seen (the last one's MessageId plus its
+		 * CreditCharge is hi): each takes the MessageId the sequence gives it.
+		 */
+		if (hi != UINT64_MAX && c->areq[r1 - 1].lo + c->areq[r1 - 1].charge == hi) {
+			bool fits = true;
+
+			for (i = r0; i < r1 && fits; i++) {
+				const struct pio *io = ios__find(c, c->areq[i].lo);
+
+				fits = !io || (!(io->have & HAVE_REQ) && io->cmd == c->areq[i].cmd);
+			}
+			for (i = r0; i < r1 && fits; i++) {
+				const struct anon_req *q = &c->areq[i];
+				struct pio *io = ios__get(c, q->lo);
+
+				if (!io) {
+					err = -ENOMEM;
+					p->oom = true;
+					goto cleanup;
+				}
+				io->cmd = q->cmd;
+				areq__take(io, q);
+				c->inf_msgid_seq++;
+			}
+			if (fits)
+				continue;
+		}
+		/* The first response in range: a binary search. */
+		a = 0;
+		b = ncand;
+		while (a < b) {
+			size_t mid = a + (b - a) / 2;
+
+			if (c->ios[cand[mid]].msgid < lo)
+				a = mid + 1;
+			else
+				b = mid;
+		}
+		/* Command by command: the k-th READ of the run is the k-th READ response. */
+		size_t cur[2] = { a, a };
+
+		for (i = r0; i < r1; i++) {
+			const struct anon_req *q = &c->areq[i];
+			struct pio *io = NULL;
+			size_t *pc = &cur[q->cmd == P_WRITE];
+
+			while (*pc < ncand && c->ios[cand[*pc]].msgid < hi &&
+			       c->ios[cand[*pc]].cmd != q->cmd)
+				(*pc)++;
+			if (*pc < ncand && c->ios[cand[*pc]].msgid < hi) {
+				io = &c->ios[cand[(*pc)++]];
+				c->inf_msgid_rsp++;
+			} else {
+				io = ios__find(c, m);
+				if (io && (io->have & HAVE_REQ || io->cmd != q->cmd))
+					io = NULL;
+				if (!io)
+					io = ios__get(c, ios__find(c, m) ? fake++ : m);
+				if (!io) {
+					err = -ENOMEM;
+					p->oom = true;
+					goto cleanup;
+				}
+				io->cmd = q->cmd;
+				c->inf_msgid_seq++;
+			}
+			m = io->msgid < fake ? io->msgid + q->charge : m + q->charge;
+			areq__take(io, q);
+		}
+	}
+cleanup:
+	free(cand);
+	return err;
+}
+
+static void anon__answer(struct conv *c, struct pio *io, const struct anon_rsp *r)
+{
+	io->have |= HAVE_RSP;
+	io->t_rsp = r->ts;
+	c->inf_rsp_order++;
+	if (r->has_done) {
+		io->done = r->done;
+		io->have |= HAVE_DONE;
+	} else if (io->have & HAVE_LEN) {
+		io->done = io->len; /* a WRITE's Count: what it asked to write */
+		io->have |= HAVE_DONE;
+	}
+}
+
+#define ANON_SCAN 4096 /* requests looked at past the oldest unanswered one */
+
+/*
+ * First, a response whose DataLength is known goes to the oldest unanswered request of its
+ * command sent before it that asked for exactly that Length (a server may answer out of order:
+ * a copy's short last READ must not take a full one's place); then the others go to the oldest
+ * unanswered request of their command sent before them.
  */
 static void anon__assign(struct conv *c, struct pio **v, size_t n)
 {
+	bool *used = c->nanon ? calloc(c->nanon, sizeof(*used)) : NULL;
+
 	for (int k = 0; k < 2; k++) {
 		uint16_t cmd = k ? P_WRITE : P_READ;
 		size_t i = 0;
 
+		for (size_t a = 0; used && a < c->nanon; a++) {
+			const struct anon_rsp *r = &c->anon[a];
+
+			if (r->cmd != cmd || !r->has_done)
+				continue;
+			while (i < n && (v[i]->cmd != cmd || (v[i]->have & HAVE_RSP)))
+				i++;
+			for (size_t j = i; j < n && j < i + ANON_SCAN; j++) {
+				struct pio *io = v[j];
+
+				if (io->cmd != cmd || (io->have & HAVE_RSP) ||
+				    !(io->have & HAVE_REQ))
+					continue;
+				if (io->t_req > r->ts)
+					break;
+				if ((io->have & HAVE_LEN) && io->len == r->done) {
+					anon__answer(c, io, r);
+					used[a] = true;
+					break;
+				}
+			}
+		}
+		i = 0;
 		for (size_t a = 0; a < c->nanon; a++) {
 			const struct anon_rsp *r = &c->anon[a];
 
-			if (r->cmd != cmd)
+			if (r->cmd != cmd || (used && used[a]))
 				continue;
 			while (i < n && (v[i]->cmd != cmd || (v[i]->have & HAVE_RSP)))
 				i++;
@@ -1282,18 +2204,10 @@ static void anon__assign(struct conv *c, struct pio **v, size_t n)
 				break;
 			if (!(v[i]->have & HAVE_REQ) || v[i]->t_req > r->ts)
 				continue; /* answers nothing we know of */
-			v[i]->have |= HAVE_RSP;
-			v[i]->t_rsp = r->ts;
-			if (r->has_done) {
-				v[i]->done = r->done;
-				v[i]->have |= HAVE_DONE;
-			} else if (v[i]->have & HAVE_LEN) {
-				v[i]->done =
-					v[i]->len; /* a WRITE's Count: what it asked to write */
-				v[i]->have |= HAVE_DONE;
-			}
+			anon__answer(c, v[i], r);
 		}
 	}
+	free(used);
 }
 
 static int cmd__stats(const struct iovb_profile *p, struct pio **v, size_t n, uint16_t cmd,
@@ -1480,9 +2394,12 @@ static json_t *conv__json(const struct iovb_profile *p, struct conv *c, uint64_t
 	char a[INET6_ADDRSTRLEN + 16];
 	json_t *o = NULL, *cmds, *tcp;
 	struct pio **v = NULL;
+	uint64_t lost;
 	double dur;
 	size_t i;
 
+	if (areq__assign((struct iovb_profile *)p, c))
+		goto cleanup;
 	v = malloc((c->nios + 1) * sizeof(*v));
 	if (!v)
 		goto cleanup;
@@ -1527,6 +2444,19 @@ static json_t *conv__json(const struct iovb_profile *p, struct conv *c, uint64_t
 				      (json_int_t)(c->resyncs[0] + c->resyncs[1]), "inferred",
 				      (json_int_t)(c->inferred[0] + c->inferred[1]), "encrypted",
 				      (json_int_t)c->encrypted, "smb1", (json_int_t)c->smb1));
+	lost = c->lost_msgs[0] + c->lost_msgs[1];
+	json_object_set_new(o, "inference",
+			    json_pack("{s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I}", "exact",
+				      !lost && !c->inferred[0] && !c->inferred[1], "recovered",
+				      !lost && !c->inf_unsolved && !rd.guessed_size &&
+					      !rd.unknown_size && !wr.guessed_size &&
+					      !wr.unknown_size,
+				      "framed_by_search", (json_int_t)c->inf_searched,
+				      "sized_by_remainder", (json_int_t)c->inf_free,
+				      "msgid_from_response", (json_int_t)c->inf_msgid_rsp,
+				      "msgid_from_sequence", (json_int_t)c->inf_msgid_seq,
+				      "responses_by_order", (json_int_t)c->inf_rsp_order,
+				      "unframed_gaps", (json_int_t)c->inf_unsolved));
 	tcp = json_pack("{s:I,s:I}", "to_server", (json_int_t)c->tcp[cl].bytes, "to_client",
 			(json_int_t)c->tcp[sv].bytes);
 	json_object_set_new(o, "tcp_payload_bytes", tcp);
@@ -1602,6 +2532,12 @@ static uint64_t jint(const json_t *o, const char *path1, const char *path2)
 
 int profile__workload(const json_t *doc, struct iovb_workload *wl, char *err, size_t errlen)
 {
+	return profile__workload_cmds(doc, IOVB_WL_CMD_READ | IOVB_WL_CMD_WRITE, wl, err, errlen);
+}
+
+int profile__workload_cmds(const json_t *doc, unsigned int cmds, struct iovb_workload *wl,
+			   char *err, size_t errlen)
+{
 	static const char *const kinds[] = { "read", "write" };
 	struct size_count *sizes = NULL;
 	size_t nsizes = 0, cap = 0, i, ci;
@@ -1618,16 +2554,25 @@ int profile__workload(const json_t *doc, struct iovb_workload *wl, char *err, si
 		goto cleanup;
 	}
 	json_array_foreach(convs, ci, c) {
-		nread += jint(c, "read", "count");
-		nwrite += jint(c, "write", "count");
-		wl->bytes += jint(c, "read", "bytes") + jint(c, "write", "bytes");
-		depth = json_is_integer(json_object_get(c, "io_max_in_flight"))
-				? (uint64_t)json_integer_value(
-					  json_object_get(c, "io_max_in_flight"))
-				: 0;
+		bool rd = cmds & IOVB_WL_CMD_READ, wr = cmds & IOVB_WL_CMD_WRITE;
+
+		nread += rd ? jint(c, "read", "count") : 0;
+		nwrite += wr ? jint(c, "write", "count") : 0;
+		wl->bytes +=
+			(rd ? jint(c, "read", "bytes") : 0) + (wr ? jint(c, "write", "bytes") : 0);
+		/* Both commands: the depth of READs and WRITEs together; one: its own. */
+		if (rd && wr) {
+			const json_t *d = json_object_get(c, "io_max_in_flight");
+
+			depth = json_is_integer(d) ? (uint64_t)json_integer_value(d) : 0;
+		} else {
+			depth = jint(c, rd ? "read" : "write", "max_in_flight");
+		}
 		if (depth > wl->depth)
 			wl->depth = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
 		for (int k = 0; k < 2; k++) {
+			if (!(cmds & (k ? IOVB_WL_CMD_WRITE : IOVB_WL_CMD_READ)))
+				continue;
 			arr = json_object_get(json_object_get(c, kinds[k]), "io_sizes");
 			json_array_foreach(arr, i, e) {
 				uint64_t sz, n;
@@ -1690,6 +2635,13 @@ cleanup:
 
 int profile__workload_file(const char *path, struct iovb_workload *wl, char *err, size_t errlen)
 {
+	return profile__workload_file_cmds(path, IOVB_WL_CMD_READ | IOVB_WL_CMD_WRITE, wl, err,
+					   errlen);
+}
+
+int profile__workload_file_cmds(const char *path, unsigned int cmds, struct iovb_workload *wl,
+				char *err, size_t errlen)
+{
 	json_error_t je;
 	json_t *doc = NULL;
 	gzFile gz;
@@ -1731,7 +2683,7 @@ int profile__workload_file(const char *path, struct iovb_workload *wl, char *err
 		iovb_errf(err, errlen, "%s: not JSON: line %d: %s", path, je.line, je.text);
 		goto cleanup;
 	}
-	ret = profile__workload(doc, wl, err, errlen);
+	ret = profile__workload_cmds(doc, cmds, wl, err, errlen);
 	if (ret) {
 		char why[160];
 

@@ -76,4 +76,17 @@ int profile__workload(const json_t *doc, struct iovb_workload *wl, char *err, si
 /* The same from a PROFILE.json file (plain or gzip). */
 int profile__workload_file(const char *path, struct iovb_workload *wl, char *err, size_t errlen);
 
+#define IOVB_WL_CMD_READ 1u
+#define IOVB_WL_CMD_WRITE 2u
+
+/*
+ * The workload of only the READs or only the WRITEs (cmds: IOVB_WL_CMD_*): their count, bytes,
+ * sizes and their own max_in_flight as the depth (both: as profile__workload). -EINVAL when the
+ * profile holds none of them.
+ */
+int profile__workload_cmds(const json_t *doc, unsigned int cmds, struct iovb_workload *wl,
+			   char *err, size_t errlen);
+int profile__workload_file_cmds(const char *path, unsigned int cmds, struct iovb_workload *wl,
+				char *err, size_t errlen);
+
 #endif

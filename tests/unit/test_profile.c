@@ -2,8 +2,9 @@
 /*
  * The capture profiler on small captures written here with libpcap: two READs in one segment,
  * a response split, reordered and retransmitted, a compounded WRITE + CLOSE; the same cut by a
- * snaplen, behind VLAN tags, over IPv6 and Linux SLL2, gzip-compressed; bad files; and the
- * workload a profile document describes.
+ * snaplen, behind VLAN tags, over IPv6 and Linux SLL2, gzip-compressed; READ responses whose
+ * headers a snaplen cut, framed by the search; bad files; and the workload a profile document
+ * describes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -455,6 +456,65 @@ static void test_bad_files(void **state)
 }
 
 /* Snaplen 0 in the file header: libpcap takes it as "no limit"; an empty capture profiles. */
+/* An interim STATUS_PENDING response (ERROR body, 73 bytes) to the request msgid. */
+static size_t interim(uint8_t *p, uint64_t msgid)
+{
+	uint8_t *m = p + 4;
+
+	hdr(m, 8, true, msgid, 1, 0);
+	le32p(m + 8, 0x103);
+	le32p(m + 16, 3); /* response, async */
+	memset(m + 64, 0, 9);
+	le16p(m + 64, 9);
+	return nb(p, 64 + 9);
+}
+
+/*
+ * Cut at 150 bytes of payload: four READs (the last short), answered by an interim response and
+ * the four READ responses back-to-back in one segment, so the headers of the last three lie in
+ * the cut part; then an ECHO. The framing search sizes them from the requests' Lengths: exact,
+ * and the profile says it recovered them.
+ */
+static void test_search(void **state)
+{
+	static uint8_t b[20000];
+	const json_t *c;
+	struct capw w;
+	json_t *doc;
+	size_t n;
+
+	capw_open(&w, L_ETH, false, 54 + 150);
+	seg(&w, 0, 0, 0x02, NULL, 0);
+	seg(&w, 1, 0, 0x12, NULL, 0);
+	for (int i = 0; i < 4; i++) {
+		n = read_req(b, 1 + i, i < 3 ? 4096 : 1000, 4096u * i);
+		seg(&w, 0, 0, 0x18, b, n);
+	}
+	n = interim(b, 3);
+	for (int i = 0; i < 4; i++)
+		n += read_rsp(b + n, 1 + i, i < 3 ? 4096 : 1000);
+	seg(&w, 1, 0, 0x18, b, n);
+	hdr(b + 4, 13, true, 5, 1, 0); /* an ECHO response: a header the search lands on */
+	memset(b + 68, 0, 4);
+	le16p(b + 68, 4);
+	seg(&w, 1, 0, 0x18, b, nb(b, 68));
+	seg(&w, 0, 0, 0x11, NULL, 0);
+	capw_close(&w);
+	doc = profile_of(w.path);
+	c = json_array_get(json_object_get(doc, "conversations"), 0);
+	assert_int_equal(geti(c, "read.count"), 4);
+	assert_int_equal(geti(c, "read.bytes"), 3 * 4096 + 1000);
+	assert_int_equal(geti(c, "read.bytes_done"), 3 * 4096 + 1000);
+	assert_int_equal(geti(c, "read.unanswered"), 0);
+	assert_int_equal(geti(c, "read.max_in_flight"), 4);
+	assert_int_equal(geti(c, "smb2_messages.lost"), 0);
+	assert_true(geti(c, "inference.framed_by_search") >= 2);
+	assert_true(json_is_true(json_object_get(json_object_get(c, "inference"), "recovered")));
+	assert_true(json_is_false(json_object_get(json_object_get(c, "inference"), "exact")));
+	json_decref(doc);
+	unlink(w.path);
+}
+
 static void test_snaplen0_empty(void **state)
 {
 	uint8_t fh[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0 };
@@ -511,7 +571,7 @@ int main(void)
 		cmocka_unit_test(test_vlan_ipv6), cmocka_unit_test(test_sll2_raw),
 		cmocka_unit_test(test_gzip),	  cmocka_unit_test(test_port_reuse),
 		cmocka_unit_test(test_bad_files), cmocka_unit_test(test_snaplen0_empty),
-		cmocka_unit_test(test_workload),
+		cmocka_unit_test(test_workload),  cmocka_unit_test(test_search),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
