@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +338,35 @@ static json_t *netcpu_overhead(const struct netcpu_stats *st)
 	return o;
 }
 
+/* bpf.tick_audit: per-CPU arrays of what the scheduler tick interrupted (docs/record.md). */
+static json_t *netcpu_ticks_json(const struct netcpu_stats *st)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} f[] = {
+		{ "ticks", offsetof(struct netcpu_ticks, ticks) },
+		{ "in_handler", offsetof(struct netcpu_ticks, in_vec) },
+		{ "in_handler_ksoftirqd", offsetof(struct netcpu_ticks, in_vec_ksd) },
+		{ "due_in_handler", offsetof(struct netcpu_ticks, exp_in_vec) },
+		{ "due_unknown", offsetof(struct netcpu_ticks, exp_unknown) },
+		{ "late_in_handler_ns", offsetof(struct netcpu_ticks, late_in_ns) },
+		{ "late_other_ns", offsetof(struct netcpu_ticks, late_out_ns) },
+	};
+	json_t *o = json_object();
+
+	json_object_set_new(o, "source", json_string("bpf: hrtimer_expire_entry of the tick"));
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		json_t *a = json_array();
+
+		for (unsigned c = 0; c < st->ncpu; c++)
+			json_array_append_new(a, json_integer((json_int_t)*(const uint64_t *)
+							      ((const char *)&st->ticks[c] + f[i].off)));
+		json_object_set_new(o, f[i].name, a);
+	}
+	return o;
+}
+
 json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, void *arg)
 {
 	json_t *o = json_object(), *vec = json_object(), *devs = json_array(), *irqs = json_array();
@@ -345,12 +375,20 @@ json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, vo
 	json_object_set_new(o, "source", json_string("bpf"));
 	json_object_set_new(o, "unit", json_string("ns (CLOCK_MONOTONIC in BPF) and events"));
 	json_object_set_new(o, "attach", json_string(st->attach));
-	for (unsigned v = 0; v < NETCPU_NR_VEC; v++)
-		json_object_set_new(vec, netcpu_vec_names[v],
-				    json_pack("{so so}", "count",
-					      u64_array(&st->vec_count[(size_t)v * st->ncpu], st->ncpu),
-					      "ns", u64_array(&st->vec_ns[(size_t)v * st->ncpu], st->ncpu)));
+	for (unsigned v = 0; v < NETCPU_NR_VEC; v++) {
+		json_t *one = json_pack("{so so}", "count",
+					u64_array(&st->vec_count[(size_t)v * st->ncpu], st->ncpu),
+					"ns", u64_array(&st->vec_ns[(size_t)v * st->ncpu], st->ncpu));
+
+		if (st->vec_ksoftirqd_ns)
+			json_object_set_new(one, "ksoftirqd_ns",
+					    u64_array(&st->vec_ksoftirqd_ns[(size_t)v * st->ncpu],
+						      st->ncpu));
+		json_object_set_new(vec, netcpu_vec_names[v], one);
+	}
 	json_object_set_new(o, "softirq", vec);
+	if (st->ticks && st->tick_audit)
+		json_object_set_new(o, "tick_audit", netcpu_ticks_json(st));
 	if (st->vec_hist) {
 		json_t *hist = json_object();
 

@@ -50,11 +50,25 @@ struct netcpu_prog {
 			    that CPU); their events are missing from the counts */
 };
 
+/* Where the scheduler tick fell on one CPU over the window (bpf tick audit, docs/record.md). */
+struct netcpu_ticks {
+	uint64_t ticks;	      /* tick handler runs */
+	uint64_t in_vec;      /* ... inside a softirq handler (softirq_entry..softirq_exit) */
+	uint64_t in_vec_ksd;  /* ... of which in ksoftirqd */
+	uint64_t exp_in_vec;  /* ticks that were due inside a softirq handler */
+	uint64_t exp_unknown; /* ticks run too late to tell where they were due */
+	uint64_t late_in_ns;  /* how late (run - due) the in_vec ticks ran, summed */
+	uint64_t late_out_ns; /* the same for the other ticks */
+};
+
 struct netcpu_stats {
 	unsigned ncpu;
 	char attach[8];                          /* "tp_btf" or "raw_tp" */
 	uint64_t *vec_count;                     /* [NETCPU_NR_VEC * ncpu], index vec * ncpu + cpu */
 	uint64_t *vec_ns;                        /* same layout */
+	uint64_t *vec_ksoftirqd_ns;              /* same layout: part of vec_ns run in ksoftirqd */
+	int tick_audit;                          /* 1: ticks[] is filled (tick function found) */
+	struct netcpu_ticks *ticks;              /* [ncpu] */
 	uint64_t net_rx_ns;                      /* all NET_RX time (sum of vec_ns for NET_RX) */
 	uint64_t net_rx_attributed_ns;           /* part charged to a named device */
 	struct netcpu_dev *devs;
