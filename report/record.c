@@ -433,6 +433,49 @@ json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, vo
 	return o;
 }
 
+json_t *record__kernel_threads(const struct threads_snap *td, const struct netcpu_stats *st)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < td->n; i++) {
+		const struct thread_cpu *t = &td->t[i];
+		int cpu = t->kcpu;
+		enum thread_kind kind = t->kind;
+		json_t *tj = json_pack("{sI ss ss ss sI sI sI}", "pid", (json_int_t)t->pid, "comm",
+				       t->comm, "kind",
+				       kind == THREAD_KIND_KSOFTIRQD ? "ksoftirqd" : "napi", "role",
+				       t->role, "cpu_ns", (json_int_t)t->cpu_ns, "utime_ticks",
+				       (json_int_t)t->utime_ticks, "stime_ticks",
+				       (json_int_t)t->stime_ticks);
+		json_t *sj = json_null(), *oj = json_null();
+
+		if (kind == THREAD_KIND_KSOFTIRQD)
+			json_object_set_new(tj, "cpu", json_integer(cpu));
+		/* only ksoftirqd/N is split: bpf knows which handler runs were in it, per CPU */
+		if (kind == THREAD_KIND_KSOFTIRQD && st && st->vec_ksoftirqd_ns && cpu >= 0 &&
+		    (unsigned)cpu < st->ncpu) {
+			uint64_t in = 0;
+
+			for (unsigned v = 0; v < NETCPU_NR_VEC; v++)
+				in += st->vec_ksoftirqd_ns[(size_t)v * st->ncpu + (unsigned)cpu];
+			json_decref(sj);
+			json_decref(oj);
+			sj = json_integer((json_int_t)in);
+			oj = json_integer(t->cpu_ns > in ? (json_int_t)(t->cpu_ns - in) : 0);
+		}
+		json_object_set_new(tj, "softirq_ns", sj);
+		json_object_set_new(tj, "outside_handlers_ns", oj);
+		json_array_append_new(list, tj);
+	}
+	return json_pack("{ss ss ss so}", "source",
+			 "schedstat and stat of /proc/PID (kernel threads ksoftirqd/N, napi/DEV-ID); "
+			 "softirq_ns: bpf softirq handler time that ran in the thread",
+			 "unit", "ns; utime/stime in USER_HZ ticks", "relation",
+			 "softirq_ns is already in collectors.bpf.softirq (and its NET_RX part in "
+			 "net_rx_devices): add only outside_handlers_ns to the role",
+			 "list", list);
+}
+
 json_t *record__hist_us(const struct iovb_hist *h)
 {
 	json_t *o = json_object(), *slots = json_array();
