@@ -21,6 +21,8 @@ struct nc_cpu_ctr cpu_ctr[NC_MAX_CPUS];
 /* Part of vec_ns that ran in the CPU's ksoftirqd thread (same index). */
 __u64 vec_ksd_ns[NC_MAX_CPUS * NC_NR_VEC];
 struct nc_tick_ctr tick_ctr[NC_MAX_CPUS];
+/* Softirq handler time by the part of the tick period it started in, [cpu * NC_PHASES + k]. */
+__u64 phase_ns[NC_MAX_CPUS * NC_PHASES];
 /* Softirq durations, index (cpu * NC_NR_VEC + vec) * NC_HIST_SLOTS + log2 bucket. */
 __u64 vec_hist[NC_MAX_CPUS * NC_NR_VEC * NC_HIST_SLOTS];
 
@@ -312,7 +314,7 @@ static __always_inline int handle_softirq_exit(unsigned int vec)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct nc_cpu *st;
-	__u64 now, d, *slot;
+	__u64 now, d, due, *slot;
 
 	if (vec >= NC_NR_VEC || cpu >= NC_MAX_CPUS)
 		return 0;
@@ -336,6 +338,20 @@ static __always_inline int handle_softirq_exit(unsigned int vec)
 			*slot += 1;
 		/* includes nested hardirqs, which therefore are not added to the task again */
 		task_add(cpu, d);
+		/* a tick during the handler moved last_due past its start: use the one before */
+		due = st->si_start >= st->last_due ? st->last_due : st->prev_due;
+
+		if (st->tick_period && due && st->si_start >= due) {
+			__u64 k = (st->si_start - due) * NC_PHASES / st->tick_period;
+			__u64 idx;
+
+			if (k >= NC_PHASES)
+				k = NC_PHASES - 1; /* the tick after was late or skipped */
+			idx = (__u64)cpu * NC_PHASES + k;
+			barrier_var(idx);
+			if (idx < NC_MAX_CPUS * NC_PHASES)
+				phase_ns[idx] += d;
+		}
 		st->win_s[st->win_n & (NC_WINS - 1)] = st->si_start;
 		st->win_e[st->win_n & (NC_WINS - 1)] = now;
 		st->win_n++;
@@ -418,6 +434,11 @@ static __always_inline int handle_hrtimer_expire(struct hrtimer *t)
 	now = bpf_ktime_get_ns();
 	exp = BPF_CORE_READ(t, node.expires);
 	late = now > exp ? now - exp : 0;
+	if (st->last_due && exp > st->last_due &&
+	    (!st->tick_period || exp - st->last_due < st->tick_period))
+		st->tick_period = exp - st->last_due;
+	st->prev_due = st->last_due;
+	st->last_due = exp;
 	if (st->si_start) {
 		c->in_vec++;
 		if (st->si_ksd)

@@ -25,6 +25,9 @@ struct nc_cpu {
 	__u64 win_s[NC_WINS];
 	__u64 win_e[NC_WINS];
 	__u64 win_n;
+	__u64 last_due;	   /* due time of the last tick */
+	__u64 prev_due;	   /* and of the one before it */
+	__u64 tick_period; /* smallest gap seen between two ticks' due times: 1/HZ */
 	/* NET_RX chain: time since mark belongs to cur (or to "pending" when there is none) */
 	__u32 in_rx;
 	__u32 cur_valid;

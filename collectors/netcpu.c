@@ -31,6 +31,7 @@
 
 _Static_assert(NC_NR_VEC == NETCPU_NR_VEC, "BPF and public vector counts differ");
 _Static_assert(NC_HIST_SLOTS == NETCPU_HIST_SLOTS, "BPF and public histogram sizes differ");
+_Static_assert(NC_PHASES == NETCPU_TICK_PHASES, "BPF and public tick phase counts differ");
 _Static_assert(sizeof(struct nc_dev_val) % 8 == 0, "per-CPU values must be 8-byte multiples");
 _Static_assert(sizeof(struct nc_irq_val) % 8 == 0, "per-CPU values must be 8-byte multiples");
 _Static_assert(sizeof(((struct netcpu_dev *)0)->poll_fn) == 64, "kallsyms scan reads %63s");
@@ -61,6 +62,7 @@ struct nc_snap {
 	__u64 *vec_ns;
 	__u64 *vec_ksd_ns;
 	struct nc_tick_ctr *ticks; /* [ncpu] */
+	__u64 phase_ns[NC_PHASES]; /* summed over CPUs */
 	__u64 *vec_hist; /* [vec * NC_HIST_SLOTS + k], summed over CPUs */
 	__u64 attr_ns;
 	struct snap_dev *devs;
@@ -165,6 +167,8 @@ static void snap_read_bss(struct netcpu *nc, struct nc_snap *s)
 		}
 		s->attr_ns += bss->cpu_ctr[cpu].rx_attr_ns;
 		memcpy(&s->ticks[cpu], (const void *)&bss->tick_ctr[cpu], sizeof(s->ticks[cpu]));
+		for (k = 0; k < NC_PHASES; k++)
+			s->phase_ns[k] += bss->phase_ns[(size_t)cpu * NC_PHASES + k];
 	}
 }
 
@@ -850,6 +854,8 @@ int netcpu__stop(struct netcpu *nc, struct netcpu_stats *out)
 		out->vec_ksoftirqd_ns[i] = delta(end.vec_ksd_ns[i], a->vec_ksd_ns[i]);
 	}
 	out->tick_audit = nc->tick_fn != 0;
+	for (i = 0; i < NC_PHASES; i++)
+		out->tick_phase_ns[i] = delta(end.phase_ns[i], a->phase_ns[i]);
 	for (i = 0; i < nc->ncpu; i++) {
 		const struct nc_tick_ctr *t1 = &end.ticks[i], *t0 = &a->ticks[i];
 		struct netcpu_ticks *o = &out->ticks[i];

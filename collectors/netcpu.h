@@ -84,6 +84,9 @@ struct nc_cpu_ctr {
 	__u64 pad[2];
 };
 
+/* Softirq time by where it started in the tick period: NC_PHASES equal parts from a tick's due. */
+#define NC_PHASES 16
+
 /*
  * Tick audit, one per CPU in bss (64 bytes): where the scheduler tick fell. Without
  * IRQ_TIME_ACCOUNTING, /proc/stat charges a whole tick to softirq when the tick's hardirq finds

@@ -364,6 +364,8 @@ static json_t *netcpu_ticks_json(const struct netcpu_stats *st)
 							      ((const char *)&st->ticks[c] + f[i].off)));
 		json_object_set_new(o, f[i].name, a);
 	}
+	json_object_set_new(o, "softirq_ns_by_tick_phase",
+			    u64_array(st->tick_phase_ns, NETCPU_TICK_PHASES));
 	return o;
 }
 

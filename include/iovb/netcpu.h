@@ -15,6 +15,7 @@
 extern const char *const netcpu_vec_names[NETCPU_NR_VEC];
 /* Softirq duration histograms: log2 buckets of ns, bucket k = [2^k, 2^(k+1)), the last open. */
 #define NETCPU_HIST_SLOTS 32
+#define NETCPU_TICK_PHASES 16
 
 /* One device that NET_RX time was charged to, over the window. */
 struct netcpu_dev {
@@ -69,6 +70,9 @@ struct netcpu_stats {
 	uint64_t *vec_ksoftirqd_ns;              /* same layout: part of vec_ns run in ksoftirqd */
 	int tick_audit;                          /* 1: ticks[] is filled (tick function found) */
 	struct netcpu_ticks *ticks;              /* [ncpu] */
+	uint64_t tick_phase_ns[NETCPU_TICK_PHASES]; /* softirq handler time by the sixteenth of
+						       the tick period it started in (from the
+						       last tick's due time), all CPUs */
 	uint64_t net_rx_ns;                      /* all NET_RX time (sum of vec_ns for NET_RX) */
 	uint64_t net_rx_attributed_ns;           /* part charged to a named device */
 	struct netcpu_dev *devs;
