@@ -70,6 +70,10 @@ zcat "$tmp/c.json.gz" | jq '.runs[0].collectors as $c
 	        | map($bpf_cpu[.] / ($proc_kt[.] * 1e9 / $hz))),
 	    in_handler_le_procfs: ([range(0; $proc_kt | length)]
 	        | all($a.in_handler[.] <= $proc_kt[.] + $k_per_user)),
+	    softirq_share_by_tick_phase: ($a.softirq_ns_by_tick_phase as $p | ($p | add) as $t
+	        | $p | map(. / $t * 1000 | round / 1000)),
+	    perf_share_leaf_handle_softirqs: (([$c.perf.module_totals[] | .top_symbols[]
+	        | select(.symbol == "handle_softirqs") | .samples] | add // 0) / $c.perf.samples),
 	    bpf_softirq_in_ksoftirqd_ns: $bpf_ksd,
 	    kernel_threads: [.runs[0].kernel_threads.list[]
 	        | {comm, cpu_ns, softirq_ns, outside_handlers_ns}] }' >"$tmp/fid.json"
@@ -80,10 +84,14 @@ bad=0
 jq -e '.checks.softirq_count_rel_err < 0.01' "$tmp/sum.json" >/dev/null ||
 	{ echo "FAIL: bpf softirq counts differ from /proc/softirqs by 1% or more"; bad=1; }
 # Issue 5 asks for 15% here; it does not hold on this 2-vCPU VM, so it is printed, not asserted.
-# Measured: 0.99 on a quiet machine, 0.57-0.89 while other work competes for the CPUs, with
-# the event counts still within 0.5% (so no softirq is missed): /proc/stat's tick sampling
-# charges softirq more time than bpf's entry-to-exit timing finds. Not understood yet; see
-# the note on issue 5. What this test asserts is the event counts and perf against bpf.
+# Measured 0.84-1.22 per run (0.57 once under other benchmarks), 0.78-1.25 per CPU, with the
+# counts within 1%. The tick audit says why (docs/record.md, "Where the scheduler tick fell"):
+# /proc/stat = ticks inside bpf's handler windows (20-50% fewer than bpf's time predicts: softirq
+# work is phase-locked to the tick under CPU competition, softirq_ns_by_tick_phase) + 18-25%
+# more ticks that found handle_softirqs() outside any handler (interrupts held while irqs were
+# off run at its local_irq_enable(); perf puts 12-14% of its samples there). perf's NET_RX, not
+# locked to the tick, stays within 10% of bpf's. What is sound and asserted: per CPU, the ticks
+# bpf saw inside handlers are no more than /proc/stat's softirq ticks.
 jq -e '.bpf_over_procfs_softirq > 0.85 and .bpf_over_procfs_softirq < 1.15' "$tmp/fid.json" \
 	>/dev/null ||
 	echo "NOTE: bpf softirq time / /proc/stat softirq = $(jq .bpf_over_procfs_softirq \
