@@ -92,7 +92,7 @@ struct netcpu {
 	struct nc_snap start;
 	bool have_end; /* netcpu__mark_end took the window's end snapshot */
 	struct nc_snap end;
-	__u64 tick_fn; /* the tick's hrtimer function, 0 if kallsyms did not say */
+	__u64 tick_fn;	    /* the tick's hrtimer function, 0 if kallsyms did not say */
 	struct ksym *ksyms; /* sorted by addr */
 	size_t nksyms, ksyms_cap;
 };

@@ -32,8 +32,8 @@ int threads__parse_stat(const char *line, struct thread_cpu *t)
 	/* After ") " come fields 3..: state(3) ppid pgrp session tty tpgid flags minflt cminflt
 	 * majflt cmajflt utime(14) stime(15). */
 	p = close + 2;
-	if (close[1] != ' ' ||
-	    sscanf(p, "%*c %*d %*d %*d %*d %*d %u %*u %*u %*u %*u %llu %llu", &flags, &ut, &st) != 3)
+	if (close[1] != ' ' || sscanf(p, "%*c %*d %*d %*d %*d %*d %u %*u %*u %*u %*u %llu %llu",
+				      &flags, &ut, &st) != 3)
 		return -EINVAL;
 	t->flags = flags;
 	t->utime_ticks = ut;

@@ -359,9 +359,13 @@ static json_t *netcpu_ticks_json(const struct netcpu_stats *st)
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		json_t *a = json_array();
 
-		for (unsigned c = 0; c < st->ncpu; c++)
-			json_array_append_new(a, json_integer((json_int_t)*(const uint64_t *)
-							      ((const char *)&st->ticks[c] + f[i].off)));
+		for (unsigned c = 0; c < st->ncpu; c++) {
+			const char *base = (const char *)&st->ticks[c];
+			uint64_t v;
+
+			memcpy(&v, base + f[i].off, sizeof(v));
+			json_array_append_new(a, json_integer((json_int_t)v));
+		}
 		json_object_set_new(o, f[i].name, a);
 	}
 	json_object_set_new(o, "softirq_ns_by_tick_phase",
@@ -378,14 +382,15 @@ json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, vo
 	json_object_set_new(o, "unit", json_string("ns (CLOCK_MONOTONIC in BPF) and events"));
 	json_object_set_new(o, "attach", json_string(st->attach));
 	for (unsigned v = 0; v < NETCPU_NR_VEC; v++) {
-		json_t *one = json_pack("{so so}", "count",
-					u64_array(&st->vec_count[(size_t)v * st->ncpu], st->ncpu),
-					"ns", u64_array(&st->vec_ns[(size_t)v * st->ncpu], st->ncpu));
+		json_t *one =
+			json_pack("{so so}", "count",
+				  u64_array(&st->vec_count[(size_t)v * st->ncpu], st->ncpu), "ns",
+				  u64_array(&st->vec_ns[(size_t)v * st->ncpu], st->ncpu));
 
 		if (st->vec_ksoftirqd_ns)
-			json_object_set_new(one, "ksoftirqd_ns",
-					    u64_array(&st->vec_ksoftirqd_ns[(size_t)v * st->ncpu],
-						      st->ncpu));
+			json_object_set_new(
+				one, "ksoftirqd_ns",
+				u64_array(&st->vec_ksoftirqd_ns[(size_t)v * st->ncpu], st->ncpu));
 		json_object_set_new(vec, netcpu_vec_names[v], one);
 	}
 	json_object_set_new(o, "softirq", vec);
@@ -443,12 +448,11 @@ json_t *record__kernel_threads(const struct threads_snap *td, const struct netcp
 		const struct thread_cpu *t = &td->t[i];
 		int cpu = t->kcpu;
 		enum thread_kind kind = t->kind;
-		json_t *tj = json_pack("{sI ss ss ss sI sI sI}", "pid", (json_int_t)t->pid, "comm",
-				       t->comm, "kind",
-				       kind == THREAD_KIND_KSOFTIRQD ? "ksoftirqd" : "napi", "role",
-				       t->role, "cpu_ns", (json_int_t)t->cpu_ns, "utime_ticks",
-				       (json_int_t)t->utime_ticks, "stime_ticks",
-				       (json_int_t)t->stime_ticks);
+		json_t *tj = json_pack(
+			"{sI ss ss ss sI sI sI}", "pid", (json_int_t)t->pid, "comm", t->comm,
+			"kind", kind == THREAD_KIND_KSOFTIRQD ? "ksoftirqd" : "napi", "role",
+			t->role, "cpu_ns", (json_int_t)t->cpu_ns, "utime_ticks",
+			(json_int_t)t->utime_ticks, "stime_ticks", (json_int_t)t->stime_ticks);
 		json_t *sj = json_null(), *oj = json_null();
 
 		if (kind == THREAD_KIND_KSOFTIRQD)
@@ -469,13 +473,14 @@ json_t *record__kernel_threads(const struct threads_snap *td, const struct netcp
 		json_object_set_new(tj, "outside_handlers_ns", oj);
 		json_array_append_new(list, tj);
 	}
-	return json_pack("{ss ss ss so}", "source",
-			 "schedstat and stat of /proc/PID (kernel threads ksoftirqd/N, napi/DEV-ID); "
-			 "softirq_ns: bpf softirq handler time that ran in the thread",
-			 "unit", "ns; utime/stime in USER_HZ ticks", "relation",
-			 "softirq_ns is already in collectors.bpf.softirq (and its NET_RX part in "
-			 "net_rx_devices): add only outside_handlers_ns to the role",
-			 "list", list);
+	return json_pack(
+		"{ss ss ss so}", "source",
+		"schedstat and stat of /proc/PID (kernel threads ksoftirqd/N, napi/DEV-ID); "
+		"softirq_ns: bpf softirq handler time that ran in the thread",
+		"unit", "ns; utime/stime in USER_HZ ticks", "relation",
+		"softirq_ns is already in collectors.bpf.softirq (and its NET_RX part in "
+		"net_rx_devices): add only outside_handlers_ns to the role",
+		"list", list);
 }
 
 json_t *record__hist_us(const struct iovb_hist *h)

@@ -67,9 +67,9 @@ struct netcpu_stats {
 	char attach[8];                          /* "tp_btf" or "raw_tp" */
 	uint64_t *vec_count;                     /* [NETCPU_NR_VEC * ncpu], index vec * ncpu + cpu */
 	uint64_t *vec_ns;                        /* same layout */
-	uint64_t *vec_ksoftirqd_ns;              /* same layout: part of vec_ns run in ksoftirqd */
-	int tick_audit;                          /* 1: ticks[] is filled (tick function found) */
-	struct netcpu_ticks *ticks;              /* [ncpu] */
+	uint64_t *vec_ksoftirqd_ns;		 /* same layout: part of vec_ns run in ksoftirqd */
+	int tick_audit;				 /* 1: ticks[] is filled (tick function found) */
+	struct netcpu_ticks *ticks;		 /* [ncpu] */
 	uint64_t tick_phase_ns[NETCPU_TICK_PHASES]; /* softirq handler time by the sixteenth of
 						       the tick period it started in (from the
 						       last tick's due time), all CPUs */

@@ -16,7 +16,7 @@
 enum thread_kind {
 	THREAD_KIND_OTHER,
 	THREAD_KIND_KSOFTIRQD, /* ksoftirqd/N: softirqs deferred to a thread, on CPU N */
-	THREAD_KIND_NAPI,      /* napi/DEV-ID: threaded NAPI (echo 1 > /sys/class/net/DEV/threaded) */
+	THREAD_KIND_NAPI, /* napi/DEV-ID: threaded NAPI (echo 1 > /sys/class/net/DEV/threaded) */
 };
 
 struct thread_cpu {
@@ -27,8 +27,8 @@ struct thread_cpu {
 	uint64_t cpu_ns;      /* schedstat sum_exec_runtime */
 	uint64_t utime_ticks; /* stat field 14 */
 	uint64_t stime_ticks; /* stat field 15 */
-	uint32_t flags;       /* stat field 9 (PF_*) */
-	int kcpu;             /* threads_snap__add_net_kthreads: N of ksoftirqd/N, else -1 */
+	uint32_t flags;	      /* stat field 9 (PF_*) */
+	int kcpu;	      /* threads_snap__add_net_kthreads: N of ksoftirqd/N, else -1 */
 	enum thread_kind kind; /* set by threads_snap__add_net_kthreads, else OTHER */
 };
 

@@ -35,9 +35,8 @@ static void test_parse_stat(void **state)
 	assert_int_equal(t.utime_ticks, 3);
 	assert_int_equal(t.stime_ticks, 1234);
 	/* comm with spaces and parentheses: the last ')' ends it */
-	assert_int_equal(threads__parse_stat("99 (a) b (c)) R 1 99 99 0 -1 4194304 5 0 0 0 7 8 0",
-					     &t),
-			 0);
+	assert_int_equal(
+		threads__parse_stat("99 (a) b (c)) R 1 99 99 0 -1 4194304 5 0 0 0 7 8 0", &t), 0);
 	assert_string_equal(t.comm, "a) b (c)");
 	assert_int_equal(t.utime_ticks, 7);
 	assert_int_equal(t.stime_ticks, 8);
