@@ -11,7 +11,8 @@
 #  * bpf tick audit vs /proc/stat, tick for tick, per CPU: the ticks bpf saw run inside a softirq
 #    handler (softirq_entry..exit) are all charged to softirq by /proc/stat, so they can be no
 #    more than /proc/stat's softirq ticks (+ one USER_HZ unit of rounding);
-#  * kernel_threads: every online CPU's ksoftirqd/N is in the record, and the softirq handler
+#  * kernel_threads: every online CPU's ksoftirqd/N and the napi/ thread of a threaded-NAPI
+#    veth made here are in the record, and the softirq handler
 #    time bpf saw run in ksoftirqd/N is no more than that thread's CPU time (+ 10 ms + 5%:
 #    schedstat of a running thread lags by up to a tick or two).
 # The measured figures are printed whatever the outcome.
@@ -31,6 +32,12 @@ trap cleanup EXIT
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
+# a threaded-NAPI kernel thread (napi/vb-ID) for kernel_threads to list; gone with the netns
+ip -n "$ns" link add va type veth peer name vb
+ip -n "$ns" link set va up
+ip -n "$ns" link set vb up
+ip netns exec "$ns" ethtool -K vb gro on >/dev/null
+ip netns exec "$ns" sh -c 'echo 1 > /sys/class/net/vb/threaded'
 ip netns exec "$ns" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
 spid=$!
 sleep 0.5
@@ -107,6 +114,10 @@ zcat "$tmp/c.json.gz" | jq -e '[.runs[0].kernel_threads.list[] | select(.kind ==
 	| (.softirq_ns | type == "number") and .softirq_ns <= .cpu_ns * 1.05 + 10000000] | all' \
 	>/dev/null || { echo "FAIL: bpf softirq time in a ksoftirqd exceeds that thread's CPU time"
 		       bad=1; }
+zcat "$tmp/c.json.gz" | jq -e '[.runs[0].kernel_threads.list[] | select(.kind == "napi"
+	and (.comm | startswith("napi/vb-")) and .role == "host" and .softirq_ns == null
+	and (.cpu_ns | type == "number"))] | length == 1' >/dev/null ||
+	{ echo "FAIL: the threaded-NAPI thread of vb is not in kernel_threads"; bad=1; }
 jq -e '.perf_over_bpf_net_rx > 0.75 and .perf_over_bpf_net_rx < 1.25' "$tmp/fid.json" \
 	>/dev/null || { echo "FAIL: perf NET_RX time vs bpf NET_RX time off by 25% or more"; bad=1; }
 [ $bad -eq 0 ] || exit 1
