@@ -12,9 +12,9 @@
 #    handler (softirq_entry..exit) are all charged to softirq by /proc/stat, so they can be no
 #    more than /proc/stat's softirq ticks (+ one USER_HZ unit of rounding);
 #  * kernel_threads: every online CPU's ksoftirqd/N and the napi/ thread of a threaded-NAPI
-#    veth made here are in the record, and the softirq handler
-#    time bpf saw run in ksoftirqd/N is no more than that thread's CPU time (+ 10 ms + 5%:
-#    schedstat of a running thread lags by up to a tick or two).
+#    veth made here are in the record, and the softirq handler time bpf saw run in ksoftirqd/N
+#    is no more than that thread's CPU time (+ 10 ms + 5%: schedstat of a running thread lags
+#    by up to a tick or two).
 # The measured figures are printed whatever the outcome.
 set -euo pipefail
 bin=$(realpath "${1:-build/iovbench}")
