@@ -285,12 +285,15 @@ static __always_inline int handle_softirq_entry(unsigned int vec)
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct nc_cpu *st;
 	__u64 now, *slot;
+	int ksd;
 
 	if (vec >= NC_NR_VEC || cpu >= NC_MAX_CPUS)
 		return 0;
 	st = nc_state();
 	if (!st)
 		return 0;
+	/* before the clock is read, so the window does not hold this test's cost */
+	ksd = in_ksoftirqd();
 	now = bpf_ktime_get_ns();
 	/* /proc/softirqs counts handler runs (kstat_incr_softirqs_this_cpu before entry) */
 	slot = vec_slot(vec_count, cpu, vec);
@@ -298,7 +301,7 @@ static __always_inline int handle_softirq_entry(unsigned int vec)
 		*slot += 1;
 	st->si_start = now;
 	st->si_vec = vec;
-	st->si_ksd = in_ksoftirqd();
+	st->si_ksd = ksd;
 	if (vec == NC_VEC_NET_RX) {
 		st->in_rx = 1;
 		st->mark = now;
