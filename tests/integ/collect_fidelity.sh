@@ -91,7 +91,7 @@ bad=0
 jq -e '.checks.softirq_count_rel_err < 0.01' "$tmp/sum.json" >/dev/null ||
 	{ echo "FAIL: bpf softirq counts differ from /proc/softirqs by 1% or more"; bad=1; }
 # Issue 5 asks for 15% here; it does not hold on this 2-vCPU VM, so it is printed, not asserted.
-# Measured 0.58-1.22 per run (1.61-1.78 with a busy-loop pinned to each CPU), 0.58-1.25 per
+# Measured 0.58-1.22 per run (1.57-2.08 with a busy-loop pinned to each CPU), 0.58-1.25 per
 # CPU, with the counts within 1%. The tick audit says why
 # (docs/record.md, "Where the scheduler tick fell"): /proc/stat = ticks inside bpf's handler
 # windows (20-60% fewer than bpf's time predicts: softirq work is phase-locked to the tick
@@ -118,6 +118,8 @@ zcat "$tmp/c.json.gz" | jq -e '[.runs[0].kernel_threads.list[] | select(.kind ==
 	and (.comm | startswith("napi/vb-")) and .role == "host" and .softirq_ns == null
 	and (.cpu_ns | type == "number"))] | length == 1' >/dev/null ||
 	{ echo "FAIL: the threaded-NAPI thread of vb is not in kernel_threads"; bad=1; }
+# With a busy-loop pinned to each CPU this check fails one run in three or four (perf/bpf
+# 0.54-1.02, on the build before the tick audit too; docs/record.md): not loosened.
 jq -e '.perf_over_bpf_net_rx > 0.75 and .perf_over_bpf_net_rx < 1.25' "$tmp/fid.json" \
 	>/dev/null || { echo "FAIL: perf NET_RX time vs bpf NET_RX time off by 25% or more"; bad=1; }
 [ $bad -eq 0 ] || exit 1
