@@ -35,6 +35,8 @@
 #include "iovb/rec_perf.h"
 #include "iovb/rec_wire.h"
 #include "iovb/record.h"
+#include "iovb/role.h"
+#include "iovb/threads.h"
 #include "iovb/wire.h"
 
 #define CMD "iovbench collect"
@@ -454,6 +456,8 @@ struct coll_window {
 	struct wire_stats ws;
 	uint64_t pcpu0, pcpu; /* CPU time of the procfs reads */
 	uint64_t w0, w1;      /* CLOCK_MONOTONIC at the window's ends */
+	struct threads_snap k0, k1, kd; /* network kernel threads (ksoftirqd/N, napi/...) */
+	int kerr;			/* 0, or -errno of the kernel threads' reads */
 };
 
 static void window_free(struct coll_window *w)
@@ -463,6 +467,9 @@ static void window_free(struct coll_window *w)
 	procfs_snap__free(&w->p0);
 	procfs_snap__free(&w->p1);
 	procfs_snap__free(&w->pd);
+	threads_snap__free(&w->k0);
+	threads_snap__free(&w->k1);
+	threads_snap__free(&w->kd);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -474,6 +481,8 @@ static void window_start(struct collect_ctx *c, struct coll_window *w)
 	window_free(w);
 	/* procfs and bpf counters back to back at both ends, as `run` does (docs/record.md) */
 	w->pcpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	/* the kernel's own network threads belong to the machine: role host (docs/record.md) */
+	w->kerr = threads_snap__add_net_kthreads(&w->k0, "/proc", IOVB_ROLE_HOST);
 	realtime(true);
 	if (c->cs[C_PROCFS].ok && (e = procfs_snap__read(&w->p0, "/proc"))) {
 		c->cs[C_PROCFS].ok = false;
@@ -539,6 +548,10 @@ static void window_stop(struct collect_ctx *c, struct coll_window *w)
 	}
 	if (c->cs[C_PROCFS].ok && procfs_snap__read_netdev(&w->p1, NULL, NULL))
 		c->cs[C_PROCFS].ok = false;
+	if (!w->kerr)
+		w->kerr = threads_snap__add_net_kthreads(&w->k1, "/proc", IOVB_ROLE_HOST);
+	if (!w->kerr)
+		w->kerr = threads_snap__delta(&w->k0, &w->k1, &w->kd);
 	if (c->cs[C_PROCFS].ok && procfs_snap__delta(&w->p0, &w->p1, &w->pd)) {
 		c->cs[C_PROCFS].ok = false;
 		snprintf(c->cs[C_PROCFS].err, sizeof(c->cs[C_PROCFS].err),
@@ -636,6 +649,9 @@ int cmd_collect(int argc, char **argv)
 	if (c.o.cmd)
 		json_object_set_new(run, "command", command_json(&c.o, &cr));
 	json_object_set_new(run, "collectors", window_json(&c, &w));
+	json_object_set_new(run, "kernel_threads",
+			    w.kerr ? json_pack("{ss}", "error", strerror(-w.kerr))
+				   : record__kernel_threads(&w.kd, c.cs[C_BPF].ok ? &w.ns : NULL));
 	json_object_set_new(rec, "runs", json_pack("[o]", run));
 
 	if (record__write(rec, c.out_path, err, sizeof(err))) {

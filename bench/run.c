@@ -987,6 +987,9 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 {
 	struct procfs_snap p0 = { 0 }, p1 = { 0 }, pd = { 0 };
 	struct threads_snap t0 = { 0 }, t1 = { 0 }, td = { 0 };
+	/* network kernel threads (ksoftirqd/N, napi/...): role host, kept apart from threads */
+	struct threads_snap k0 = { 0 }, k1 = { 0 }, kd = { 0 };
+	int kerr = 0;
 	struct netcpu_stats ns = { 0 };
 	struct perfcol_stats ps = { 0 };
 	struct guest_copy *gc = NULL;
@@ -1035,6 +1038,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 	if (measure) {
 		/* Long-lived processes first: their start values are read before the window opens. */
 		threads_long_lived(c, &t0);
+		kerr = threads_snap__add_net_kthreads(&k0, "/proc", IOVB_ROLE_HOST);
 		/*
 		 * /proc/softirqs and the bpf counters must be read back to back at both ends of
 		 * the window, or their counts differ by what ran in between: netcpu__start reads its
@@ -1178,6 +1182,10 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 		for (size_t i = 0; i < ng; i++)
 			if (gc[i].pid > 0)
 				threads_snap__add(&t1, gc[i].pid, gc[i].g->role);
+		if (!kerr)
+			kerr = threads_snap__add_net_kthreads(&k1, "/proc", IOVB_ROLE_HOST);
+		if (!kerr)
+			kerr = threads_snap__delta(&k0, &k1, &kd);
 	}
 	if (c->progress)
 		fputs("\r\033[K", stderr);
@@ -1291,6 +1299,10 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			json_decref(roles);
 		}
 	}
+	if (measure)
+		json_object_set_new(r, "kernel_threads",
+				    kerr ? json_pack("{ss}", "error", strerror(-kerr))
+					 : record__kernel_threads(&kd, nc_ok ? &ns : NULL));
 	{
 		json_t *coll = json_object();
 
@@ -1340,6 +1352,9 @@ cleanup:
 	threads_snap__free(&t0);
 	threads_snap__free(&t1);
 	threads_snap__free(&td);
+	threads_snap__free(&k0);
+	threads_snap__free(&k1);
+	threads_snap__free(&kd);
 	netcpu_stats__free(&ns);
 	perfcol_stats__free(&ps);
 	free(m);

@@ -18,8 +18,18 @@ char LICENSE[] SEC("license") = "GPL";
 __u64 vec_count[NC_MAX_CPUS * NC_NR_VEC];
 __u64 vec_ns[NC_MAX_CPUS * NC_NR_VEC];
 struct nc_cpu_ctr cpu_ctr[NC_MAX_CPUS];
+/* Part of vec_ns that ran in the CPU's ksoftirqd thread (same index). */
+__u64 vec_ksd_ns[NC_MAX_CPUS * NC_NR_VEC];
+struct nc_tick_ctr tick_ctr[NC_MAX_CPUS];
+/* Softirq handler time by the part of the tick period it started in, [cpu * NC_PHASES + k]. */
+__u64 phase_ns[NC_MAX_CPUS * NC_PHASES];
 /* Softirq durations, index (cpu * NC_NR_VEC + vec) * NC_HIST_SLOTS + log2 bucket. */
 __u64 vec_hist[NC_MAX_CPUS * NC_NR_VEC * NC_HIST_SLOTS];
+
+/* The tick's hrtimer function (tick_nohz_handler, tick_sched_timer before 6.9); 0: no audit. */
+const volatile __u64 tick_fn = 0;
+
+#define NC_PF_KTHREAD 0x00200000
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -263,17 +273,34 @@ static __always_inline int rx_switch_key(struct net_device *dev, struct nc_dev_k
 	return 0;
 }
 
+/* The current task is this CPU's ksoftirqd thread. */
+static __always_inline int in_ksoftirqd(void)
+{
+	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	char comm[16];
+
+	if (!(BPF_CORE_READ(cur, flags) & NC_PF_KTHREAD))
+		return 0;
+	bpf_get_current_comm(comm, sizeof(comm));
+	return comm[0] == 'k' && comm[1] == 's' && comm[2] == 'o' && comm[3] == 'f' &&
+	       comm[4] == 't' && comm[5] == 'i' && comm[6] == 'r' && comm[7] == 'q' &&
+	       comm[8] == 'd' && comm[9] == '/';
+}
+
 static __always_inline int handle_softirq_entry(unsigned int vec)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct nc_cpu *st;
 	__u64 now, *slot;
+	int ksd;
 
 	if (vec >= NC_NR_VEC || cpu >= NC_MAX_CPUS)
 		return 0;
 	st = nc_state();
 	if (!st)
 		return 0;
+	/* before the clock is read, so the window does not hold this test's cost */
+	ksd = in_ksoftirqd();
 	now = bpf_ktime_get_ns();
 	/* /proc/softirqs counts handler runs (kstat_incr_softirqs_this_cpu before entry) */
 	slot = vec_slot(vec_count, cpu, vec);
@@ -281,6 +308,7 @@ static __always_inline int handle_softirq_entry(unsigned int vec)
 		*slot += 1;
 	st->si_start = now;
 	st->si_vec = vec;
+	st->si_ksd = ksd;
 	if (vec == NC_VEC_NET_RX) {
 		st->in_rx = 1;
 		st->mark = now;
@@ -296,7 +324,7 @@ static __always_inline int handle_softirq_exit(unsigned int vec)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct nc_cpu *st;
-	__u64 now, d, *slot;
+	__u64 now, d, due, *slot;
 
 	if (vec >= NC_NR_VEC || cpu >= NC_MAX_CPUS)
 		return 0;
@@ -310,11 +338,33 @@ static __always_inline int handle_softirq_exit(unsigned int vec)
 		slot = vec_slot(vec_ns, cpu, vec);
 		if (slot)
 			*slot += d;
+		if (st->si_ksd) {
+			slot = vec_slot(vec_ksd_ns, cpu, vec);
+			if (slot)
+				*slot += d;
+		}
 		slot = hist_slot(cpu, vec, d);
 		if (slot)
 			*slot += 1;
 		/* includes nested hardirqs, which therefore are not added to the task again */
 		task_add(cpu, d);
+		/* a tick during the handler moved last_due past its start: use the one before */
+		due = st->si_start >= st->last_due ? st->last_due : st->prev_due;
+
+		if (st->tick_period && due && st->si_start >= due) {
+			__u64 k = (st->si_start - due) * NC_PHASES / st->tick_period;
+			__u64 idx;
+
+			if (k >= NC_PHASES)
+				k = NC_PHASES - 1; /* the tick after was late or skipped */
+			idx = (__u64)cpu * NC_PHASES + k;
+			barrier_var(idx);
+			if (idx < NC_MAX_CPUS * NC_PHASES)
+				phase_ns[idx] += d;
+		}
+		st->win_s[st->win_n & (NC_WINS - 1)] = st->si_start;
+		st->win_e[st->win_n & (NC_WINS - 1)] = now;
+		st->win_n++;
 	}
 	if (vec == NC_VEC_NET_RX && st->in_rx) {
 		rx_charge(st, now, cpu);
@@ -368,6 +418,58 @@ static __always_inline int handle_irq_exit(int irq, struct irqaction *action)
 	v->count++;
 	if (!v->name[0])
 		bpf_probe_read_kernel_str(v->name, sizeof(v->name), BPF_CORE_READ(action, name));
+	return 0;
+}
+
+/*
+ * Where the tick fell: at the time it ran (what /proc/stat's tick accounting sees) and at the
+ * time it was due (a tick pending while interrupts are off runs late, maybe past the window).
+ */
+static __always_inline int handle_hrtimer_expire(struct hrtimer *t)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 now, exp, late, oldest = ~0ULL;
+	struct nc_tick_ctr *c;
+	struct nc_cpu *st;
+	int in = 0;
+	__u32 k;
+
+	if (!tick_fn || (__u64)BPF_CORE_READ(t, function) != tick_fn || cpu >= NC_MAX_CPUS)
+		return 0;
+	st = nc_state();
+	if (!st)
+		return 0;
+	c = &tick_ctr[cpu];
+	c->ticks++;
+	now = bpf_ktime_get_ns();
+	exp = BPF_CORE_READ(t, node.expires);
+	late = now > exp ? now - exp : 0;
+	if (st->last_due && exp > st->last_due &&
+	    (!st->tick_period || exp - st->last_due < st->tick_period))
+		st->tick_period = exp - st->last_due;
+	st->prev_due = st->last_due;
+	st->last_due = exp;
+	if (st->si_start) {
+		c->in_vec++;
+		if (st->si_ksd)
+			c->in_vec_ksd++;
+		c->late_in_ns += late;
+		in = exp >= st->si_start;
+	} else {
+		c->late_out_ns += late;
+	}
+	for (k = 0; k < NC_WINS; k++) {
+		if (k >= st->win_n)
+			break;
+		if (exp >= st->win_s[k] && exp < st->win_e[k])
+			in = 1;
+		if (st->win_s[k] < oldest)
+			oldest = st->win_s[k];
+	}
+	if (in)
+		c->exp_in_vec++;
+	else if (st->win_n >= NC_WINS && exp < oldest)
+		c->exp_unknown++;
 	return 0;
 }
 
@@ -505,6 +607,11 @@ int BPF_PROG(btf_napi_poll, struct napi_struct *napi)
 {
 	return handle_napi_poll(napi);
 }
+SEC("tp_btf/hrtimer_expire_entry")
+int BPF_PROG(btf_hrtimer_expire_entry, struct hrtimer *t, ktime_t *now)
+{
+	return handle_hrtimer_expire(t);
+}
 
 SEC("raw_tp/softirq_entry")
 int BPF_PROG(raw_softirq_entry, unsigned int vec)
@@ -540,4 +647,9 @@ SEC("raw_tp/napi_poll")
 int BPF_PROG(raw_napi_poll, struct napi_struct *napi)
 {
 	return handle_napi_poll(napi);
+}
+SEC("raw_tp/hrtimer_expire_entry")
+int BPF_PROG(raw_hrtimer_expire_entry, struct hrtimer *t, ktime_t *now)
+{
+	return handle_hrtimer_expire(t);
 }

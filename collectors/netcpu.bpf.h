@@ -3,6 +3,8 @@
 #ifndef IOVB_COLLECTORS_NETCPU_BPF_H
 #define IOVB_COLLECTORS_NETCPU_BPF_H
 
+#define NC_WINS 8
+
 struct nc_slot {
 	struct nc_dev_key key;
 	__u64 ns;
@@ -17,6 +19,15 @@ struct nc_cpu {
 	__u64 hi_start; /* irq_handler_entry time, 0 when no handler is running */
 	__u32 si_vec;
 	__u32 hi_irq;
+	__u32 si_ksd; /* the running softirq runs in ksoftirqd */
+	__u32 pad;
+	/* the last NC_WINS softirq windows [start, end), for the tick audit; win_n counts them */
+	__u64 win_s[NC_WINS];
+	__u64 win_e[NC_WINS];
+	__u64 win_n;
+	__u64 last_due;	   /* due time of the last tick */
+	__u64 prev_due;	   /* and of the one before it */
+	__u64 tick_period; /* smallest gap seen between two ticks' due times: 1/HZ */
 	/* NET_RX chain: time since mark belongs to cur (or to "pending" when there is none) */
 	__u32 in_rx;
 	__u32 cur_valid;

@@ -31,6 +31,7 @@
 
 _Static_assert(NC_NR_VEC == NETCPU_NR_VEC, "BPF and public vector counts differ");
 _Static_assert(NC_HIST_SLOTS == NETCPU_HIST_SLOTS, "BPF and public histogram sizes differ");
+_Static_assert(NC_PHASES == NETCPU_TICK_PHASES, "BPF and public tick phase counts differ");
 _Static_assert(sizeof(struct nc_dev_val) % 8 == 0, "per-CPU values must be 8-byte multiples");
 _Static_assert(sizeof(struct nc_irq_val) % 8 == 0, "per-CPU values must be 8-byte multiples");
 _Static_assert(sizeof(((struct netcpu_dev *)0)->poll_fn) == 64, "kallsyms scan reads %63s");
@@ -59,6 +60,9 @@ struct snap_task {
 struct nc_snap {
 	__u64 *vec_count; /* [vec * ncpu + cpu] */
 	__u64 *vec_ns;
+	__u64 *vec_ksd_ns;
+	struct nc_tick_ctr *ticks; /* [ncpu] */
+	__u64 phase_ns[NC_PHASES]; /* summed over CPUs */
 	__u64 *vec_hist; /* [vec * NC_HIST_SLOTS + k], summed over CPUs */
 	__u64 attr_ns;
 	struct snap_dev *devs;
@@ -88,6 +92,7 @@ struct netcpu {
 	struct nc_snap start;
 	bool have_end; /* netcpu__mark_end took the window's end snapshot */
 	struct nc_snap end;
+	__u64 tick_fn;	    /* the tick's hrtimer function, 0 if kallsyms did not say */
 	struct ksym *ksyms; /* sorted by addr */
 	size_t nksyms, ksyms_cap;
 };
@@ -110,6 +115,8 @@ static void snap_free(struct nc_snap *s)
 {
 	free(s->vec_count);
 	free(s->vec_ns);
+	free(s->vec_ksd_ns);
+	free(s->ticks);
 	free(s->vec_hist);
 	free(s->devs);
 	free(s->irqs);
@@ -151,12 +158,17 @@ static void snap_read_bss(struct netcpu *nc, struct nc_snap *s)
 		for (vec = 0; vec < NC_NR_VEC; vec++) {
 			s->vec_count[vec * nc->ncpu + cpu] = bss->vec_count[cpu * NC_NR_VEC + vec];
 			s->vec_ns[vec * nc->ncpu + cpu] = bss->vec_ns[cpu * NC_NR_VEC + vec];
+			s->vec_ksd_ns[vec * nc->ncpu + cpu] =
+				bss->vec_ksd_ns[cpu * NC_NR_VEC + vec];
 			for (k = 0; k < NC_HIST_SLOTS; k++)
 				s->vec_hist[vec * NC_HIST_SLOTS + k] +=
 					bss->vec_hist[((size_t)cpu * NC_NR_VEC + vec) *
 							      NC_HIST_SLOTS + k];
 		}
 		s->attr_ns += bss->cpu_ctr[cpu].rx_attr_ns;
+		memcpy(&s->ticks[cpu], (const void *)&bss->tick_ctr[cpu], sizeof(s->ticks[cpu]));
+		for (k = 0; k < NC_PHASES; k++)
+			s->phase_ns[k] += bss->phase_ns[(size_t)cpu * NC_PHASES + k];
 	}
 }
 
@@ -331,8 +343,10 @@ static int snap_take(struct netcpu *nc, struct nc_snap *s, bool bss_first)
 
 	s->vec_count = calloc(n, sizeof(*s->vec_count));
 	s->vec_ns = calloc(n, sizeof(*s->vec_ns));
+	s->vec_ksd_ns = calloc(n, sizeof(*s->vec_ksd_ns));
+	s->ticks = calloc(nc->ncpu, sizeof(*s->ticks));
 	s->vec_hist = calloc((size_t)NC_NR_VEC * NC_HIST_SLOTS, sizeof(*s->vec_hist));
-	if (!s->vec_count || !s->vec_ns || !s->vec_hist) {
+	if (!s->vec_count || !s->vec_ns || !s->vec_ksd_ns || !s->ticks || !s->vec_hist) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -425,6 +439,9 @@ static void ksyms_scan(struct netcpu *nc, const __u64 *want, size_t n)
 				hit = want[i] == a;
 		} else {
 			hit = strstr(name, "poll") != NULL;
+			/* the tick's hrtimer function: 6.9+ and older kernels */
+			if (!strcmp(name, "tick_nohz_handler") || !strcmp(name, "tick_sched_timer"))
+				nc->tick_fn = a;
 		}
 		if (!hit)
 			continue;
@@ -672,6 +689,7 @@ static int nc_load(struct netcpu *nc, bool btf, char *err, size_t errlen)
 			goto cleanup;
 		}
 	}
+	skel->rodata->tick_fn = nc->tick_fn;
 	if ((ret = bpf_map__set_max_entries(skel->maps.devs, NC_MAX_DEVS)) ||
 	    (ret = bpf_map__set_max_entries(skel->maps.irqs, NC_MAX_IRQS)) ||
 	    (ret = bpf_map__set_max_entries(skel->maps.tasks, NC_MAX_TASKS))) {
@@ -727,6 +745,11 @@ struct netcpu *netcpu__open(char *err, size_t errlen)
 		goto cleanup;
 	}
 	libbpf_set_print(nc_libbpf_print);
+	/*
+	 * NAPI poll functions are nearly all *poll*: naming them later costs no kallsyms read.
+	 * Before the load: the scan also finds the tick function the tick audit needs.
+	 */
+	ksyms_scan(nc, NULL, 0);
 	ret = nc_load(nc, btf, err, errlen);
 	if (ret && btf)
 		ret = nc_load(nc, false, err, errlen);
@@ -739,8 +762,6 @@ struct netcpu *netcpu__open(char *err, size_t errlen)
 	nc->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (nc->stats_fd < 0)
 		nc->stats_fd = -1;
-	/* NAPI poll functions are nearly all *poll*: naming them later costs no kallsyms read */
-	ksyms_scan(nc, NULL, 0);
 cleanup:
 	if (ret) {
 		netcpu__close(nc);
@@ -818,15 +839,34 @@ int netcpu__stop(struct netcpu *nc, struct netcpu_stats *out)
 	n = (size_t)NC_NR_VEC * nc->ncpu;
 	out->vec_count = calloc(n, sizeof(*out->vec_count));
 	out->vec_ns = calloc(n, sizeof(*out->vec_ns));
+	out->vec_ksoftirqd_ns = calloc(n, sizeof(*out->vec_ksoftirqd_ns));
+	out->ticks = calloc(nc->ncpu, sizeof(*out->ticks));
 	out->vec_hist = calloc((size_t)NC_NR_VEC * NC_HIST_SLOTS, sizeof(*out->vec_hist));
 	out->progs = calloc(end.nprogs ? end.nprogs : 1, sizeof(*out->progs));
-	if (!out->vec_count || !out->vec_ns || !out->vec_hist || !out->progs) {
+	if (!out->vec_count || !out->vec_ns || !out->vec_ksoftirqd_ns || !out->ticks ||
+	    !out->vec_hist || !out->progs) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
 	for (i = 0; i < n; i++) {
 		out->vec_count[i] = delta(end.vec_count[i], a->vec_count[i]);
 		out->vec_ns[i] = delta(end.vec_ns[i], a->vec_ns[i]);
+		out->vec_ksoftirqd_ns[i] = delta(end.vec_ksd_ns[i], a->vec_ksd_ns[i]);
+	}
+	out->tick_audit = nc->tick_fn != 0;
+	for (i = 0; i < NC_PHASES; i++)
+		out->tick_phase_ns[i] = delta(end.phase_ns[i], a->phase_ns[i]);
+	for (i = 0; i < nc->ncpu; i++) {
+		const struct nc_tick_ctr *t1 = &end.ticks[i], *t0 = &a->ticks[i];
+		struct netcpu_ticks *o = &out->ticks[i];
+
+		o->ticks = delta(t1->ticks, t0->ticks);
+		o->in_vec = delta(t1->in_vec, t0->in_vec);
+		o->in_vec_ksd = delta(t1->in_vec_ksd, t0->in_vec_ksd);
+		o->exp_in_vec = delta(t1->exp_in_vec, t0->exp_in_vec);
+		o->exp_unknown = delta(t1->exp_unknown, t0->exp_unknown);
+		o->late_in_ns = delta(t1->late_in_ns, t0->late_in_ns);
+		o->late_out_ns = delta(t1->late_out_ns, t0->late_out_ns);
 	}
 	for (i = 0; i < (size_t)NC_NR_VEC * NC_HIST_SLOTS; i++)
 		out->vec_hist[i] = delta(end.vec_hist[i], a->vec_hist[i]);
@@ -870,6 +910,8 @@ void netcpu_stats__free(struct netcpu_stats *st)
 		return;
 	free(st->vec_count);
 	free(st->vec_ns);
+	free(st->vec_ksoftirqd_ns);
+	free(st->ticks);
 	free(st->vec_hist);
 	free(st->devs);
 	free(st->irqs);

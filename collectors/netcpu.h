@@ -84,4 +84,23 @@ struct nc_cpu_ctr {
 	__u64 pad[2];
 };
 
+/* Softirq time by where it started in the tick period: NC_PHASES equal parts from a tick's due. */
+#define NC_PHASES 16
+
+/*
+ * Tick audit, one per CPU in bss (64 bytes): where the scheduler tick fell. Without
+ * IRQ_TIME_ACCOUNTING, /proc/stat charges a whole tick to softirq when the tick's hardirq finds
+ * the CPU serving softirqs, which includes handle_softirqs() outside the vector handlers.
+ */
+struct nc_tick_ctr {
+	__u64 ticks;	   /* tick handler runs (hrtimer expiries of the tick function) */
+	__u64 in_vec;	   /* ... that ran inside a softirq_entry..softirq_exit window */
+	__u64 in_vec_ksd;  /* ... of which in ksoftirqd */
+	__u64 exp_in_vec;  /* ticks whose expiry time (not run time) fell inside such a window */
+	__u64 exp_unknown; /* ticks too late to tell: expiry older than the windows kept */
+	__u64 late_in_ns;  /* sum of (handler run - tick expiry) over in_vec ticks */
+	__u64 late_out_ns; /* the same over the other ticks */
+	__u64 pad;
+};
+
 #endif

@@ -3,18 +3,23 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "iovb/threads.h"
 
+#define THREADS_PF_KTHREAD 0x00200000U /* include/linux/sched.h */
+
 /* Parse "name (comm) S f4 ... f14 f15" without trusting comm (it may hold spaces or parens). */
-static int parse_stat(const char *line, struct thread_cpu *t)
+int threads__parse_stat(const char *line, struct thread_cpu *t)
 {
 	const char *open = strchr(line, '('), *close = strrchr(line, ')');
 	const char *p;
 	unsigned long long ut, st;
+	unsigned int flags;
 	size_t n;
 
 	if (!open || !close || close < open)
@@ -27,8 +32,10 @@ static int parse_stat(const char *line, struct thread_cpu *t)
 	/* After ") " come fields 3..: state(3) ppid pgrp session tty tpgid flags minflt cminflt
 	 * majflt cmajflt utime(14) stime(15). */
 	p = close + 2;
-	if (sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+	if (close[1] != ' ' || sscanf(p, "%*c %*d %*d %*d %*d %*d %u %*u %*u %*u %*u %llu %llu",
+				      &flags, &ut, &st) != 3)
 		return -EINVAL;
+	t->flags = flags;
 	t->utime_ticks = ut;
 	t->stime_ticks = st;
 	return 0;
@@ -50,7 +57,7 @@ static int read_thread(pid_t pid, const char *tid_s, struct thread_cpu *t)
 	fclose(f);
 	if (err)
 		return err;
-	err = parse_stat(line, t);
+	err = threads__parse_stat(line, t);
 	if (err)
 		return err;
 	snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", (int)pid, tid_s);
@@ -76,7 +83,7 @@ int threads_snap__add(struct threads_snap *s, pid_t pid, const char *role)
 	if (!dir)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while ((de = readdir(dir))) {
-		struct thread_cpu t = { 0 }, *nt;
+		struct thread_cpu t = { .kcpu = -1 }, *nt;
 		char *end;
 		unsigned long tid;
 
@@ -90,6 +97,97 @@ int threads_snap__add(struct threads_snap *s, pid_t pid, const char *role)
 			continue;
 		t.pid = (uint32_t)pid;
 		t.tid = (uint32_t)tid;
+		snprintf(t.role, sizeof(t.role), "%s", role);
+		nt = realloc(s->t, (s->n + 1) * sizeof(*nt));
+		if (!nt) {
+			err = -ENOMEM;
+			break;
+		}
+		s->t = nt;
+		s->t[s->n++] = t;
+	}
+	closedir(dir);
+	return err;
+}
+
+enum thread_kind threads__kind(const char *comm, uint32_t flags, int *cpu)
+{
+	unsigned long n;
+	char *end;
+
+	*cpu = -1;
+	if (!(flags & THREADS_PF_KTHREAD))
+		return THREAD_KIND_OTHER;
+	if (!strncmp(comm, "ksoftirqd/", 10)) {
+		errno = 0;
+		n = strtoul(comm + 10, &end, 10);
+		if (end == comm + 10 || *end || errno || n > 65535)
+			return THREAD_KIND_OTHER;
+		*cpu = (int)n;
+		return THREAD_KIND_KSOFTIRQD;
+	}
+	if (!strncmp(comm, "napi/", 5) && comm[5])
+		return THREAD_KIND_NAPI;
+	return THREAD_KIND_OTHER;
+}
+
+/* A kernel thread is its own single-threaded process: /proc/PID/stat and schedstat. */
+static int read_kthread(const char *proc, const char *pid_s, struct thread_cpu *t)
+{
+	char path[PATH_MAX], line[1024];
+	unsigned long long ns;
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s/stat", proc, pid_s);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f))
+		err = -EIO;
+	fclose(f);
+	if (err)
+		return err;
+	err = threads__parse_stat(line, t);
+	if (err)
+		return err;
+	t->kind = threads__kind(t->comm, t->flags, &t->kcpu);
+	if (t->kind == THREAD_KIND_OTHER)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/%s/schedstat", proc, pid_s);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%llu", &ns) != 1)
+		err = -EINVAL;
+	fclose(f);
+	t->cpu_ns = ns;
+	return err;
+}
+
+int threads_snap__add_net_kthreads(struct threads_snap *s, const char *proc, const char *role)
+{
+	struct dirent *de;
+	DIR *dir;
+	int err = 0;
+
+	dir = opendir(proc);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		struct thread_cpu t = { .kcpu = -1 }, *nt;
+		unsigned long pid;
+		char *end;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		pid = strtoul(de->d_name, &end, 10);
+		if (*end || pid > UINT32_MAX)
+			continue;
+		/* not ours, gone since readdir, or unreadable: nothing to count */
+		if (read_kthread(proc, de->d_name, &t))
+			continue;
+		t.pid = t.tid = (uint32_t)pid;
 		snprintf(t.role, sizeof(t.role), "%s", role);
 		nt = realloc(s->t, (s->n + 1) * sizeof(*nt));
 		if (!nt) {

@@ -40,6 +40,9 @@ static json_t *softirq_summary(const json_t *procfs, const json_t *bpf, json_t *
 			bc = arr_sum(get(b, "count"));
 			json_object_set_new(e, "bpf_count", json_integer(bc));
 			json_object_set_new(e, "bpf_ns", json_integer(arr_sum(get(b, "ns"))));
+			if (get(b, "ksoftirqd_ns"))
+				json_object_set_new(e, "bpf_ksoftirqd_ns",
+						    json_integer(arr_sum(get(b, "ksoftirqd_ns"))));
 		} else {
 			json_object_set_new(e, "bpf_count", json_null());
 			json_object_set_new(e, "bpf_ns", json_null());
@@ -137,6 +140,8 @@ json_t *collect__summary(const json_t *rec)
 		json_object_set_new(sum, "perf", perf_summary(get(coll, "perf")));
 	if (get(coll, "wire"))
 		json_object_set_new(sum, "wire", wire_summary(get(coll, "wire")));
+	if (get(run, "kernel_threads"))
+		json_object_set(sum, "kernel_threads", get(run, "kernel_threads"));
 
 	win_s = (double)json_integer_value(get(get(run, "window"), "duration_ns")) / 1e9;
 	if ((v = get(get(coll, "procfs"), "overhead")))
@@ -182,7 +187,7 @@ void collect__print(FILE *f, const json_t *sum)
 		     *cmd = get(sum, "command");
 	const char *k;
 	json_t *v;
-	size_t shown = 0;
+	size_t shown = 0, i;
 
 	fprintf(f, "collect: %s, window %.3f s", json_string_value(get(sum, "status")) ?: "?",
 		num(get(sum, "window_ns")) / 1e9);
@@ -225,6 +230,15 @@ void collect__print(FILE *f, const json_t *sum)
 				num(get(get(v, "tx"), "bytes")),
 				num(get(get(v, "rx"), "retrans_packets")),
 				num(get(get(v, "tx"), "retrans_packets")));
+	}
+	if (json_array_size(get(get(sum, "kernel_threads"), "list"))) {
+		fprintf(f, "\nkernel threads   CPU (ms)  in softirq handlers (ms, bpf)\n");
+		json_array_foreach(get(get(sum, "kernel_threads"), "list"), i, v) {
+			fprintf(f, "  %-14s %10.3f ", json_string_value(get(v, "comm")) ?: "?",
+				num(get(v, "cpu_ns")) / 1e6);
+			print_num(f, "%12.3f", num(get(v, "softirq_ns")) / 1e6, 12);
+			fputc('\n', f);
+		}
 	}
 	fprintf(f, "\ncollector overhead (CPU ms in the window)\n");
 	json_object_foreach((json_t *)get(sum, "overhead"), k, v)

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +338,41 @@ static json_t *netcpu_overhead(const struct netcpu_stats *st)
 	return o;
 }
 
+/* bpf.tick_audit: per-CPU arrays of what the scheduler tick interrupted (docs/record.md). */
+static json_t *netcpu_ticks_json(const struct netcpu_stats *st)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} f[] = {
+		{ "ticks", offsetof(struct netcpu_ticks, ticks) },
+		{ "in_handler", offsetof(struct netcpu_ticks, in_vec) },
+		{ "in_handler_ksoftirqd", offsetof(struct netcpu_ticks, in_vec_ksd) },
+		{ "due_in_handler", offsetof(struct netcpu_ticks, exp_in_vec) },
+		{ "due_unknown", offsetof(struct netcpu_ticks, exp_unknown) },
+		{ "late_in_handler_ns", offsetof(struct netcpu_ticks, late_in_ns) },
+		{ "late_other_ns", offsetof(struct netcpu_ticks, late_out_ns) },
+	};
+	json_t *o = json_object();
+
+	json_object_set_new(o, "source", json_string("bpf: hrtimer_expire_entry of the tick"));
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		json_t *a = json_array();
+
+		for (unsigned c = 0; c < st->ncpu; c++) {
+			const char *base = (const char *)&st->ticks[c];
+			uint64_t v;
+
+			memcpy(&v, base + f[i].off, sizeof(v));
+			json_array_append_new(a, json_integer((json_int_t)v));
+		}
+		json_object_set_new(o, f[i].name, a);
+	}
+	json_object_set_new(o, "softirq_ns_by_tick_phase",
+			    u64_array(st->tick_phase_ns, NETCPU_TICK_PHASES));
+	return o;
+}
+
 json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, void *arg)
 {
 	json_t *o = json_object(), *vec = json_object(), *devs = json_array(), *irqs = json_array();
@@ -345,12 +381,21 @@ json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, vo
 	json_object_set_new(o, "source", json_string("bpf"));
 	json_object_set_new(o, "unit", json_string("ns (CLOCK_MONOTONIC in BPF) and events"));
 	json_object_set_new(o, "attach", json_string(st->attach));
-	for (unsigned v = 0; v < NETCPU_NR_VEC; v++)
-		json_object_set_new(vec, netcpu_vec_names[v],
-				    json_pack("{so so}", "count",
-					      u64_array(&st->vec_count[(size_t)v * st->ncpu], st->ncpu),
-					      "ns", u64_array(&st->vec_ns[(size_t)v * st->ncpu], st->ncpu)));
+	for (unsigned v = 0; v < NETCPU_NR_VEC; v++) {
+		json_t *one =
+			json_pack("{so so}", "count",
+				  u64_array(&st->vec_count[(size_t)v * st->ncpu], st->ncpu), "ns",
+				  u64_array(&st->vec_ns[(size_t)v * st->ncpu], st->ncpu));
+
+		if (st->vec_ksoftirqd_ns)
+			json_object_set_new(
+				one, "ksoftirqd_ns",
+				u64_array(&st->vec_ksoftirqd_ns[(size_t)v * st->ncpu], st->ncpu));
+		json_object_set_new(vec, netcpu_vec_names[v], one);
+	}
 	json_object_set_new(o, "softirq", vec);
+	if (st->ticks && st->tick_audit)
+		json_object_set_new(o, "tick_audit", netcpu_ticks_json(st));
 	if (st->vec_hist) {
 		json_t *hist = json_object();
 
@@ -393,6 +438,49 @@ json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, vo
 	json_object_set_new(o, "task_irq", tasks);
 	json_object_set_new(o, "overhead", netcpu_overhead(st));
 	return o;
+}
+
+json_t *record__kernel_threads(const struct threads_snap *td, const struct netcpu_stats *st)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < td->n; i++) {
+		const struct thread_cpu *t = &td->t[i];
+		int cpu = t->kcpu;
+		enum thread_kind kind = t->kind;
+		json_t *tj = json_pack(
+			"{sI ss ss ss sI sI sI}", "pid", (json_int_t)t->pid, "comm", t->comm,
+			"kind", kind == THREAD_KIND_KSOFTIRQD ? "ksoftirqd" : "napi", "role",
+			t->role, "cpu_ns", (json_int_t)t->cpu_ns, "utime_ticks",
+			(json_int_t)t->utime_ticks, "stime_ticks", (json_int_t)t->stime_ticks);
+		json_t *sj = json_null(), *oj = json_null();
+
+		if (kind == THREAD_KIND_KSOFTIRQD)
+			json_object_set_new(tj, "cpu", json_integer(cpu));
+		/* only ksoftirqd/N is split: bpf knows which handler runs were in it, per CPU */
+		if (kind == THREAD_KIND_KSOFTIRQD && st && st->vec_ksoftirqd_ns && cpu >= 0 &&
+		    (unsigned)cpu < st->ncpu) {
+			uint64_t in = 0;
+
+			for (unsigned v = 0; v < NETCPU_NR_VEC; v++)
+				in += st->vec_ksoftirqd_ns[(size_t)v * st->ncpu + (unsigned)cpu];
+			json_decref(sj);
+			json_decref(oj);
+			sj = json_integer((json_int_t)in);
+			oj = json_integer(t->cpu_ns > in ? (json_int_t)(t->cpu_ns - in) : 0);
+		}
+		json_object_set_new(tj, "softirq_ns", sj);
+		json_object_set_new(tj, "outside_handlers_ns", oj);
+		json_array_append_new(list, tj);
+	}
+	return json_pack(
+		"{ss ss ss so}", "source",
+		"schedstat and stat of /proc/PID (kernel threads ksoftirqd/N, napi/DEV-ID); "
+		"softirq_ns: bpf softirq handler time that ran in the thread",
+		"unit", "ns; utime/stime in USER_HZ ticks", "relation",
+		"softirq_ns is already in collectors.bpf.softirq (and its NET_RX part in "
+		"net_rx_devices): add only outside_handlers_ns to the role",
+		"list", list);
 }
 
 json_t *record__hist_us(const struct iovb_hist *h)

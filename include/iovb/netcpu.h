@@ -15,6 +15,7 @@
 extern const char *const netcpu_vec_names[NETCPU_NR_VEC];
 /* Softirq duration histograms: log2 buckets of ns, bucket k = [2^k, 2^(k+1)), the last open. */
 #define NETCPU_HIST_SLOTS 32
+#define NETCPU_TICK_PHASES 16
 
 /* One device that NET_RX time was charged to, over the window. */
 struct netcpu_dev {
@@ -50,11 +51,28 @@ struct netcpu_prog {
 			    that CPU); their events are missing from the counts */
 };
 
+/* Where the scheduler tick fell on one CPU over the window (bpf tick audit, docs/record.md). */
+struct netcpu_ticks {
+	uint64_t ticks;	      /* tick handler runs */
+	uint64_t in_vec;      /* ... inside a softirq handler (softirq_entry..softirq_exit) */
+	uint64_t in_vec_ksd;  /* ... of which in ksoftirqd */
+	uint64_t exp_in_vec;  /* ticks that were due inside a softirq handler */
+	uint64_t exp_unknown; /* ticks run too late to tell where they were due */
+	uint64_t late_in_ns;  /* how late (run - due) the in_vec ticks ran, summed */
+	uint64_t late_out_ns; /* the same for the other ticks */
+};
+
 struct netcpu_stats {
 	unsigned ncpu;
 	char attach[8];                          /* "tp_btf" or "raw_tp" */
 	uint64_t *vec_count;                     /* [NETCPU_NR_VEC * ncpu], index vec * ncpu + cpu */
 	uint64_t *vec_ns;                        /* same layout */
+	uint64_t *vec_ksoftirqd_ns;		 /* same layout: part of vec_ns run in ksoftirqd */
+	int tick_audit;				 /* 1: ticks[] is filled (tick function found) */
+	struct netcpu_ticks *ticks;		 /* [ncpu] */
+	uint64_t tick_phase_ns[NETCPU_TICK_PHASES]; /* softirq handler time by the sixteenth of
+						       the tick period it started in (from the
+						       last tick's due time), all CPUs */
 	uint64_t net_rx_ns;                      /* all NET_RX time (sum of vec_ns for NET_RX) */
 	uint64_t net_rx_attributed_ns;           /* part charged to a named device */
 	struct netcpu_dev *devs;

@@ -14,6 +14,7 @@
 #include "iovb/hist.h"
 #include "iovb/netcpu.h"
 #include "iovb/procfs.h"
+#include "iovb/threads.h"
 
 #define IOVB_RECORD_SCHEMA 1
 
@@ -40,6 +41,12 @@ json_t *record__procfs(const struct procfs_snap *delta, long clk_tck);
 
 /* The bpf collector's window deltas, devices tagged with role_of(netns inode). */
 json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, void *arg);
+/*
+ * A run's `kernel_threads` (docs/record.md): the window's deltas td of the network kernel
+ * threads (threads_snap__add_net_kthreads), each ksoftirqd/N with the softirq handler time bpf
+ * saw run in it on CPU N (st may be NULL: not measured, said as null).
+ */
+json_t *record__kernel_threads(const struct threads_snap *td, const struct netcpu_stats *st);
 
 /*
  * A log2 histogram as the record holds it (docs/record.md): {"unit": UNIT, "log2":

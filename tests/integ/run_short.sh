@@ -35,6 +35,9 @@ gz=$(zcat "$tmp/r.json.gz")
 [ "$(jq '[.runs[] | select(.status == "ok")] | length' <<<"$gz")" = 4 ] || fail "expected 4 ok runs"
 jq -e '[.collectors[] | select(.name == "bpf")][0].status == "ok"' <<<"$gz" >/dev/null ||
 	fail "bpf collector did not load"
+jq -e '[.runs[].kernel_threads.list | map(select(.kind == "ksoftirqd" and .role == "host"
+	and (.softirq_ns | type == "number"))) | length > 0] | all' <<<"$gz" >/dev/null ||
+	fail "a run has no ksoftirqd in kernel_threads (role host, with bpf's softirq_ns)"
 jq -e '[.topology.devices[] | .offloads | test("tso=")] | all' <<<"$gz" >/dev/null ||
 	fail "offload settings missing for a device"
 
