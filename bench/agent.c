@@ -487,18 +487,6 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* The machine's softirq time (/proc/stat, all CPUs), ns; 0 when unreadable. */
-static uint64_t machine_softirq_ns(void)
-{
-	struct procfs_snap p = { 0 };
-	uint64_t v = 0;
-
-	if (!procfs_snap__read(&p, "/proc"))
-		v = p.total.softirq * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
-	procfs_snap__free(&p);
-	return v;
-}
-
 static uint64_t snap_sum(const struct threads_snap *t)
 {
 	uint64_t v = 0;
@@ -526,7 +514,7 @@ static void series_sample(struct agent_series *s)
 		child = s->last_child;
 	cpu += child;
 	bytes = s->done ? atomic_load(s->done) : 0;
-	sq = machine_softirq_ns();
+	sq = procfs__softirq_total_ns();
 	now = agent_now_ns();
 	json_array_append_new(s->t_s, json_real((double)(now - s->w0) / 1e9));
 	json_array_append_new(s->bytes, json_integer((json_int_t)(bytes > s->last_bytes ?
@@ -617,7 +605,7 @@ static int series_start(struct agent_series *s, uint64_t interval_ns, const char
 				    .bytes = json_array(), .cpu = json_array(),
 				    .softirq = json_array() };
 	snprintf(s->role, sizeof(s->role), "%s", role);
-	s->softirq0 = s->last_softirq = machine_softirq_ns();
+	s->softirq0 = s->last_softirq = procfs__softirq_total_ns();
 	s->last_ns = w0;
 	/* Its own copy of the window's start: the sampler thread reads it while op_* run. */
 	for (size_t i = 0; i < t0->n; i++) {

@@ -763,18 +763,6 @@ static void series_free(struct series *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* /proc/stat softirq time of all CPUs, ns; 0 when unreadable. */
-static uint64_t softirq_total_ns(void)
-{
-	struct procfs_snap p = { 0 };
-	uint64_t v = 0;
-
-	if (!procfs_snap__read(&p, "/proc"))
-		v = p.total.softirq * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
-	procfs_snap__free(&p);
-	return v;
-}
-
 /* Append one interval ending at now_ns: bytes is the guests' total so far, roles cumulative. */
 static void series_add(struct series *s, uint64_t w0, uint64_t now, uint64_t bytes,
 		       json_t *roles, bool bpf, uint64_t softirq_ns, uint64_t softirq0)
@@ -859,7 +847,7 @@ static void series_tick(const struct run_ctx *c, struct series *s, const struct 
 	if (c->nc && !netcpu__stop(c->nc, &ns))
 		bpf = true;
 	roles = role_cpu(c, &d, bpf ? &ns : NULL);
-	series_add(s, w0, now_ns(), bytes, roles, bpf, softirq_total_ns(), softirq0);
+	series_add(s, w0, now_ns(), bytes, roles, bpf, procfs__softirq_total_ns(), softirq0);
 	json_decref(roles);
 	netcpu_stats__free(&ns);
 	threads_snap__free(&now);
@@ -1061,7 +1049,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 		iso_now(started, sizeof(started));
 		series = c->o.series && !c->collectors_off;
 		if (series)
-			softirq0 = softirq_total_ns();
+			softirq0 = procfs__softirq_total_ns();
 	}
 	w0 = now_ns();
 	pcpu0 = process_cpu_ns();
@@ -1294,7 +1282,7 @@ static int copy_window(struct run_ctx *c, const bool sel[TOPO_NPATH], unsigned r
 			/* The last, usually partial, interval ends with the window. */
 			json_t *roles = role_cpu(c, &td, nc_ok ? &ns : NULL);
 
-			series_add(&se, w0, w1, agg.bytes, roles, nc_ok, softirq_total_ns(),
+			series_add(&se, w0, w1, agg.bytes, roles, nc_ok, procfs__softirq_total_ns(),
 				   softirq0);
 			json_decref(roles);
 		}

@@ -1086,3 +1086,14 @@ void procfs_snap__free(struct procfs_snap *s)
 	free(s->cpu);
 	memset(s, 0, sizeof(*s));
 }
+
+uint64_t procfs__softirq_total_ns(void)
+{
+	struct procfs_snap p = { 0 };
+	uint64_t v = 0;
+
+	if (!procfs_snap__read(&p, "/proc"))
+		v = p.total.softirq * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
+	procfs_snap__free(&p);
+	return v;
+}

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,14 +42,18 @@ int threads__parse_stat(const char *line, struct thread_cpu *t)
 	return 0;
 }
 
-static int read_thread(pid_t pid, const char *tid_s, struct thread_cpu *t)
+/*
+ * One task's figures from DIR (/proc/PID/task/TID, or /proc/PID of a kernel thread): stat, then
+ * schedstat. With kthread, a task that is not one of the kernel's network threads is -ENOENT.
+ */
+static int read_task_dir(const char *dir, struct thread_cpu *t, bool kthread)
 {
-	char path[320], line[1024];
+	char path[PATH_MAX], line[1024];
 	unsigned long long ns;
 	FILE *f;
 	int err = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, tid_s);
+	snprintf(path, sizeof(path), "%s/stat", dir);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -60,15 +65,29 @@ static int read_thread(pid_t pid, const char *tid_s, struct thread_cpu *t)
 	err = threads__parse_stat(line, t);
 	if (err)
 		return err;
-	snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", (int)pid, tid_s);
+	if (kthread) {
+		t->kind = threads__kind(t->comm, t->flags, &t->kcpu);
+		if (t->kind == THREAD_KIND_OTHER)
+			return -ENOENT;
+	}
+	snprintf(path, sizeof(path), "%s/schedstat", dir);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	if (fscanf(f, "%llu", &ns) != 1)
+	if (fscanf(f, "%llu", &ns) == 1)
+		t->cpu_ns = ns;
+	else
 		err = -EINVAL;
 	fclose(f);
-	t->cpu_ns = ns;
 	return err;
+}
+
+static int read_thread(pid_t pid, const char *tid_s, struct thread_cpu *t)
+{
+	char dir[320];
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task/%s", (int)pid, tid_s);
+	return read_task_dir(dir, t, false);
 }
 
 int threads_snap__add(struct threads_snap *s, pid_t pid, const char *role)
@@ -134,35 +153,10 @@ enum thread_kind threads__kind(const char *comm, uint32_t flags, int *cpu)
 /* A kernel thread is its own single-threaded process: /proc/PID/stat and schedstat. */
 static int read_kthread(const char *proc, const char *pid_s, struct thread_cpu *t)
 {
-	char path[PATH_MAX], line[1024];
-	unsigned long long ns;
-	FILE *f;
-	int err = 0;
+	char dir[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s/stat", proc, pid_s);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(line, sizeof(line), f))
-		err = -EIO;
-	fclose(f);
-	if (err)
-		return err;
-	err = threads__parse_stat(line, t);
-	if (err)
-		return err;
-	t->kind = threads__kind(t->comm, t->flags, &t->kcpu);
-	if (t->kind == THREAD_KIND_OTHER)
-		return -ENOENT;
-	snprintf(path, sizeof(path), "%s/%s/schedstat", proc, pid_s);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (fscanf(f, "%llu", &ns) != 1)
-		err = -EINVAL;
-	fclose(f);
-	t->cpu_ns = ns;
-	return err;
+	snprintf(dir, sizeof(dir), "%s/%s", proc, pid_s);
+	return read_task_dir(dir, t, true);
 }
 
 int threads_snap__add_net_kthreads(struct threads_snap *s, const char *proc, const char *role)

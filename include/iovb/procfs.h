@@ -72,4 +72,7 @@ int procfs_snap__delta(const struct procfs_snap *start, const struct procfs_snap
 /* Free what the snapshot holds and zero it. NULL-safe. */
 void procfs_snap__free(struct procfs_snap *s);
 
+/* The machine's softirq time now (/proc/stat, all CPUs), ns; 0 when unreadable. */
+uint64_t procfs__softirq_total_ns(void);
+
 #endif
