@@ -30,6 +30,17 @@ __u64 vec_hist[NC_MAX_CPUS * NC_NR_VEC * NC_HIST_SLOTS];
 const volatile __u64 tick_fn = 0;
 
 #define NC_PF_KTHREAD 0x00200000
+/* Packets counted per CPU before they are added to the device's entry (a hash lookup). */
+#define NC_PK_BATCH 64
+
+/*
+ * A load through a kernel pointer. tp_btf programs load through BTF-typed pointers directly
+ * (a faulting load reads 0); raw_tp ones go through bpf_probe_read_kernel, a helper call per
+ * hop, which per packet is most of a program's cost. Handlers take `direct` as a constant
+ * from their SEC() wrapper and clang drops the other branch.
+ */
+#define NC_RD(direct, src, ...) \
+	((direct) ? ___arrow(src, __VA_ARGS__) : BPF_CORE_READ(src, __VA_ARGS__))
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -101,11 +112,15 @@ static __always_inline struct nc_cpu *nc_state(void)
 	return bpf_map_lookup_elem(&cpu_state, &zero);
 }
 
-static __always_inline void task_add(__u32 cpu, __u64 ns)
+/* Add the CPU's pending interrupt time to its task's entry. */
+static __always_inline void task_flush(struct nc_cpu *st, __u32 cpu)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 zero = 0, *v;
+	__u32 tid = st->tk_tid;
+	__u64 zero = 0, *v, ns = st->tk_ns;
 
+	if (!st->tk_valid)
+		return;
+	st->tk_valid = 0;
 	v = bpf_map_lookup_elem(&tasks, &tid);
 	if (!v) {
 		bpf_map_update_elem(&tasks, &tid, &zero, BPF_NOEXIST);
@@ -120,10 +135,30 @@ static __always_inline void task_add(__u32 cpu, __u64 ns)
 	__sync_fetch_and_add(v, ns);
 }
 
-static __always_inline void dev_key(struct net_device *dev, struct nc_dev_key *key)
+/*
+ * Interrupt time that ran on top of the current task. Summed per CPU while the task stays
+ * the same (softirqs come in runs on one task) and added to the map when it changes and at
+ * the tick, so a task's figure lags by at most a tick (or until the CPU's next interrupt
+ * after idle).
+ */
+static __always_inline void task_add(struct nc_cpu *st, __u32 cpu, __u64 ns)
 {
-	key->netns_ino = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	key->ifindex = BPF_CORE_READ(dev, ifindex);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (st->tk_valid && st->tk_tid == tid) {
+		st->tk_ns += ns;
+		return;
+	}
+	task_flush(st, cpu);
+	st->tk_tid = tid;
+	st->tk_ns = ns;
+	st->tk_valid = 1;
+}
+
+static __always_inline void dev_key(int direct, struct net_device *dev, struct nc_dev_key *key)
+{
+	key->netns_ino = NC_RD(direct, dev, nd_net.net, ns.inum);
+	key->ifindex = NC_RD(direct, dev, ifindex);
 	key->pad = 0;
 }
 
@@ -163,8 +198,8 @@ static __always_inline struct nc_dev_val *dev_get(struct net_device *dev,
 	return v;
 }
 
-/* Final charge of NET_RX time to a device (ns may be 0). */
-static __always_inline void dev_charge(const struct nc_dev_key *key, __u64 ns, int backlog,
+/* Final charge of NET_RX time to a device (ns may be 0), backlog_ns of it in process_backlog. */
+static __always_inline void dev_charge(const struct nc_dev_key *key, __u64 ns, __u64 backlog_ns,
 				       __u32 cpu)
 {
 	struct nc_dev_val *v;
@@ -177,8 +212,7 @@ static __always_inline void dev_charge(const struct nc_dev_key *key, __u64 ns, i
 		return;
 	}
 	v->ns += ns;
-	if (backlog)
-		v->backlog_ns += ns;
+	v->backlog_ns += backlog_ns;
 	cpu_ctr[cpu].rx_attr_ns += ns;
 }
 
@@ -194,97 +228,206 @@ static __always_inline void rx_charge(struct nc_cpu *st, __u64 now, __u32 cpu)
 		return;
 	}
 	if (i < NC_SLOTS)
-		st->slots[i].ns += d;
+		st->slots[i].poll_ns += d;
 	else
 		dev_charge(&st->cur, d, 0, cpu);
 }
 
-/* Hand the poll's slot charges to their devices and reset the chain. */
-static __always_inline void rx_flush(struct nc_cpu *st, int backlog, __u32 cpu)
+/*
+ * End of a poll: its charges join their slots' totals (marked as backlog work when the poll
+ * was process_backlog's) and the chain restarts, so what comes before the next device is
+ * known is pending again.
+ */
+static __always_inline void rx_poll_end(struct nc_cpu *st, int backlog)
+{
+	__u32 i, n = st->nslots;
+	__u64 d;
+
+	for (i = 0; i < NC_SLOTS; i++) {
+		if (i >= n)
+			break;
+		d = st->slots[i].poll_ns;
+		st->slots[i].ns += d;
+		if (backlog)
+			st->slots[i].backlog_ns += d;
+		st->slots[i].poll_ns = 0;
+	}
+	st->cur_valid = 0;
+	st->cur_slot = NC_SLOTS;
+	st->poll_first = NC_SLOTS;
+	st->pending = 0;
+}
+
+/*
+ * End of NET_RX: the slots go to their devices' entries, one map lookup per device per
+ * softirq run rather than per poll.
+ */
+static __always_inline void rx_flush(struct nc_cpu *st, __u32 cpu)
 {
 	__u32 i, n = st->nslots;
 
 	for (i = 0; i < NC_SLOTS; i++) {
 		if (i >= n)
 			break;
-		dev_charge(&st->slots[i].key, st->slots[i].ns, backlog, cpu);
+		dev_charge(&st->slots[i].key, st->slots[i].ns, st->slots[i].backlog_ns, cpu);
 	}
 	st->nslots = 0;
-	st->cur_valid = 0;
-	st->cur_slot = NC_SLOTS;
-	st->pending = 0;
+}
+
+/*
+ * Add one of the CPU's packet batches to its device. With dev (the batch's own device, when
+ * the batch is full) the name is read again too: every NC_PK_BATCH packets keeps it current
+ * across renames.
+ */
+static __always_inline void pk_flush(struct nc_pk *b, struct net_device *dev)
+{
+	struct nc_dev_val *v;
+
+	if (!b->n && !b->polls)
+		return;
+	v = bpf_map_lookup_elem(&devs, &b->key);
+	if (v) {
+		v->packets += b->n;
+		v->polls += b->polls;
+		if (dev)
+			bpf_core_read_str(v->name, sizeof(v->name), &dev->name);
+	}
+	b->n = 0;
+	b->polls = 0;
+}
+
+static __always_inline void pk_flush_all(struct nc_cpu *st)
+{
+	__u32 i;
+
+	for (i = 0; i < NC_PK_WAYS; i++)
+		pk_flush(&st->pk[i], NULL);
+}
+
+/*
+ * Count a packet (or, with poll, a NAPI poll) in the CPU's batch for its device: 1 if the
+ * device had one (so its entry exists), else 0 after a new batch was started (*vp: the
+ * entry, NULL if the map is full). A packet crosses several devices in one softirq (veth,
+ * bridge, tap), so a batch per device of the last NC_PK_WAYS, not just the last one.
+ */
+static __always_inline int pk_count(struct nc_cpu *st, struct net_device *dev,
+				    const struct nc_dev_key *key, __u32 cpu, int poll,
+				    struct nc_dev_val **vp)
+{
+	struct nc_pk *b = NULL;
+	__u32 i;
+
+	for (i = 0; i < NC_PK_WAYS; i++) {
+		if ((st->pk[i].n || st->pk[i].polls) && nc_key_eq(&st->pk[i].key, key)) {
+			if (poll)
+				st->pk[i].polls++;
+			else if (++st->pk[i].n >= NC_PK_BATCH)
+				pk_flush(&st->pk[i], dev);
+			return 1;
+		}
+		if (!b && !st->pk[i].n && !st->pk[i].polls)
+			b = &st->pk[i];
+	}
+	if (!b) {
+		i = st->pk_next++ & (NC_PK_WAYS - 1);
+		b = &st->pk[i];
+		pk_flush(b, NULL);
+	}
+	*vp = dev_get(dev, key, cpu);
+	if (*vp) {
+		b->key = *key;
+		b->n = !poll;
+		b->polls = !!poll;
+	}
+	return 0;
+}
+
+/* The slot of a device in this NET_RX run, added if new; NC_SLOTS when all are taken. */
+static __always_inline __u32 slot_of(struct nc_cpu *st, const struct nc_dev_key *key, __u32 cpu)
+{
+	__u32 i, n = st->nslots;
+
+	for (i = 0; i < NC_SLOTS; i++) {
+		if (i >= n)
+			break;
+		if (nc_key_eq(&st->slots[i].key, key))
+			return i;
+	}
+	if (n >= NC_SLOTS) {
+		cpu_ctr[cpu].slot_spills++;
+		return NC_SLOTS;
+	}
+	st->slots[n].key = *key;
+	st->slots[n].ns = 0;
+	st->slots[n].backlog_ns = 0;
+	st->slots[n].poll_ns = 0;
+	st->nslots = n + 1;
+	return n;
 }
 
 /* netif_receive_skb / tcp_probe: the skb's device becomes the one NET_RX works for. */
-static __always_inline int rx_switch_key(struct net_device *dev, struct nc_dev_key key,
-					 int is_packet)
+static __always_inline int rx_switch_key(int direct, struct net_device *dev,
+					 struct nc_dev_key key, int is_packet)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct nc_dev_val *v = NULL;
 	struct nc_cpu *st;
-	__u32 i, n;
+	int known = 0;
 
 	if (cpu >= NC_MAX_CPUS)
 		return 0;
+	st = nc_state();
+	if (!st)
+		return 0;
 	/*
 	 * Per packet, so kept short (its cost is in collectors.bpf.overhead): a packet is counted
-	 * on its device always; tcp_probe (no packet) only matters inside NET_RX when the device
-	 * changes, so it looks nothing up before that.
+	 * in the CPU's batch while its device stays the same, and the batch goes to the device's
+	 * entry when the device changes, when it is full and at the tick; tcp_probe (no packet)
+	 * only matters inside NET_RX when the device changes, so it looks nothing up before that.
 	 */
-	if (is_packet) {
-		v = dev_get(dev, &key, cpu);
-		/* keep the name current across renames: every 64th packet is soon enough */
-		if (v && !(v->packets++ & 63))
-			bpf_core_read_str(v->name, sizeof(v->name), &dev->name);
-	}
-	st = nc_state();
-	if (!st || !st->in_rx)
+	if (is_packet)
+		known = pk_count(st, dev, &key, cpu, 0, &v);
+	if (!st->in_rx)
 		return 0;
 	if (st->cur_valid && nc_key_eq(&st->cur, &key))
 		return 0;
-	if (!is_packet)
+	if (!known && !v)
 		v = dev_get(dev, &key, cpu);
 	rx_charge(st, bpf_ktime_get_ns(), cpu);
-	if (!v) {
+	if (!known && !v) {
 		/* no entry for it: its time is left to the poll's device or unattributed */
 		st->cur_valid = 0;
 		return 0;
 	}
 	st->cur = key;
 	st->cur_valid = 1;
-	st->cur_slot = NC_SLOTS;
-	n = st->nslots;
-	for (i = 0; i < NC_SLOTS; i++) {
-		if (i >= n)
-			break;
-		if (nc_key_eq(&st->slots[i].key, &key)) {
-			st->cur_slot = i;
-			return 0;
-		}
-	}
-	if (n < NC_SLOTS) {
-		st->slots[n].key = key;
-		st->slots[n].ns = 0;
-		st->cur_slot = n;
-		st->nslots = n + 1;
-	} else {
-		cpu_ctr[cpu].slot_spills++;
-	}
+	st->cur_slot = slot_of(st, &key, cpu);
+	if (st->poll_first == NC_SLOTS)
+		st->poll_first = st->cur_slot;
 	return 0;
 }
 
-/* The current task is this CPU's ksoftirqd thread. */
-static __always_inline int in_ksoftirqd(void)
+/*
+ * The current task is this CPU's ksoftirqd thread. A per-CPU kthread that lives as long as
+ * the CPU, so once found its task pointer answers for every later softirq on the CPU.
+ */
+static __always_inline int in_ksoftirqd(struct nc_cpu *st)
 {
-	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	__u64 cur = bpf_get_current_task();
 	char comm[16];
 
-	if (!(BPF_CORE_READ(cur, flags) & NC_PF_KTHREAD))
+	if (st->ksd_task)
+		return cur == st->ksd_task;
+	if (!(BPF_CORE_READ((struct task_struct *)cur, flags) & NC_PF_KTHREAD))
 		return 0;
 	bpf_get_current_comm(comm, sizeof(comm));
-	return comm[0] == 'k' && comm[1] == 's' && comm[2] == 'o' && comm[3] == 'f' &&
-	       comm[4] == 't' && comm[5] == 'i' && comm[6] == 'r' && comm[7] == 'q' &&
-	       comm[8] == 'd' && comm[9] == '/';
+	if (comm[0] == 'k' && comm[1] == 's' && comm[2] == 'o' && comm[3] == 'f' &&
+	    comm[4] == 't' && comm[5] == 'i' && comm[6] == 'r' && comm[7] == 'q' &&
+	    comm[8] == 'd' && comm[9] == '/') {
+		st->ksd_task = cur;
+		return 1;
+	}
+	return 0;
 }
 
 static __always_inline int handle_softirq_entry(unsigned int vec)
@@ -300,7 +443,7 @@ static __always_inline int handle_softirq_entry(unsigned int vec)
 	if (!st)
 		return 0;
 	/* before the clock is read, so the window does not hold this test's cost */
-	ksd = in_ksoftirqd();
+	ksd = in_ksoftirqd(st);
 	now = bpf_ktime_get_ns();
 	/* /proc/softirqs counts handler runs (kstat_incr_softirqs_this_cpu before entry) */
 	slot = vec_slot(vec_count, cpu, vec);
@@ -316,6 +459,7 @@ static __always_inline int handle_softirq_entry(unsigned int vec)
 		st->nslots = 0;
 		st->cur_valid = 0;
 		st->cur_slot = NC_SLOTS;
+		st->poll_first = NC_SLOTS;
 	}
 	return 0;
 }
@@ -347,7 +491,7 @@ static __always_inline int handle_softirq_exit(unsigned int vec)
 		if (slot)
 			*slot += 1;
 		/* includes nested hardirqs, which therefore are not added to the task again */
-		task_add(cpu, d);
+		task_add(st, cpu, d);
 		/* a tick during the handler moved last_due past its start: use the one before */
 		due = st->si_start >= st->last_due ? st->last_due : st->prev_due;
 
@@ -370,7 +514,8 @@ static __always_inline int handle_softirq_exit(unsigned int vec)
 		rx_charge(st, now, cpu);
 		/* after the last poll nothing names a device: the rest is unattributed */
 		cpu_ctr[cpu].rx_unattr_ns += st->pending;
-		rx_flush(st, 0, cpu);
+		rx_poll_end(st, 0);
+		rx_flush(st, cpu);
 		st->in_rx = 0;
 	}
 	st->si_start = 0;
@@ -388,7 +533,7 @@ static __always_inline int handle_irq_entry(int irq)
 	return 0;
 }
 
-static __always_inline int handle_irq_exit(int irq, struct irqaction *action)
+static __always_inline int handle_irq_exit(int direct, int irq, struct irqaction *action)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct nc_irq_val zero = {}, *v;
@@ -404,7 +549,7 @@ static __always_inline int handle_irq_exit(int irq, struct irqaction *action)
 	d = bpf_ktime_get_ns() - st->hi_start;
 	st->hi_start = 0;
 	if (!st->si_start)
-		task_add(cpu, d);
+		task_add(st, cpu, d);
 	v = bpf_map_lookup_elem(&irqs, &key);
 	if (!v) {
 		bpf_map_update_elem(&irqs, &key, &zero, BPF_NOEXIST);
@@ -417,7 +562,7 @@ static __always_inline int handle_irq_exit(int irq, struct irqaction *action)
 	v->ns += d;
 	v->count++;
 	if (!v->name[0])
-		bpf_probe_read_kernel_str(v->name, sizeof(v->name), BPF_CORE_READ(action, name));
+		bpf_probe_read_kernel_str(v->name, sizeof(v->name), NC_RD(direct, action, name));
 	return 0;
 }
 
@@ -425,7 +570,7 @@ static __always_inline int handle_irq_exit(int irq, struct irqaction *action)
  * Where the tick fell: at the time it ran (what /proc/stat's tick accounting sees) and at the
  * time it was due (a tick pending while interrupts are off runs late, maybe past the window).
  */
-static __always_inline int handle_hrtimer_expire(struct hrtimer *t)
+static __always_inline int handle_hrtimer_expire(int direct, struct hrtimer *t)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	__u64 now, exp, late, oldest = ~0ULL;
@@ -434,15 +579,18 @@ static __always_inline int handle_hrtimer_expire(struct hrtimer *t)
 	int in = 0;
 	__u32 k;
 
-	if (!tick_fn || (__u64)BPF_CORE_READ(t, function) != tick_fn || cpu >= NC_MAX_CPUS)
+	if (!tick_fn || (__u64)NC_RD(direct, t, function) != tick_fn || cpu >= NC_MAX_CPUS)
 		return 0;
 	st = nc_state();
 	if (!st)
 		return 0;
+	/* a batch of packets waits at most a tick (or until the CPU's next tick after idle) */
+	pk_flush_all(st);
+	task_flush(st, cpu);
 	c = &tick_ctr[cpu];
 	c->ticks++;
 	now = bpf_ktime_get_ns();
-	exp = BPF_CORE_READ(t, node.expires);
+	exp = NC_RD(direct, t, node.expires);
 	late = now > exp ? now - exp : 0;
 	if (st->last_due && exp > st->last_due &&
 	    (!st->tick_period || exp - st->last_due < st->tick_period))
@@ -473,19 +621,19 @@ static __always_inline int handle_hrtimer_expire(struct hrtimer *t)
 	return 0;
 }
 
-static __always_inline int rx_switch(struct net_device *dev, int is_packet)
+static __always_inline int rx_switch(int direct, struct net_device *dev, int is_packet)
 {
 	struct nc_dev_key key;
 
 	if (!dev)
 		return 0;
-	dev_key(dev, &key);
-	return rx_switch_key(dev, key, is_packet);
+	dev_key(direct, dev, &key);
+	return rx_switch_key(direct, dev, key, is_packet);
 }
 
-static __always_inline int handle_netif_receive_skb(struct sk_buff *skb)
+static __always_inline int handle_netif_receive_skb(int direct, struct sk_buff *skb)
 {
-	return rx_switch(BPF_CORE_READ(skb, dev), 1);
+	return rx_switch(direct, NC_RD(direct, skb, dev), 1);
 }
 
 /*
@@ -498,77 +646,72 @@ static __always_inline int handle_netif_receive_skb(struct sk_buff *skb)
  * device is named by the socket's netns and skb->skb_iif, which __netif_receive_skb_core()
  * sets on every round: after macvlan's rx_handler it is the macvlan's ifindex.
  */
-static __always_inline int handle_tcp_probe(const struct sock *sk, const struct sk_buff *skb)
+static __always_inline int handle_tcp_probe(int direct, const struct sock *sk,
+					    const struct sk_buff *skb)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct net_device *dev = NC_RD(direct, skb, dev);
 	struct nc_dev_key key = {};
 
 	if (dev)
-		return rx_switch(dev, 0);
-	key.netns_ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	key.ifindex = BPF_CORE_READ(skb, skb_iif);
+		return rx_switch(direct, dev, 0);
+	key.netns_ino = NC_RD(direct, sk, __sk_common.skc_net.net, ns.inum);
+	key.ifindex = NC_RD(direct, skb, skb_iif);
 	if (!key.netns_ino || !key.ifindex)
 		return 0;
-	return rx_switch_key(NULL, key, 0);
+	return rx_switch_key(direct, NULL, key, 0);
 }
 
-static __always_inline int handle_napi_poll(struct napi_struct *napi)
+static __always_inline int handle_napi_poll(int direct, struct napi_struct *napi)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct nc_dev_val *v = NULL;
 	struct net_device *dev;
 	struct nc_dev_key key;
-	__u64 pending, now, now2;
+	__u64 pending, now;
 	struct nc_cpu *st;
-	__u32 n;
+	int known = 0;
+	__u32 first, i;
 
 	if (cpu >= NC_MAX_CPUS)
 		return 0;
-	dev = BPF_CORE_READ(napi, dev);
-	if (dev) {
-		dev_key(dev, &key);
-		v = dev_get(dev, &key, cpu);
-		if (v) {
-			v->polls++;
-			/* a napi's poll function is set once, at netif_napi_add */
-			if (!v->poll_fn)
-				v->poll_fn = (__u64)BPF_CORE_READ(napi, poll);
-		}
-	}
 	st = nc_state();
+	if (!st)
+		return 0;
+	dev = NC_RD(direct, napi, dev);
+	if (dev) {
+		dev_key(direct, dev, &key);
+		known = pk_count(st, dev, &key, cpu, 1, &v);
+		/* a napi's poll function is set once, at netif_napi_add */
+		if (v && !v->poll_fn)
+			v->poll_fn = (__u64)NC_RD(direct, napi, poll);
+	}
 	/* busy polling and threaded NAPI poll outside NET_RX: counted above, not timed */
-	if (!st || !st->in_rx)
+	if (!st->in_rx)
 		return 0;
 	now = bpf_ktime_get_ns();
 	rx_charge(st, now, cpu);
-	n = st->nslots;
 	pending = st->pending;
+	first = st->poll_first;
 	if (pending) {
-		if (v) {
-			v->ns += pending;
-			cpu_ctr[cpu].rx_attr_ns += pending;
-		} else if (!dev && st->nslots > 0) {
+		if (known || v) {
+			/* the poll's own device, in its slot like the time of its packets */
+			i = slot_of(st, &key, cpu);
+			if (i < NC_SLOTS)
+				st->slots[i].poll_ns += pending;
+			else
+				dev_charge(&key, pending, 0, cpu);
+		} else if (!dev && first < NC_SLOTS) {
 			/* process_backlog's start-up belongs to the first skb it delivered */
-			st->slots[0].ns += pending;
+			st->slots[first].poll_ns += pending;
 		} else {
 			cpu_ctr[cpu].rx_unattr_ns += pending;
 		}
 	}
-	rx_flush(st, !dev, cpu);
+	rx_poll_end(st, !dev);
 	/*
-	 * The flush above is this program's own cost, spent for the poll's device: charge it there
-	 * rather than to whatever follows the poll (mostly the unattributed softirq tail).
+	 * The flush's own time is left in the next stretch (the next poll's device, or the
+	 * unattributed tail): a second clock read to charge it here costs more than it moves.
 	 */
-	now2 = bpf_ktime_get_ns();
-	if (v) {
-		v->ns += now2 - now;
-		cpu_ctr[cpu].rx_attr_ns += now2 - now;
-	} else if (!dev && n > 0) {
-		dev_charge(&st->slots[0].key, now2 - now, 1, cpu);
-	} else {
-		cpu_ctr[cpu].rx_unattr_ns += now2 - now;
-	}
-	st->mark = now2;
 	return 0;
 }
 
@@ -590,27 +733,27 @@ int BPF_PROG(btf_irq_entry, int irq, struct irqaction *action)
 SEC("tp_btf/irq_handler_exit")
 int BPF_PROG(btf_irq_exit, int irq, struct irqaction *action)
 {
-	return handle_irq_exit(irq, action);
+	return handle_irq_exit(1, irq, action);
 }
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(btf_netif_receive_skb, struct sk_buff *skb)
 {
-	return handle_netif_receive_skb(skb);
+	return handle_netif_receive_skb(1, skb);
 }
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(btf_tcp_probe, struct sock *sk, struct sk_buff *skb)
 {
-	return handle_tcp_probe(sk, skb);
+	return handle_tcp_probe(1, sk, skb);
 }
 SEC("tp_btf/napi_poll")
 int BPF_PROG(btf_napi_poll, struct napi_struct *napi)
 {
-	return handle_napi_poll(napi);
+	return handle_napi_poll(1, napi);
 }
 SEC("tp_btf/hrtimer_expire_entry")
 int BPF_PROG(btf_hrtimer_expire_entry, struct hrtimer *t, ktime_t *now)
 {
-	return handle_hrtimer_expire(t);
+	return handle_hrtimer_expire(1, t);
 }
 
 SEC("raw_tp/softirq_entry")
@@ -631,25 +774,25 @@ int BPF_PROG(raw_irq_entry, int irq, struct irqaction *action)
 SEC("raw_tp/irq_handler_exit")
 int BPF_PROG(raw_irq_exit, int irq, struct irqaction *action)
 {
-	return handle_irq_exit(irq, action);
+	return handle_irq_exit(0, irq, action);
 }
 SEC("raw_tp/netif_receive_skb")
 int BPF_PROG(raw_netif_receive_skb, struct sk_buff *skb)
 {
-	return handle_netif_receive_skb(skb);
+	return handle_netif_receive_skb(0, skb);
 }
 SEC("raw_tp/tcp_probe")
 int BPF_PROG(raw_tcp_probe, struct sock *sk, struct sk_buff *skb)
 {
-	return handle_tcp_probe(sk, skb);
+	return handle_tcp_probe(0, sk, skb);
 }
 SEC("raw_tp/napi_poll")
 int BPF_PROG(raw_napi_poll, struct napi_struct *napi)
 {
-	return handle_napi_poll(napi);
+	return handle_napi_poll(0, napi);
 }
 SEC("raw_tp/hrtimer_expire_entry")
 int BPF_PROG(raw_hrtimer_expire_entry, struct hrtimer *t, ktime_t *now)
 {
-	return handle_hrtimer_expire(t);
+	return handle_hrtimer_expire(0, t);
 }

@@ -5,9 +5,20 @@
 
 #define NC_WINS 8
 
+#define NC_PK_WAYS 4 /* a power of 2 */
+
+struct nc_pk {
+	struct nc_dev_key key;
+	__u64 n;     /* packets */
+	__u64 polls; /* both 0: free */
+};
+
+/* A device's NET_RX time in the current softirq run, summed over its polls. */
 struct nc_slot {
 	struct nc_dev_key key;
 	__u64 ns;
+	__u64 backlog_ns; /* the part in process_backlog polls */
+	__u64 poll_ns;	  /* in the current poll, not yet in ns */
 };
 
 /*
@@ -33,10 +44,19 @@ struct nc_cpu {
 	__u32 cur_valid;
 	__u32 cur_slot; /* NC_SLOTS when cur's time could not get a slot (charged directly) */
 	__u32 nslots;
+	__u32 poll_first; /* slot of the current poll's first device, NC_SLOTS if none yet */
+	__u32 pad2;
 	__u64 mark;
 	__u64 pending; /* time before the first device of the current poll was known */
 	struct nc_dev_key cur;
-	struct nc_slot slots[NC_SLOTS]; /* per-poll charges, slot 0 is the poll's first device */
+	struct nc_slot slots[NC_SLOTS]; /* per device, in this NET_RX run */
+	/* packets not yet added to their devices' entries, and the batch to reuse next */
+	struct nc_pk pk[NC_PK_WAYS];
+	__u64 pk_next;
+	__u32 tk_tid;	/* interrupt time not yet in the tasks map: tk_ns on tk_tid */
+	__u32 tk_valid;
+	__u64 tk_ns;
+	__u64 ksd_task; /* this CPU's ksoftirqd (task_struct address), 0 until seen */
 };
 
 static __always_inline int nc_key_eq(const struct nc_dev_key *a, const struct nc_dev_key *b)

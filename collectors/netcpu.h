@@ -77,7 +77,7 @@ struct nc_irq_val {
 struct nc_cpu_ctr {
 	__u64 rx_attr_ns;   /* NET_RX time charged to a device */
 	__u64 rx_unattr_ns; /* NET_RX time no device could be named for */
-	__u64 slot_spills;  /* > NC_SLOTS devices in one poll: charged without backlog split */
+	__u64 slot_spills;  /* > NC_SLOTS devices in one NET_RX run: charged without backlog split */
 	__u64 dev_map_full; /* device could not be inserted: its time went to rx_unattr_ns */
 	__u64 irq_map_full;
 	__u64 task_map_full;
