@@ -579,12 +579,23 @@ static __always_inline int handle_hrtimer_expire(int direct, struct hrtimer *t)
 	int in = 0;
 	__u32 k;
 
-	if (!tick_fn || (__u64)NC_RD(direct, t, function) != tick_fn || cpu >= NC_MAX_CPUS)
+	if (cpu >= NC_MAX_CPUS)
+		return 0;
+	if (!tick_fn) {
+		/* the tick is not known: flush the batches at every timer instead */
+		st = nc_state();
+		if (st) {
+			pk_flush_all(st);
+			task_flush(st, cpu);
+		}
+		return 0;
+	}
+	if ((__u64)NC_RD(direct, t, function) != tick_fn)
 		return 0;
 	st = nc_state();
 	if (!st)
 		return 0;
-	/* a batch of packets waits at most a tick (or until the CPU's next tick after idle) */
+	/* a batch waits at most a tick (or, after idle, until the CPU's next tick) */
 	pk_flush_all(st);
 	task_flush(st, cpu);
 	c = &tick_ctr[cpu];
