@@ -468,6 +468,8 @@ static json_t *op_open(struct agent_sess *s, const json_t *req)
 	s->cs = collect_session__open(list, err, sizeof(err));
 	if (!s->cs)
 		return op_error("open: %s", err);
+	/* this machine's ksoftirqd and napi threads work for its role */
+	collect_session__set_role(s->cs, s->role);
 	return json_pack("{sb so}", "ok", 1, "collectors", collect_session__status(s->cs));
 }
 
@@ -698,8 +700,9 @@ static json_t *op_stop(struct agent_sess *s)
 		return op_error("stop: no collectors open%s", "");
 	se = series_stop(&s->se);
 	coll = collect_session__stop(s->cs, &ns);
-	rep = json_pack("{sb sI so so}", "ok", 1, "duration_ns", (json_int_t)ns, "collectors",
-			coll, "threads", threads_json(&s->t0, s->role, s->load_threads));
+	rep = json_pack("{sb sI so so so}", "ok", 1, "duration_ns", (json_int_t)ns, "collectors",
+			coll, "threads", threads_json(&s->t0, s->role, s->load_threads),
+			"kernel_threads", collect_session__kernel_threads(s->cs));
 	if (se)
 		json_object_set_new(rep, "series", se);
 	return rep;

@@ -72,6 +72,8 @@ struct collect_ctx {
 	struct perfcol *pc;
 	struct wire *wire;
 	char out_path[PATH_MAX];
+	/* the role of the machine's network kernel threads; IOVB_ROLE_HOST unless an agent's */
+	char kt_role[32];
 };
 
 /* What the window ran: the command's fate, for the record and the exit status. */
@@ -482,7 +484,8 @@ static void window_start(struct collect_ctx *c, struct coll_window *w)
 	/* procfs and bpf counters back to back at both ends, as `run` does (docs/record.md) */
 	w->pcpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	/* the kernel's own network threads belong to the machine: role host (docs/record.md) */
-	w->kerr = threads_snap__add_net_kthreads(&w->k0, "/proc", IOVB_ROLE_HOST);
+	w->kerr = threads_snap__add_net_kthreads(&w->k0, "/proc",
+						 c->kt_role[0] ? c->kt_role : IOVB_ROLE_HOST);
 	realtime(true);
 	if (c->cs[C_PROCFS].ok && (e = procfs_snap__read(&w->p0, "/proc"))) {
 		c->cs[C_PROCFS].ok = false;
@@ -549,7 +552,8 @@ static void window_stop(struct collect_ctx *c, struct coll_window *w)
 	if (c->cs[C_PROCFS].ok && procfs_snap__read_netdev(&w->p1, NULL, NULL))
 		c->cs[C_PROCFS].ok = false;
 	if (!w->kerr)
-		w->kerr = threads_snap__add_net_kthreads(&w->k1, "/proc", IOVB_ROLE_HOST);
+		w->kerr = threads_snap__add_net_kthreads(&w->k1, "/proc",
+							 c->kt_role[0] ? c->kt_role : IOVB_ROLE_HOST);
 	if (!w->kerr)
 		w->kerr = threads_snap__delta(&w->k0, &w->k1, &w->kd);
 	if (c->cs[C_PROCFS].ok && procfs_snap__delta(&w->p0, &w->p1, &w->pd)) {
@@ -739,6 +743,18 @@ json_t *collect_session__stop(struct collect_session *s, unsigned long long *dur
 	window_stop(&s->c, &s->w);
 	*duration_ns = s->w.w1 - s->w.w0;
 	return window_json(&s->c, &s->w);
+}
+
+void collect_session__set_role(struct collect_session *s, const char *role)
+{
+	snprintf(s->c.kt_role, sizeof(s->c.kt_role), "%s", role ? role : "");
+}
+
+json_t *collect_session__kernel_threads(const struct collect_session *s)
+{
+	if (s->w.kerr)
+		return json_pack("{ss}", "error", strerror(-s->w.kerr));
+	return record__kernel_threads(&s->w.kd, s->c.cs[C_BPF].ok ? &s->w.ns : NULL);
 }
 
 void collect_session__close(struct collect_session *s)

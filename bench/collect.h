@@ -30,6 +30,17 @@ void collect_session__start(struct collect_session *s);
  */
 json_t *collect_session__stop(struct collect_session *s, unsigned long long *duration_ns);
 
+/* The role the machine's network kernel threads get (ksoftirqd/N, napi/...): IOVB_ROLE_HOST
+ * unless set, e.g. an agent's own role on its machine. */
+void collect_session__set_role(struct collect_session *s, const char *role);
+
+/*
+ * After collect_session__stop: the window's `kernel_threads` (docs/record.md), with the part
+ * each ksoftirqd spent in softirqs when bpf was loaded; {"error": ...} when /proc could not
+ * be read. A new reference.
+ */
+json_t *collect_session__kernel_threads(const struct collect_session *s);
+
 /* NULL-safe. */
 void collect_session__close(struct collect_session *s);
 

@@ -824,6 +824,10 @@ static json_t *remote_window(struct remote *r, unsigned rep, const char *saddr, 
 
 			json_object_set(m, "window_ns", json_object_get(a->reply, "duration_ns"));
 			json_object_set(m, "collectors", json_object_get(a->reply, "collectors"));
+			/* absent from agents before 2026-11 */
+			if (json_object_get(a->reply, "kernel_threads"))
+				json_object_set(m, "kernel_threads",
+						json_object_get(a->reply, "kernel_threads"));
 			/* its threads join the run's list, as a local run's, with their machine */
 			json_array_foreach(
 				json_object_get(json_object_get(a->reply, "threads"), "list"), k,

@@ -95,6 +95,11 @@ jq -e '[.runs[] | .status == "ok" and .engine.bytes == 134217728 and
 	<<<"$gz" >/dev/null || fail "runs lack engine totals, skews or every machine's procfs"
 jq -e '[.runs[] | [.threads.list[] | .role] | unique == ["guest-1", "guest-2", "server"]] | all' \
 	<<<"$gz" >/dev/null || fail "runs lack every machine's engine threads"
+# each machine's ksoftirqd threads, with its role and (bpf is loaded) their softirq time
+jq -e '[.runs[] | .machines[] | .role as $r | .kernel_threads.list |
+	length > 0 and (map(.role == $r) | all) and
+	([.[] | select(.kind == "ksoftirqd") | .softirq_ns | type == "number"] | length > 0)] |
+	(length == 6 and all)' <<<"$gz" >/dev/null || fail "a machine lacks its kernel_threads"
 "$bin" report "$tmp/r.json.gz" >"$tmp/report.txt" || fail "report exited $?"
 grep -q '^  g2 .*guest-2' "$tmp/report.txt" || { cat "$tmp/report.txt"; fail "report has no machine rows"; }
 grep -q "controller 10.99.0.1:[0-9]* connected" "$tmp/srv.err" || fail "server agent did not log the controller"
