@@ -56,7 +56,10 @@ static const char remote_usage[] =
 	"                        listens (default: the address --server HOST reached)\n"
 	"  --serve-port PORT     the port the file server listens on (default 0: any)\n"
 	"  --bytes SIZE          bytes each guest copies per window (default 2G)\n"
-	"  --reps N              repetitions (default 3)\n"
+	"  --reps N              repetitions (default 3); with --max-stddev, the least number\n"
+	"  --max-stddev PCT      repeat until the relative standard deviation of throughput is\n"
+	"                        below PCT percent (at least 2 repetitions)\n"
+	"  --max-reps N          upper bound for --max-stddev (default 10)\n"
 	"  --warmup SIZE         untimed copy per guest before the first repetition, with no\n"
 	"                        window open (default 256M, 0 = none)\n"
 	"  --workload KIND       read (default), write or mixed[:READPCT], as run's\n"
@@ -92,6 +95,8 @@ struct remote_opts {
 	const char *server_addr;
 	uint16_t serve_port;
 	uint64_t bytes, reps, io_size, depth, timeout_ns, agent_timeout_ns, warmup;
+	double max_stddev; /* percent; 0 = off: exactly reps repetitions */
+	uint64_t max_reps;
 	const char *workload; /* as given: read, write, mixed[:PCT] */
 	struct engine_client_conf wl; /* its parse: workload, read_pct */
 	uint64_t series_ns; /* 0: no series */
@@ -195,7 +200,9 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 		O_WORKLOAD,
 		O_VERIFY,
 		O_SERIES_IV,
-		O_NOSERIES
+		O_NOSERIES,
+		O_MAXSD,
+		O_MAXREPS
 	};
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, O_SERVER },
@@ -205,6 +212,8 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 		{ "serve-port", required_argument, NULL, O_SPORT },
 		{ "bytes", required_argument, NULL, O_BYTES },
 		{ "reps", required_argument, NULL, O_REPS },
+		{ "max-stddev", required_argument, NULL, O_MAXSD },
+		{ "max-reps", required_argument, NULL, O_MAXREPS },
 		{ "io-size", required_argument, NULL, O_IO },
 		{ "depth", required_argument, NULL, O_DEPTH },
 		{ "warmup", required_argument, NULL, O_WARMUP },
@@ -224,12 +233,13 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 		{ 0 },
 	};
 	struct remote_opts *o = &r->o;
-	bool have_server = false;
+	bool have_server = false, reps_given = false, max_reps_given = false;
 	uint64_t v;
 	int ch;
 
 	*o = (struct remote_opts){ .bytes = 2ULL << 30,
 				   .reps = 3,
+				   .max_reps = 10,
 				   .io_size = 1u << 20,
 				   .depth = 8,
 				   .timeout_ns = 300000000000ULL,
@@ -291,6 +301,23 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 		case O_REPS:
 			if (iovb_parse_u64(optarg, 1, 1000, &o->reps))
 				return cli__usage_error(CMD, "bad --reps '%s': 1-1000", optarg);
+			reps_given = true;
+			break;
+		case O_MAXSD: {
+			char *end;
+
+			errno = 0;
+			o->max_stddev = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->max_stddev > 0) ||
+			    o->max_stddev >= 100)
+				return cli__usage_error(CMD, "bad --max-stddev '%s': a percentage above 0, below 100",
+							optarg);
+			break;
+		}
+		case O_MAXREPS:
+			if (iovb_parse_u64(optarg, 2, 1000, &o->max_reps))
+				return cli__usage_error(CMD, "bad --max-reps '%s': 2-1000", optarg);
+			max_reps_given = true;
 			break;
 		case O_IO:
 			if (iovb_parse_size(optarg, &o->io_size) || !o->io_size ||
@@ -379,6 +406,16 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 					have_server ? "--guest" : "--server");
 	if (!o->token_file)
 		return cli__usage_error(CMD, "%s is required with agents", "--token-file FILE");
+	if (max_reps_given && !o->max_stddev)
+		return cli__usage_error(CMD, "%s needs --max-stddev", "--max-reps");
+	if (o->max_stddev) {
+		/* a spread needs two values: --reps is the least number then, as in a local run */
+		if (!reps_given)
+			o->reps = 2;
+		if (o->reps < 2 || o->reps > o->max_reps)
+			return cli__usage_error(CMD, "with --max-stddev, --reps (the least) must be 2..--max-reps%s",
+						"");
+	}
 	for (int i = 0; i < r->n; i++) {
 		struct remote_agent *a = &r->a[i];
 
@@ -966,6 +1003,8 @@ int run__agents(int argc, char **argv)
 	int ret = IOVB_EXIT_ENV, e, failed = 0;
 	unsigned done = 0;
 	uint16_t sport = 0;
+	const char *why = NULL; /* why the repetitions stopped */
+	double rsd = NAN;	/* relative stddev of throughput over the ok runs */
 
 	if (!r) {
 		fprintf(stderr, CMD ": out of memory\n");
@@ -1076,13 +1115,38 @@ int run__agents(int argc, char **argv)
 		}
 	}
 	runs = json_array();
-	for (unsigned rep = 1; rep <= r->o.reps && !r->lost && !remote_signal; rep++) {
-		cli__say(r->o.verbose, CLI_NORMAL, CMD, "repetition %u of %u", rep,
-			 (unsigned)r->o.reps);
+	for (unsigned rep = 1; !r->lost && !remote_signal; rep++) {
+		if (r->o.max_stddev)
+			cli__say(r->o.verbose, CLI_NORMAL, CMD, "repetition %u (%u to %u)", rep,
+				 (unsigned)r->o.reps, (unsigned)r->o.max_reps);
+		else
+			cli__say(r->o.verbose, CLI_NORMAL, CMD, "repetition %u of %u", rep,
+				 (unsigned)r->o.reps);
 		json_array_append_new(runs, remote_window(r, rep, saddr, sport, &failed));
 		measured = true;
-		if (!r->lost && !failed && !remote_signal)
+		if (r->lost || remote_signal)
+			break;
+		/* a failed copy ends the count of good repetitions, not the run (exit 1 then) */
+		if (!failed)
 			done++;
+		rsd = record__rel_stddev(runs, "agents");
+		if (!r->o.max_stddev && rep >= r->o.reps) {
+			why = "reps";
+			break;
+		}
+		if (r->o.max_stddev && rep >= r->o.reps && isfinite(rsd) &&
+		    rsd * 100 < r->o.max_stddev) {
+			why = "max-stddev";
+			break;
+		}
+		if (r->o.max_stddev && rep >= r->o.max_reps) {
+			why = "max-reps";
+			break;
+		}
+		if (r->o.max_stddev)
+			cli__say(r->o.verbose, CLI_NORMAL, CMD,
+				 "repetition %u done; relative stddev of throughput not yet below "
+				 "%.2f%%", rep, r->o.max_stddev);
 	}
 	req = json_pack("{ss}", "op", "bye");
 	call(r, all, req, r->op_ms, "bye");
@@ -1127,11 +1191,19 @@ int run__agents(int argc, char **argv)
 	if (r->o.wl.workload == ENGINE_MIXED)
 		json_object_set_new(json_object_get(rec, "workload"), "read_pct",
 				    json_integer(r->o.wl.read_pct));
+	if (r->o.max_stddev) {
+		json_t *wl = json_object_get(rec, "workload");
+
+		json_object_set_new(wl, "max_stddev_pct", json_real(r->o.max_stddev));
+		json_object_set_new(wl, "max_reps", json_integer((json_int_t)r->o.max_reps));
+	}
 	json_object_set_new(rec, "repetitions",
-			    json_pack("{sI ss}", "done", (json_int_t)done, "stopped",
+			    json_pack("{sI ss s{so}}", "done", (json_int_t)done, "stopped",
 				      remote_signal ? "interrupted"
 				      : r->lost	    ? "error"
-						    : "reps"));
+				      : why	    ? why
+						    : "error",
+				      "throughput_rel_stddev", "agents", record__real(rsd)));
 	json_object_set_new(rec, "collectors", collectors_union(r));
 	json_object_set_new(rec, "status",
 			    json_string(remote_signal	    ? "interrupted"

@@ -1613,30 +1613,6 @@ static void random_id(char *buf, size_t len)
 		 (unsigned)((ts.tv_nsec >> 10) & 0xff));
 }
 
-/* Relative standard deviation (sample, n-1) of throughput of the ok windows labelled `path`. */
-static double rel_stddev(const json_t *runs, const char *path)
-{
-	double sum = 0, sq = 0, v, mean;
-	size_t i, k = 0;
-	json_t *r;
-
-	json_array_foreach(runs, i, r) {
-		if (strcmp(json_string_value(json_object_get(r, "path")) ?: "", path) ||
-		    strcmp(json_string_value(json_object_get(r, "status")) ?: "", "ok"))
-			continue;
-		v = json_number_value(json_object_get(json_object_get(r, "engine"),
-						      "throughput_bps"));
-		sum += v;
-		sq += v * v;
-		k++;
-	}
-	if (k < 2)
-		return NAN;
-	mean = sum / (double)k;
-	v = (sq - (double)k * mean * mean) / (double)(k - 1);
-	return mean > 0 ? sqrt(v > 0 ? v : 0) / mean : NAN;
-}
-
 /*
  * Warm-up, then the repetitions: per repetition one window per path (the guests of a path
  * at once), or one window with every guest with --concurrent. Says in c->rec "repetitions"
@@ -1679,7 +1655,7 @@ static int run_windows(struct run_ctx *c)
 		done = rep;
 		json_object_clear(rsd);
 		for (size_t gi = 0; gi < ngroups; gi++) {
-			double v = rel_stddev(c->runs, window_label(groups[gi]));
+			double v = record__rel_stddev(c->runs, window_label(groups[gi]));
 
 			json_object_set_new(rsd, window_label(groups[gi]), record__real(v));
 			all_below &= isfinite(v) && v * 100 < c->o.max_stddev;

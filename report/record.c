@@ -507,3 +507,26 @@ json_t *record__hist_us(const struct iovb_hist *h)
 	json_object_set_new(o, "slots_ns", slots);
 	return o;
 }
+
+double record__rel_stddev(const json_t *runs, const char *path)
+{
+	double sum = 0, sq = 0, v, mean;
+	size_t i, k = 0;
+	json_t *r;
+
+	json_array_foreach(runs, i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "path")) ?: "", path) ||
+		    strcmp(json_string_value(json_object_get(r, "status")) ?: "", "ok"))
+			continue;
+		v = json_number_value(json_object_get(json_object_get(r, "engine"),
+						      "throughput_bps"));
+		sum += v;
+		sq += v * v;
+		k++;
+	}
+	if (k < 2)
+		return NAN;
+	mean = sum / (double)k;
+	v = (sq - (double)k * mean * mean) / (double)(k - 1);
+	return mean > 0 ? sqrt(v > 0 ? v : 0) / mean : NAN;
+}

@@ -49,6 +49,12 @@ json_t *record__netcpu(const struct netcpu_stats *st, record_role_fn role_of, vo
 json_t *record__kernel_threads(const struct threads_snap *td, const struct netcpu_stats *st);
 
 /*
+ * The relative standard deviation (sample stddev / mean) of engine.throughput_bps over the
+ * runs[] of one path with status "ok"; NAN with fewer than two.
+ */
+double record__rel_stddev(const json_t *runs, const char *path);
+
+/*
  * A log2 histogram as the record holds it (docs/record.md): {"unit": UNIT, "log2":
  * [[lower, count], ...]} with only the non-empty buckets, bucket k = [2^k, 2^(k+1)) (bucket 0
  * also holds 0). slots[k] is bucket k's count, n buckets.

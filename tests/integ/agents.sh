@@ -114,6 +114,21 @@ jq -e '[.runs[] | .series as $s | ($s.t_s | length) >= 1 and
 	>/dev/null || fail "runs lack a series per role: $(jq -c '.runs[0].series' <<<"$gz")"
 [ "$(grep -c ': load$' "$tmp/g1.err")" = 3 ] || fail "g1 did not copy 3 times (warm-up + 2 reps)"
 
+# 1b. --max-stddev on agents: at least --reps (2), at most --max-reps, and why it stopped
+rc=0
+ctl --token-file "$tmp/token" --bytes 16M --warmup 0 --max-stddev 99 --max-reps 3 \
+	--no-series -q -o "$tmp/sd.json.gz" 2>"$tmp/ctl_sd.err" || rc=$?
+[ "$rc" = 0 ] || { cat "$tmp/ctl_sd.err"; fail "--max-stddev run exited $rc"; }
+zcat "$tmp/sd.json.gz" | jq -e '.repetitions as $r | ($r.stopped == "max-stddev" or
+	$r.stopped == "max-reps") and $r.done >= 2 and $r.done <= 3 and
+	(.runs | length) == $r.done and ($r.throughput_rel_stddev.agents | type == "number") and
+	.workload.max_stddev_pct == 99 and .workload.max_reps == 3' >/dev/null ||
+	fail "--max-stddev: $(zcat "$tmp/sd.json.gz" | jq -c '[.repetitions, .workload]')"
+rc=0
+ctl --token-file "$tmp/token" --max-reps 3 -o "$tmp/bad.json.gz" 2>"$tmp/ctl_bad.err" || rc=$?
+[ "$rc" = 2 ] && grep -q 'needs --max-stddev' "$tmp/ctl_bad.err" ||
+	fail "--max-reps without --max-stddev: exit $rc, $(cat "$tmp/ctl_bad.err")"
+
 # 1b. a write copy, checked by the server, with a 100 ms series: the bytes asked for are the
 # bytes written, every guest verified, and the series shows them per interval and role
 rc=0
