@@ -239,7 +239,7 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 
 	*o = (struct remote_opts){ .bytes = 2ULL << 30,
 				   .reps = 3,
-				   .max_reps = 10,
+				   .max_reps = IOVB_DEFAULT_MAX_REPS,
 				   .io_size = 1u << 20,
 				   .depth = 8,
 				   .timeout_ns = 300000000000ULL,
@@ -303,20 +303,13 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 				return cli__usage_error(CMD, "bad --reps '%s': 1-1000", optarg);
 			reps_given = true;
 			break;
-		case O_MAXSD: {
-			char *end;
-
-			errno = 0;
-			o->max_stddev = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->max_stddev > 0) ||
-			    o->max_stddev >= 100)
-				return cli__usage_error(CMD, "bad --max-stddev '%s': a percentage above 0, below 100",
-							optarg);
+		case O_MAXSD:
+			if (cli__parse_max_stddev(CMD, optarg, &o->max_stddev))
+				return IOVB_EXIT_USAGE;
 			break;
-		}
 		case O_MAXREPS:
-			if (iovb_parse_u64(optarg, 2, 1000, &o->max_reps))
-				return cli__usage_error(CMD, "bad --max-reps '%s': 2-1000", optarg);
+			if (cli__parse_max_reps(CMD, optarg, &o->max_reps))
+				return IOVB_EXIT_USAGE;
 			max_reps_given = true;
 			break;
 		case O_IO:
@@ -406,16 +399,8 @@ static int remote_parse(int argc, char **argv, struct remote *r)
 					have_server ? "--guest" : "--server");
 	if (!o->token_file)
 		return cli__usage_error(CMD, "%s is required with agents", "--token-file FILE");
-	if (max_reps_given && !o->max_stddev)
-		return cli__usage_error(CMD, "%s needs --max-stddev", "--max-reps");
-	if (o->max_stddev) {
-		/* a spread needs two values: --reps is the least number then, as in a local run */
-		if (!reps_given)
-			o->reps = 2;
-		if (o->reps < 2 || o->reps > o->max_reps)
-			return cli__usage_error(CMD, "with --max-stddev, --reps (the least) must be 2..--max-reps%s",
-						"");
-	}
+	if (cli__check_reps(CMD, reps_given, max_reps_given, o->max_stddev, &o->reps, o->max_reps))
+		return IOVB_EXIT_USAGE;
 	for (int i = 0; i < r->n; i++) {
 		struct remote_agent *a = &r->a[i];
 
@@ -1130,19 +1115,10 @@ int run__agents(int argc, char **argv)
 		if (!failed)
 			done++;
 		rsd = record__rel_stddev(runs, "agents");
-		if (!r->o.max_stddev && rep >= r->o.reps) {
-			why = "reps";
+		why = record__reps_stop(rep, r->o.reps, r->o.max_stddev, r->o.max_reps,
+					isfinite(rsd) && rsd * 100 < r->o.max_stddev);
+		if (why)
 			break;
-		}
-		if (r->o.max_stddev && rep >= r->o.reps && isfinite(rsd) &&
-		    rsd * 100 < r->o.max_stddev) {
-			why = "max-stddev";
-			break;
-		}
-		if (r->o.max_stddev && rep >= r->o.max_reps) {
-			why = "max-reps";
-			break;
-		}
 		if (r->o.max_stddev)
 			cli__say(r->o.verbose, CLI_NORMAL, CMD,
 				 "repetition %u done; relative stddev of throughput not yet below "

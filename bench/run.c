@@ -48,7 +48,6 @@
 #define DEFAULT_WARMUP (256ULL << 20)
 #define DEFAULT_GUESTS_VF 2
 #define DEFAULT_GUESTS_PV 2
-#define DEFAULT_MAX_REPS 10
 #define DEFAULT_OVERHEAD_PAIRS 3
 #define MAX_OVERHEAD_PAIRS 20
 #define RUN_MAX_OFFLOADS 16
@@ -354,12 +353,11 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	};
 	bool reps_given = false, max_reps_given = false, failback_given = false;
 	uint64_t u;
-	char *end;
 	int ch;
 
 	*o = (struct run_opts){
 		.path = { true, true }, .bytes = DEFAULT_BYTES, .warmup = DEFAULT_WARMUP,
-		.reps = 3, .max_reps = DEFAULT_MAX_REPS, .io_size = 1 << 20, .depth = 8,
+		.reps = 3, .max_reps = IOVB_DEFAULT_MAX_REPS, .io_size = 1 << 20, .depth = 8,
 		.timeout_ns = 300000000000ULL, .use_procfs = true, .use_bpf = true, .series = true,
 		.label = "run", .failback_ns = DEFAULT_FAILBACK_NS,
 		.overhead_pairs = DEFAULT_OVERHEAD_PAIRS,
@@ -392,16 +390,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			reps_given = true;
 			break;
 		case O_MAXSD:
-			errno = 0;
-			o->max_stddev = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->max_stddev > 0) ||
-			    o->max_stddev >= 100)
-				return cli__usage_error("iovbench run", "bad --max-stddev '%s': a percentage above 0, below 100",
-						   optarg);
+			if (cli__parse_max_stddev("iovbench run", optarg, &o->max_stddev))
+				return IOVB_EXIT_USAGE;
 			break;
 		case O_MAXREPS:
-			if (iovb_parse_u64(optarg, 2, 1000, &o->max_reps))
-				return cli__usage_error("iovbench run", "bad --max-reps '%s': 2 to 1000", optarg);
+			if (cli__parse_max_reps("iovbench run", optarg, &o->max_reps))
+				return IOVB_EXIT_USAGE;
 			max_reps_given = true;
 			break;
 		case O_IOSIZE:
@@ -531,16 +525,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 	if (o->nvfs > o->guests[TOPO_VF] || (o->nvfs && !o->path[TOPO_VF]))
 		return cli__usage_error("iovbench run", "more --vf than vf guests (--guests %s)",
 				   o->path[TOPO_VF] ? "VF+PV" : "and --paths");
-	if (max_reps_given && !o->max_stddev)
-		return cli__usage_error("iovbench run", "%s needs --max-stddev", "--max-reps");
-	if (o->max_stddev) {
-		/* A spread needs two values; --reps is the least number then. */
-		if (!reps_given)
-			o->reps = 2;
-		if (o->reps < 2 || o->reps > o->max_reps)
-			return cli__usage_error("iovbench run", "with --max-stddev, --reps (the least) must be 2..--max-reps%s",
-					   "");
-	}
+	if (cli__check_reps("iovbench run", reps_given, max_reps_given, o->max_stddev, &o->reps,
+			    o->max_reps))
+		return IOVB_EXIT_USAGE;
 	if (failback_given && !o->failover_ns)
 		return cli__usage_error("iovbench run", "%s needs --failover-at", "--failback-after");
 	if (o->failover_ns && (!o->path[TOPO_VF] || o->nvfs))
@@ -1660,18 +1647,9 @@ static int run_windows(struct run_ctx *c)
 			json_object_set_new(rsd, window_label(groups[gi]), record__real(v));
 			all_below &= isfinite(v) && v * 100 < c->o.max_stddev;
 		}
-		if (!c->o.max_stddev && rep >= c->o.reps) {
-			why = "reps";
+		why = record__reps_stop(rep, c->o.reps, c->o.max_stddev, c->o.max_reps, all_below);
+		if (why)
 			break;
-		}
-		if (c->o.max_stddev && rep >= c->o.reps && all_below) {
-			why = "max-stddev";
-			break;
-		}
-		if (c->o.max_stddev && rep >= c->o.max_reps) {
-			why = "max-reps";
-			break;
-		}
 		say(c, "repetition %u done; relative stddev of throughput not yet below %.2f%%",
 		    rep, c->o.max_stddev);
 	}

@@ -11,6 +11,7 @@
 
 #include "iovb/cli.h"
 #include "iovb/exepath.h"
+#include "iovb/parse.h"
 
 int cli__usage_error(const char *cmd, const char *fmt, const char *arg)
 {
@@ -22,6 +23,41 @@ int cli__usage_error(const char *cmd, const char *fmt, const char *arg)
 #pragma GCC diagnostic pop
 	fprintf(stderr, " (see '%s --help')\n", cmd);
 	return IOVB_EXIT_USAGE;
+}
+
+int cli__parse_max_stddev(const char *cmd, const char *arg, double *pct)
+{
+	char *end;
+
+	errno = 0;
+	*pct = strtod(arg, &end);
+	if (errno || end == arg || *end || !(*pct > 0) || *pct >= 100)
+		return cli__usage_error(cmd, "bad --max-stddev '%s': a percentage above 0, below 100",
+					arg);
+	return 0;
+}
+
+int cli__parse_max_reps(const char *cmd, const char *arg, uint64_t *n)
+{
+	if (iovb_parse_u64(arg, 2, 1000, n))
+		return cli__usage_error(cmd, "bad --max-reps '%s': 2 to 1000", arg);
+	return 0;
+}
+
+int cli__check_reps(const char *cmd, bool reps_given, bool max_reps_given, double max_stddev,
+		    uint64_t *reps, uint64_t max_reps)
+{
+	if (max_reps_given && !max_stddev)
+		return cli__usage_error(cmd, "%s needs --max-stddev", "--max-reps");
+	if (!max_stddev)
+		return 0;
+	/* A spread needs two values; --reps is the least number then. */
+	if (!reps_given)
+		*reps = 2;
+	if (*reps < 2 || *reps > max_reps)
+		return cli__usage_error(cmd, "with --max-stddev, --reps (the least) must be 2..--max-reps%s",
+					"");
+	return 0;
 }
 
 bool cli__opt_is(const char *a, const char *name)

@@ -530,3 +530,13 @@ double record__rel_stddev(const json_t *runs, const char *path)
 	v = (sq - (double)k * mean * mean) / (double)(k - 1);
 	return mean > 0 ? sqrt(v > 0 ? v : 0) / mean : NAN;
 }
+
+const char *record__reps_stop(uint64_t rep, uint64_t reps, double max_stddev, uint64_t max_reps,
+			      bool below)
+{
+	if (!max_stddev)
+		return rep >= reps ? "reps" : NULL;
+	if (rep >= reps && below)
+		return "max-stddev";
+	return rep >= max_reps ? "max-reps" : NULL;
+}

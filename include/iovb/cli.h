@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Exit statuses, the same for every subcommand (docs/cli.md). */
 #define IOVB_EXIT_OK 0
@@ -22,6 +23,22 @@
  */
 int cli__usage_error(const char *cmd, const char *fmt, const char *arg)
 	__attribute__((format(printf, 2, 0)));
+
+/*
+ * The repetition options of run, local or with agents: --max-stddev PCT (above 0, below 100),
+ * --max-reps N (2-1000, default IOVB_DEFAULT_MAX_REPS). Each returns 0 or, after saying so,
+ * IOVB_EXIT_USAGE.
+ */
+#define IOVB_DEFAULT_MAX_REPS 10
+int cli__parse_max_stddev(const char *cmd, const char *arg, double *pct);
+int cli__parse_max_reps(const char *cmd, const char *arg, uint64_t *n);
+
+/*
+ * After parsing: --max-reps needs --max-stddev, and with --max-stddev, *reps is the least
+ * number of repetitions (2 unless --reps was given), at most max_reps.
+ */
+int cli__check_reps(const char *cmd, bool reps_given, bool max_reps_given, double max_stddev,
+		    uint64_t *reps, uint64_t max_reps);
 
 /* Is argv word a the option `name`, as "--name" or "--name=VALUE"? */
 bool cli__opt_is(const char *a, const char *name);

@@ -8,6 +8,7 @@
 #define IOVB_RECORD_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -53,6 +54,14 @@ json_t *record__kernel_threads(const struct threads_snap *td, const struct netcp
  * runs[] of one path with status "ok"; NAN with fewer than two.
  */
 double record__rel_stddev(const json_t *runs, const char *path);
+
+/*
+ * Whether the repetitions stop after repetition rep: "reps" (the asked number ran, without
+ * --max-stddev), "max-stddev" (at least reps ran and below: the relative stddev of throughput
+ * is under max_stddev percent on every path), "max-reps" (the bound), or NULL to go on.
+ */
+const char *record__reps_stop(uint64_t rep, uint64_t reps, double max_stddev, uint64_t max_reps,
+			      bool below);
 
 /*
  * A log2 histogram as the record holds it (docs/record.md): {"unit": UNIT, "log2":
