@@ -306,9 +306,10 @@ static __always_inline void pk_flush_all(struct nc_cpu *st)
 
 /*
  * Count a packet (or, with poll, a NAPI poll) in the CPU's batch for its device: 1 if the
- * device had one (so its entry exists), else 0 after a new batch was started (*vp: the
- * entry, NULL if the map is full). A packet crosses several devices in one softirq (veth,
- * bridge, tap), so a batch per device of the last NC_PK_WAYS, not just the last one.
+ * device had one (so its entry exists), else 0 with *vp the entry (NULL if the map is full)
+ * after a new batch was started or, for a batch's first poll, so the caller can set the
+ * entry's poll_fn. A packet crosses several devices in one softirq (veth, bridge, tap), so a
+ * batch per device of the last NC_PK_WAYS, not just the last one.
  */
 static __always_inline int pk_count(struct nc_cpu *st, struct net_device *dev,
 				    const struct nc_dev_key *key, __u32 cpu, int poll,
@@ -319,11 +320,17 @@ static __always_inline int pk_count(struct nc_cpu *st, struct net_device *dev,
 
 	for (i = 0; i < NC_PK_WAYS; i++) {
 		if ((st->pk[i].n || st->pk[i].polls) && nc_key_eq(&st->pk[i].key, key)) {
-			if (poll)
-				st->pk[i].polls++;
-			else if (++st->pk[i].n >= NC_PK_BATCH)
-				pk_flush(&st->pk[i], dev);
-			return 1;
+			if (!poll) {
+				if (++st->pk[i].n >= NC_PK_BATCH)
+					pk_flush(&st->pk[i], dev);
+				return 1;
+			}
+			st->pk[i].polls++;
+			if (st->pk[i].polled)
+				return 1;
+			st->pk[i].polled = 1;
+			*vp = bpf_map_lookup_elem(&devs, key);
+			return 0;
 		}
 		if (!b && !st->pk[i].n && !st->pk[i].polls)
 			b = &st->pk[i];
@@ -338,6 +345,7 @@ static __always_inline int pk_count(struct nc_cpu *st, struct net_device *dev,
 		b->key = *key;
 		b->n = !poll;
 		b->polls = !!poll;
+		b->polled = !!poll;
 	}
 	return 0;
 }
@@ -391,7 +399,7 @@ static __always_inline int rx_switch_key(int direct, struct net_device *dev,
 		return 0;
 	if (st->cur_valid && nc_key_eq(&st->cur, &key))
 		return 0;
-	if (!known && !v)
+	if (!is_packet)
 		v = dev_get(dev, &key, cpu);
 	rx_charge(st, bpf_ktime_get_ns(), cpu);
 	if (!known && !v) {

@@ -11,6 +11,7 @@ struct nc_pk {
 	struct nc_dev_key key;
 	__u64 n;     /* packets */
 	__u64 polls; /* both 0: free */
+	__u64 polled; /* a poll of this batch looked at the entry's poll_fn */
 };
 
 /* A device's NET_RX time in the current softirq run, summed over its polls. */
